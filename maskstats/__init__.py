@@ -1,0 +1,41 @@
+"""maskstats: exact per-class pixel statistics for segmentation masks, and class weights.
+
+The Python API is what the ``maskstats`` command uses::
+
+    import maskstats
+    stats = maskstats.scan(["masks/"], ignore_index=[255])
+    weights = maskstats.compute_weights(stats, scheme="inverse-frequency")
+"""
+
+__version__ = "0.1.0"
+
+from maskstats.errors import (  # noqa: E402
+    BadStats,
+    MaskstatsError,
+    UnknownScheme,
+    UnreadableMask,
+    UsageProblem,
+)
+from maskstats.histogram import Counts, ImageHist  # noqa: E402
+from maskstats.scan import scan  # noqa: E402
+from maskstats.stats import Stats  # noqa: E402
+
+
+def load_stats(path) -> Stats:
+    """Read a stats JSON file written by ``maskstats scan`` (``-`` = stdin)."""
+    return Stats.load(path)
+
+
+__all__ = [
+    "__version__",
+    "BadStats",
+    "Counts",
+    "ImageHist",
+    "MaskstatsError",
+    "Stats",
+    "UnknownScheme",
+    "UnreadableMask",
+    "UsageProblem",
+    "load_stats",
+    "scan",
+]

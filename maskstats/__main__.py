@@ -1,0 +1,3 @@
+from maskstats.cli import main
+
+main()
