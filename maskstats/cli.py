@@ -102,8 +102,7 @@ def cli() -> None:
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
 @debug_option
-def scan(paths, output, ignore_index, num_classes, include, exclude, jobs, on_error,
-         no_progress, quiet) -> None:
+def scan(paths, output, no_progress, quiet, **options) -> None:
     """Count pixels per class in mask files and write a stats JSON.
 
     PATH can be folders (walked recursively in sorted order) and files. Supported masks:
@@ -135,11 +134,8 @@ def scan(paths, output, ignore_index, num_classes, include, exclude, jobs, on_er
         bar.update(done - bar.n)
 
     try:
-        stats = run_scan(
-            list(paths), ignore_index=ignore_index, num_classes=num_classes,
-            include=include, exclude=exclude, jobs=jobs, on_error=on_error,
-            progress=progress, on_warning=_warn,
-        )
+        # every other option is a keyword argument of maskstats.scan() of the same name
+        stats = run_scan(list(paths), progress=progress, on_warning=_warn, **options)
     finally:
         if bar is not None:
             bar.close()
@@ -152,6 +148,20 @@ def scan(paths, output, ignore_index, num_classes, include, exclude, jobs, on_er
 
 # ------------------------------------------------------------------------ weights, schemes
 # (weights and schemes commands go here)
+
+
+_MAX_ROWS = 40
+
+
+def _ranges(ids: list[int]) -> str:
+    """[1, 2, 3, 7] -> '1-3, 7'."""
+    parts: list[str] = []
+    for i in ids:
+        if parts and parts[-1][1] == i - 1:
+            parts[-1][1] = i
+        else:
+            parts.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
 def _print_summary(console, stats) -> None:
@@ -170,7 +180,12 @@ def _print_summary(console, stats) -> None:
     table.add_column(unit, justify="right")
     table.add_column("share", justify="right")
     table.add_column("images", justify="right")
-    for c, n in enumerate(stats.pixel_counts):
+    rows = list(enumerate(stats.pixel_counts))
+    if len(rows) > _MAX_ROWS:  # many classes: the largest present ones only
+        rows = sorted((r for r in rows if r[1]), key=lambda r: -r[1])[:_MAX_ROWS]
+        table.caption = (f"the {len(rows)} largest present classes of {stats.num_classes} "
+                         "shown; all are in the stats file")
+    for c, n in rows:
         share = f"{100 * n / counted:.2f}%" if counted else "-"
         row = [str(c)]
         if stats.class_names:
@@ -180,7 +195,7 @@ def _print_summary(console, stats) -> None:
     console.print(table)
     absent = [c for c, n in enumerate(stats.pixel_counts) if n == 0]
     if absent:
-        console.print(f"absent classes (0 {unit}): {', '.join(map(str, absent))}")
+        console.print(f"absent classes (0 {unit}): {_ranges(absent)}")
     if stats.ignore_index:
         console.print(f"ignored {unit} (values {', '.join(map(str, stats.ignore_index))}): "
                       f"{stats.ignored_pixels:,}")

@@ -33,3 +33,7 @@ class BadStats(MaskstatsError):
 
 class UnknownScheme(UsageProblem):
     """A weighting scheme name that is not in the registry."""
+
+
+class MaskstatsWarning(UserWarning):
+    """Something the user should know about the data (lossy masks, saturated schemes, ...)."""

@@ -1,0 +1,205 @@
+"""Mask files -> exact per-image histograms (:class:`~maskstats.histogram.ImageHist`).
+
+One small reader per format, chosen by file extension through ``_READERS``. Every reader
+yields one histogram per image it holds (a PNG holds one; a multi-page TIFF or an image stack
+holds several) and raises :class:`~maskstats.errors.UnreadableMask` with a message a user can
+act on. 8-bit images are counted with Pillow's C histogram, without building a NumPy array.
+
+Traps handled here (see DOMAIN.md): palette ('P') images give palette INDICES, never colours;
+16-bit values survive; 1/2/4-bit greyscale PNGs give their stored sample values (Pillow scales
+them to 0..255 on decode, which is undone here); colour-coded RGB masks are refused with an
+explanation rather than read as brightness; JPEG masks are read with a warning (lossy).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+
+from maskstats.errors import UnreadableMask
+from maskstats.histogram import ImageHist, hist_from_array, hist_from_bins
+
+Warn = Callable[[str], None]
+
+PIL_EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg")
+JPEG_WARNING = ("JPEG masks are lossy: compression leaves stray label values along edges; "
+                "check 'unexpected' in the stats, and prefer PNG masks")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Reader settings that travel to worker processes (must stay picklable)."""
+
+    layout: str = "auto"
+    key: str | None = None
+
+
+def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
+    """The reader for ``path`` by its extension, or None when it is not a mask file.
+
+    Double extensions such as ``.nii.gz`` are looked up before the last one.
+    """
+    name = os.path.basename(path).lower()
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        reader = _READERS.get("." + ".".join(parts[i:]))
+        if reader is not None:
+            return reader if not isinstance(reader, str) else _resolve(reader)
+    return None
+
+
+def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
+    """'module:function' -> the function; readers in other modules load only when needed."""
+    import importlib
+
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def is_mask_file(path: str) -> bool:
+    return reader_for(path) is not None
+
+
+def mask_extensions() -> list[str]:
+    return sorted(_READERS)
+
+
+def read_hists(path: str, options: ReadOptions = ReadOptions(),
+               warn: Warn | None = None) -> Iterator[ImageHist]:
+    """Yield the histogram of every image in the mask file at ``path``."""
+    reader = reader_for(path)
+    if reader is None:
+        raise UnreadableMask(path, "not a mask file type (known: "
+                             f"{', '.join(mask_extensions())})")
+    try:
+        if os.path.getsize(path) == 0:
+            raise UnreadableMask(path, "empty file (0 bytes)")
+    except OSError as exc:
+        raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
+    yield from reader(path, options, warn or (lambda _msg: None))
+
+
+# ------------------------------------------------------------------------------ Pillow
+def read_pil(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
+    """PNG, TIFF, BMP, JPEG through Pillow; every page of a multi-page TIFF is an image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # over MAX_IMAGE_PIXELS Pillow warns; over twice that it raises (handled below)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise UnreadableMask(path, f"refused as a possible decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        raise UnreadableMask(path, "not an image Pillow can read (unknown format or "
+                             "corrupt header)") from None
+    except OSError as exc:
+        raise UnreadableMask(path, f"cannot open ({exc})") from None
+    with im:
+        if im.format == "JPEG":
+            warn(JPEG_WARNING)
+        for frame in range(getattr(im, "n_frames", 1)):
+            try:
+                if frame:
+                    im.seek(frame)
+                yield _pil_hist(path, im)
+            except UnreadableMask:
+                raise
+            except (OSError, SyntaxError, ValueError, EOFError) as exc:
+                raise UnreadableMask(path, f"truncated or corrupt image data ({exc})") from None
+
+
+# Pillow unpacks 1/2/4-bit greyscale to 0..255; the label is the stored sample value.
+_LOW_BIT_SCALE = {"1": 255, "L;1": 255, "L;2": 85, "L;2I": 85, "L;4": 17, "L;4I": 17}
+
+
+def _rawmode(im) -> str | None:
+    """The raw pixel layout of the (not yet loaded) frame, e.g. 'L;2' for a 2-bit PNG."""
+    try:
+        args = im.tile[0][3]
+    except (IndexError, TypeError, AttributeError):
+        return None
+    return args[0] if isinstance(args, tuple) else args
+
+
+def _pil_hist(path: str, im) -> ImageHist:
+    mode = im.mode
+    pixels = im.size[0] * im.size[1]
+    if mode in ("L", "P", "1"):
+        scale = _LOW_BIT_SCALE.get(_rawmode(im) or "", 1) if mode != "1" else 255
+        bins = im.histogram()  # decodes; C loop, exact for 8-bit modes
+        if mode == "P":
+            bins = bins[:256]
+        if scale == 1:
+            return hist_from_bins(bins, pixels)
+        return hist_from_bins(bins[::scale], pixels)
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        arr = np.asarray(im)
+        if mode == "F":
+            arr = _integral_or_fail(path, arr)
+        return hist_from_array(arr)
+    if mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
+        raise UnreadableMask(path, _colour_message(im))
+    if mode in ("LA", "La", "PA"):
+        raise UnreadableMask(path, f"mode {mode} image (labels with an alpha channel); "
+                             "save the mask without alpha")
+    raise UnreadableMask(path, f"unsupported image mode {mode!r} for a label mask")
+
+
+def _colour_message(im) -> str:
+    msg = (f"colour-coded {im.mode} mask: its pixels are colours, not class ids; convert it "
+           "to an index mask (palette or 8-bit grey) with a colour -> id table")
+    if im.mode in ("RGB", "RGBA"):
+        arr = np.asarray(im)
+        if (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
+            msg = (f"{im.mode} image whose three channels are equal: a grey label mask saved "
+                   "as colour; re-save it as 8-bit grey (mode L), e.g. "
+                   "Image.open(p).convert('L').save(p)")
+    return msg
+
+
+def _integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
+    """Float pixels that are whole numbers become int64; any other float is an error."""
+    if not np.isfinite(arr).all() or not (arr == np.round(arr)).all():
+        raise UnreadableMask(path, f"{arr.dtype} values that are not whole numbers; "
+                             "label masks must hold integer class ids")
+    return arr.astype(np.int64)
+
+
+# --------------------------------------------------------------------------------- NumPy
+def read_npy(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
+    """``.npy`` arrays, memory-mapped: 2-D = one mask; (N,H,W) or (N,H,W,1) = N images."""
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise UnreadableMask(path, f"not a valid .npy array ({exc})") from None
+    yield from hists_of_array(path, arr, options)
+
+
+def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator[ImageHist]:
+    """Histograms of an in-memory or memory-mapped label array, one image at a time."""
+    if arr.dtype != np.bool_ and not np.issubdtype(arr.dtype, np.integer):
+        raise UnreadableMask(path, f"array of {arr.dtype}: label masks must hold integer "
+                             "class ids")
+    shape = arr.shape
+    if arr.ndim == 2:
+        yield hist_from_array(arr)
+    elif arr.ndim == 3 or (arr.ndim == 4 and shape[-1] == 1):
+        for i in range(shape[0]):
+            yield hist_from_array(arr[i])
+    else:
+        raise UnreadableMask(path, f"array of shape {shape}: expected (H,W), (N,H,W) or "
+                             "(N,H,W,1)")
+
+
+#: extension -> reader function, or 'module:function' for readers living in other modules
+#: (imported on first use, so optional dependencies stay lazy)
+_READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
+    **{ext: read_pil for ext in PIL_EXTENSIONS},
+    ".npy": read_npy,
+}

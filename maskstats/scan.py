@@ -1,0 +1,225 @@
+"""Walk paths, count every mask in worker processes, merge, and build :class:`Stats`.
+
+Workers are started once and fed batches of paths; each returns a
+:class:`~maskstats.histogram.Counts` (never arrays), and the parent adds them up. Integer
+addition does not depend on order, so the result is identical for any number of workers.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import multiprocessing
+import os
+import warnings
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable, Iterable, Mapping, Sequence
+
+from maskstats.errors import MaskstatsError, MaskstatsWarning, UnreadableMask, UsageProblem
+from maskstats.histogram import Counts, remap_hist
+from maskstats.readers import ReadOptions, is_mask_file, mask_extensions, read_hists
+from maskstats.stats import Stats
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FileList:
+    """The mask files a scan will read, and how many other files it passed over."""
+
+    files: list[str]
+    non_mask_files: int = 0
+
+
+def _matches(rel: str, name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def find_files(paths: Sequence[str], include: Sequence[str] = (),
+               exclude: Sequence[str] = ()) -> FileList:
+    """List mask files under ``paths`` in a deterministic (sorted, depth-first) order.
+
+    Folders are walked recursively; hidden files and folders (name starting with '.', such
+    as macOS ``._x.png`` shadows) are passed over. ``include``/``exclude`` globs match a file's
+    path relative to its folder argument, or its name. Files named directly are always read
+    when they are masks. A file reached twice is read once.
+    """
+    if not paths:
+        raise UsageProblem("no path given")
+    files: list[str] = []
+    seen: set[str] = set()
+    other = 0
+
+    def add(path: str) -> None:
+        nonlocal other
+        if not is_mask_file(path):
+            other += 1
+            return
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            files.append(path)
+
+    for top in paths:
+        top = os.fspath(top)
+        if not os.path.exists(top):
+            raise UsageProblem(f"{top}: no such file or folder")
+        if not os.path.isdir(top):
+            add(top)
+            continue
+        for root, dirs, names in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(names):
+                if name.startswith("."):
+                    continue
+                full = os.path.join(root, name)
+                rel = os.path.relpath(full, top).replace(os.sep, "/")
+                if include and not _matches(rel, name, include):
+                    continue
+                if exclude and _matches(rel, name, exclude):
+                    continue
+                add(full)
+    if not files:
+        where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
+        what = "empty folder" if (len(paths) == 1 and os.path.isdir(where)
+                                  and not any(os.scandir(where))) else "no mask files found"
+        raise UsageProblem(f"{where}: {what} (looked for {', '.join(mask_extensions())}"
+                           f"{'; check --include/--exclude' if include or exclude else ''})")
+    return FileList(files, other)
+
+
+@dataclass
+class BatchResult:
+    counts: Counts = field(default_factory=Counts)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: set[str] = field(default_factory=set)
+    files: int = 0
+
+
+def count_file(path: str, options: ReadOptions = ReadOptions(),
+               remap: Mapping[int, int] | None = None,
+               warn: Callable[[str], None] | None = None) -> Counts:
+    """Count one mask file (all of its images) into a fresh :class:`Counts`.
+
+    Either the whole file is counted or :class:`UnreadableMask` is raised: a file that fails
+    half-way contributes nothing.
+    """
+    counts = Counts()
+    try:
+        for h in read_hists(path, options, warn):
+            counts.add(remap_hist(h, remap) if remap else h)
+    except MaskstatsError:
+        raise
+    except MemoryError:
+        raise UnreadableMask(path, "out of memory while reading") from None
+    except Exception as exc:  # a reader bug or an exotic file must not kill a long scan
+        raise UnreadableMask(path, f"unexpected {type(exc).__name__}: {exc}") from None
+    return counts
+
+
+def count_batch(paths: Sequence[str], options: ReadOptions, remap: Mapping[int, int] | None,
+                on_error: str) -> BatchResult:
+    """Count a batch of files (runs in a worker process)."""
+    result = BatchResult()
+    for path in paths:
+        try:
+            result.counts.update(count_file(path, options, remap, result.warnings.add))
+        except UnreadableMask as exc:
+            if on_error != "skip":
+                raise
+            result.skipped.append({"path": exc.path, "reason": exc.problem})
+        result.files += 1
+    return result
+
+
+def _batches(files: list[str], jobs: int) -> list[list[str]]:
+    size = max(1, min(64, len(files) // (jobs * 8) or 1))
+    return [files[i:i + size] for i in range(0, len(files), size)]
+
+
+def _pool_context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
+                options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
+                progress: Progress | None = None) -> BatchResult:
+    """Count ``files`` with ``jobs`` worker processes (1 = in this process) and merge."""
+    if on_error not in ("fail", "skip"):
+        raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    batches = _batches(files, jobs)
+    work = partial(count_batch, options=options, remap=remap, on_error=on_error)
+    total = BatchResult()
+
+    def take(result: BatchResult) -> None:
+        total.counts.update(result.counts)
+        total.skipped.extend(result.skipped)
+        total.warnings |= result.warnings
+        total.files += result.files
+        if progress is not None:
+            progress(total.files, len(files))
+
+    if jobs == 1:
+        for batch in batches:
+            take(work(batch))
+    else:
+        with _pool_context().Pool(jobs) as pool:
+            for result in pool.imap_unordered(work, batches):
+                take(result)
+    total.skipped.sort(key=lambda s: s["path"])
+    return total
+
+
+def scan(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    ignore_index: Iterable[int] = (),
+    num_classes: int | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    jobs: int | None = None,
+    on_error: str = "fail",
+    class_names: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> Stats:
+    """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
+
+    Args:
+        paths: folders (walked recursively, sorted) and/or mask files.
+        ignore_index: values counted as ignored (``ignored_pixels``), not as classes.
+        num_classes: fixes the class vector length K; values >= K go to ``unexpected``.
+        include, exclude: globs picking files inside folders.
+        jobs: worker processes (default: all cores); the result is the same for any value.
+        on_error: ``"fail"`` raises :class:`UnreadableMask` at the first bad file;
+            ``"skip"`` lists bad files under ``Stats.skipped`` and goes on.
+        class_names: optional names, one per class.
+        progress: called as ``progress(files_done, files_total)``.
+        on_warning: called once per distinct warning; default: :func:`warnings.warn`.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [os.fspath(p) for p in paths]
+    if num_classes is not None and num_classes < 1:
+        raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
+    if class_names is not None and num_classes is not None and len(class_names) != num_classes:
+        raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
+    found = find_files(paths, include, exclude)
+    result = count_files(found.files, jobs=jobs, on_error=on_error, progress=progress)
+    for message in sorted(result.warnings):
+        if on_warning is not None:
+            on_warning(message)
+        else:
+            warnings.warn(message, MaskstatsWarning, stacklevel=2)
+    stats = Stats.from_counts(
+        result.counts, ignore_index=ignore_index, num_classes=num_classes,
+        class_names=list(class_names) if class_names is not None else None,
+        paths=paths, skipped=result.skipped, non_mask_files=found.non_mask_files,
+        options={"num_classes": num_classes},
+    )
+    if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
+        raise UsageProblem(f"{len(stats.class_names)} class names given but the masks hold "
+                           f"{stats.num_classes} classes; pass --num-classes")
+    return stats
