@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
     A reader never sees a half-written file, and a failure leaves an existing file untouched.
     """
+    import tempfile
+
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)

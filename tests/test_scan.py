@@ -361,3 +361,13 @@ def test_stats_round_trip(tmp_path, rng):
     stats.save(tmp_path / "s.json")
     again = maskstats.Stats.load(tmp_path / "s.json")
     assert again.to_dict() == stats.to_dict()
+
+
+def test_progress_callback_reaches_total(tmp_path, rng):
+    """The progress callback is told every file, ending at (total, total)."""
+    for i in range(70):
+        save_png(tmp_path / f"{i}.png", blob_mask(rng, shape=(8, 8)))
+    calls = []
+    maskstats.scan(tmp_path, jobs=2, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (70, 70)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
