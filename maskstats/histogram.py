@@ -212,6 +212,22 @@ class Counts:
                 out.sparse[v] = [int(p), int(i), int(ip)]
         return out
 
+    def __getstate__(self) -> dict:
+        """Pickle only the values seen (a 16-bit scan's dense arrays are mostly zeros)."""
+        idx = np.flatnonzero(self.images)
+        state = dict(self.__dict__)
+        state["pixels"], state["images"], state["image_pixels"] = (
+            (idx, self.pixels[idx], self.images[idx], self.image_pixels[idx]), None, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        idx, pix, imgs, ipix = state["pixels"]
+        size = int(idx[-1]) + 1 if idx.size else 0
+        state["pixels"], state["images"], state["image_pixels"] = (
+            np.zeros(size, _I64), np.zeros(size, _I64), np.zeros(size, _I64))
+        self.__dict__.update(state)
+        self.pixels[idx], self.images[idx], self.image_pixels[idx] = pix, imgs, ipix
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Counts):
             return NotImplemented

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -50,6 +52,7 @@ def test_merge_order_does_not_matter(specs, rnd):
         parts[i:i + 2] = [parts[i].merge(parts[i + 1])]
     assert merged == serial
     assert Counts.from_dict(serial.to_dict()) == serial
+    assert pickle.loads(pickle.dumps(serial)) == serial  # what workers send back
 
 
 @settings(max_examples=60, deadline=None)
