@@ -16,9 +16,13 @@ from maskstats.errors import (  # noqa: E402
     UnreadableMask,
     UsageProblem,
 )
+from maskstats.arrays import count_arrays  # noqa: E402
 from maskstats.histogram import Counts, ImageHist  # noqa: E402
+from maskstats.labels import count_labels  # noqa: E402
 from maskstats.scan import scan  # noqa: E402
 from maskstats.stats import Stats  # noqa: E402
+from maskstats.schemes import list_schemes  # noqa: E402
+from maskstats.weights import compute_weights, load_weights  # noqa: E402
 
 
 def load_stats(path) -> Stats:
@@ -36,6 +40,11 @@ __all__ = [
     "UnknownScheme",
     "UnreadableMask",
     "UsageProblem",
+    "compute_weights",
+    "count_arrays",
+    "count_labels",
+    "list_schemes",
     "load_stats",
+    "load_weights",
     "scan",
 ]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from maskstats.errors import BadStats
+from maskstats.errors import BadStats, MaskstatsError
 
 STATS_FORMAT = "maskstats-stats"
 STATS_VERSION = 1
@@ -26,18 +26,23 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise MaskstatsError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise MaskstatsError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
 
 

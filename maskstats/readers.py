@@ -36,6 +36,9 @@ class ReadOptions:
 
     layout: str = "auto"
     key: str | None = None
+    #: colour table as sorted (packed RGB, class id) pairs: RGB/RGBA masks are then counted
+    #: by colour (maskstats.colors); None = colour-coded masks are refused
+    colors: tuple[tuple[int, int], ...] | None = None
 
 
 def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
@@ -107,7 +110,12 @@ def read_pil(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
             try:
                 if frame:
                     im.seek(frame)
-                yield _pil_hist(path, im)
+                if options.layout in ("one-hot", "multi-label"):  # bands are the channels
+                    bands = np.asarray(im)
+                    yield from hists_of_array(path, bands if bands.ndim == 3 else
+                                              bands[..., None], options)
+                    continue
+                yield _pil_hist(path, im, options)
             except UnreadableMask:
                 raise
             except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -127,7 +135,7 @@ def _rawmode(im) -> str | None:
     return args[0] if isinstance(args, tuple) else args
 
 
-def _pil_hist(path: str, im) -> ImageHist:
+def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
     mode = im.mode
     pixels = im.size[0] * im.size[1]
     if mode in ("L", "P", "1"):
@@ -143,6 +151,10 @@ def _pil_hist(path: str, im) -> ImageHist:
         if mode == "F":
             arr = _integral_or_fail(path, arr)
         return hist_from_array(arr)
+    if mode in ("RGB", "RGBA") and options.colors:
+        from maskstats.colors import hist_of_colors
+
+        return hist_of_colors(path, np.asarray(im), options.colors)
     if mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
         raise UnreadableMask(path, _colour_message(im))
     if mode in ("LA", "La", "PA"):
@@ -153,7 +165,8 @@ def _pil_hist(path: str, im) -> ImageHist:
 
 def _colour_message(im) -> str:
     msg = (f"colour-coded {im.mode} mask: its pixels are colours, not class ids; convert it "
-           "to an index mask (palette or 8-bit grey) with a colour -> id table")
+           "to an index mask (palette or 8-bit grey), or pass a colour -> id table with "
+           "--colors FILE")
     if im.mode in ("RGB", "RGBA"):
         arr = np.asarray(im)
         if (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
@@ -172,34 +185,21 @@ def _integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------- NumPy
-def read_npy(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """``.npy`` arrays, memory-mapped: 2-D = one mask; (N,H,W) or (N,H,W,1) = N images."""
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise UnreadableMask(path, f"not a valid .npy array ({exc})") from None
-    yield from hists_of_array(path, arr, options)
-
-
 def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator[ImageHist]:
-    """Histograms of an in-memory or memory-mapped label array, one image at a time."""
-    if arr.dtype != np.bool_ and not np.issubdtype(arr.dtype, np.integer):
-        raise UnreadableMask(path, f"array of {arr.dtype}: label masks must hold integer "
-                             "class ids")
-    shape = arr.shape
-    if arr.ndim == 2:
-        yield hist_from_array(arr)
-    elif arr.ndim == 3 or (arr.ndim == 4 and shape[-1] == 1):
-        for i in range(shape[0]):
-            yield hist_from_array(arr[i])
-    else:
-        raise UnreadableMask(path, f"array of shape {shape}: expected (H,W), (N,H,W) or "
-                             "(N,H,W,1)")
+    """Histograms of a label array under ``options.layout`` (see :mod:`maskstats.arrays`)."""
+    from maskstats.arrays import hists_of_array as _hists
+
+    return _hists(path, arr, options)
 
 
 #: extension -> reader function, or 'module:function' for readers living in other modules
 #: (imported on first use, so optional dependencies stay lazy)
 _READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
     **{ext: read_pil for ext in PIL_EXTENSIONS},
-    ".npy": read_npy,
+    ".npy": "maskstats.arrays:read_npy",
+    ".npz": "maskstats.arrays:read_npz",
+    ".h5": "maskstats.arrays:read_hdf5",
+    ".hdf5": "maskstats.arrays:read_hdf5",
+    ".nii": "maskstats.nifti:read_nifti",
+    ".nii.gz": "maskstats.nifti:read_nifti",
 }

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from maskstats.errors import MaskstatsError, MaskstatsWarning, UnreadableMask, UsageProblem
 from maskstats.histogram import Counts, remap_hist
+from maskstats.nifti import volume_unit
 from maskstats.readers import ReadOptions, is_mask_file, mask_extensions, read_hists
 from maskstats.stats import Stats
 
@@ -123,7 +124,12 @@ def count_batch(paths: Sequence[str], options: ReadOptions, remap: Mapping[int, 
     result = BatchResult()
     for path in paths:
         try:
-            result.counts.update(count_file(path, options, remap, result.warnings.add))
+            counts = count_file(path, options, remap, result.warnings.add)
+            if options.colors:  # which files hold colours not in the table (maskstats.colors)
+                from maskstats.colors import note_unknown
+
+                note_unknown(result.warnings, counts, path)
+            result.counts.update(counts)
         except UnreadableMask as exc:
             if on_error != "skip":
                 raise
@@ -144,13 +150,29 @@ def _pool_context():
 
 def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
                 options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
-                progress: Progress | None = None) -> BatchResult:
-    """Count ``files`` with ``jobs`` worker processes (1 = in this process) and merge."""
+                progress: Progress | None = None, cache: str | os.PathLike | None = None,
+                backend: str = "local", scheduler: str | None = None,
+                batch_fn: Callable[..., BatchResult] = count_batch,
+                on_batch: Callable[[BatchResult], None] | None = None) -> BatchResult:
+    """Count ``files`` with ``jobs`` worker processes (1 = in this process) and merge.
+
+    ``cache``: folder of the incremental cache (maskstats/cache.py); ``backend="dask"`` or a
+    ``scheduler`` address runs the batches on Dask (maskstats/dask_backend.py).
+    ``batch_fn`` counts one batch in a worker; ``on_batch`` sees each finished batch.
+    """
     if on_error not in ("fail", "skip"):
         raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
+    if backend not in ("local", "dask"):
+        raise UsageProblem(f"backend must be 'local' or 'dask', not {backend!r}")
+    if cache is not None:
+        from maskstats.cache import count_cached
+
+        return count_cached(cache, files, count_files, jobs=jobs, on_error=on_error,
+                            options=options, remap=remap, progress=progress,
+                            backend=backend, scheduler=scheduler)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     batches = _batches(files, jobs)
-    work = partial(count_batch, options=options, remap=remap, on_error=on_error)
+    work = partial(batch_fn, options=options, remap=remap, on_error=on_error)
     total = BatchResult()
 
     def take(result: BatchResult) -> None:
@@ -160,8 +182,14 @@ def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "f
         total.files += result.files
         if progress is not None:
             progress(total.files, len(files))
+        if on_batch is not None:
+            on_batch(result)
 
-    if jobs == 1:
+    if backend == "dask" or scheduler:
+        from maskstats.dask_backend import run_dask
+
+        run_dask(work, files, take, jobs=jobs, scheduler=scheduler, stream=on_batch is not None)
+    elif jobs == 1:
         for batch in batches:
             take(work(batch))
     else:
@@ -184,6 +212,17 @@ def scan(
     class_names: Sequence[str] | None = None,
     progress: Progress | None = None,
     on_warning: Callable[[str], None] | None = None,
+    cache: str | os.PathLike | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    layout: str = "auto",
+    key: str | None = None,
+    preset: str | None = None,
+    remap: Mapping[int, int] | str | os.PathLike | None = None,
+    colors: str | os.PathLike | None = None,
+    on_unknown_color: str = "error",
+    panoptic: str | os.PathLike | None = None,
+    verify: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -198,16 +237,53 @@ def scan(
         class_names: optional names, one per class.
         progress: called as ``progress(files_done, files_total)``.
         on_warning: called once per distinct warning; default: :func:`warnings.warn`.
+        cache: folder of the incremental per-file cache; a rescan reads only new or
+            changed files (e.g. ``~/.cache/maskstats``). Default: no cache.
+        backend: ``"local"`` (worker processes) or ``"dask"`` (a Dask LocalCluster of
+            ``jobs`` workers, or the cluster at ``scheduler``).
+        scheduler: address of a running Dask scheduler, e.g. ``tcp://host:8786``.
+        layout: how to read arrays (.npy/.npz/.h5): ``auto``, ``mask``, ``stack``,
+            ``one-hot`` or ``multi-label`` (see :mod:`maskstats.arrays`).
+        key: the array to read in .npz/HDF5 files (default: the only one, else one named
+            masks, labels, y or y_train).
+        preset: dataset convention (``voc``, ``cityscapes``, ``ade20k``, ...; see
+            :mod:`maskstats.presets`): classes, ignore values, names, value remap.
+        remap: ``{stored: class}`` mapping, or a JSON/CSV file of one, applied per image.
+        colors: colour table file (or :class:`~maskstats.colors.ColorTable`) for RGB masks.
+        on_unknown_color: ``"error"`` (default) or ``"report"`` colours not in the table.
+        panoptic: COCO panoptic JSON; ``paths`` is then the folder of its PNGs, read only
+            with ``verify=True`` (see :mod:`maskstats.panoptic`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
+    from maskstats.presets import resolve
+
+    conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
+                   ignore_index=ignore_index, num_classes=num_classes)
+    ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
+    if panoptic is not None or verify:
+        from maskstats.panoptic import scan_panoptic
+
+        return scan_panoptic(paths, panoptic, verify=verify, jobs=jobs, ignore_index=ignore_index,
+                             num_classes=num_classes, class_names=class_names,
+                             progress=progress, other_options=conv.options)
     if num_classes is not None and num_classes < 1:
         raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
     if class_names is not None and num_classes is not None and len(class_names) != num_classes:
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
+    from maskstats.arrays import check_layout
+
+    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs)
     found = find_files(paths, include, exclude)
-    result = count_files(found.files, jobs=jobs, on_error=on_error, progress=progress)
+    result = count_files(found.files, jobs=jobs, on_error=on_error, progress=progress,
+                         options=options, cache=cache, backend=backend, scheduler=scheduler,
+                         remap=conv.remap)
+    if conv.color_pairs:
+        from maskstats.colors import check_unknown, finish_unknown
+
+        unknown = finish_unknown(result.counts, result.warnings)
+        check_unknown(unknown, on_unknown_color, conv.color_source)
     for message in sorted(result.warnings):
         if on_warning is not None:
             on_warning(message)
@@ -217,8 +293,10 @@ def scan(
         result.counts, ignore_index=ignore_index, num_classes=num_classes,
         class_names=list(class_names) if class_names is not None else None,
         paths=paths, skipped=result.skipped, non_mask_files=found.non_mask_files,
-        options={"num_classes": num_classes},
+        options={"num_classes": num_classes, **conv.options}, unit=volume_unit(found.files),
     )
+    if conv.color_pairs and unknown:
+        stats.extra["unknown_colors"] = unknown
     if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
         raise UsageProblem(f"{len(stats.class_names)} class names given but the masks hold "
                            f"{stats.num_classes} classes; pass --num-classes")

@@ -57,6 +57,8 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Scheme:
+    """A registered scheme: its function, formula, one-line summary and parameter defaults."""
+
     name: str
     fn: Callable[..., np.ndarray]
     formula: str
@@ -71,7 +73,7 @@ class Scheme:
             valid = ", ".join(self.defaults) if self.defaults else "none"
             raise UsageProblem(f"scheme {self.name} has no parameter {', '.join(unknown)} "
                                f"(its parameters: {valid})")
-        return {**self.defaults, **{k: _number(k, v) for k, v in given.items()}}
+        return {**self.defaults, **{k: to_number(k, v) for k, v in given.items()}}
 
     def __call__(self, x: Inputs, **params: float) -> np.ndarray:
         return np.asarray(self.fn(x, **params), dtype=np.float64)
@@ -90,7 +92,9 @@ def register(name: str, *, formula: str, aliases: tuple[str, ...] = ()):
                 raise ValueError(f"scheme {key!r} registered twice")
         defaults = {p.name: p.default for p in inspect.signature(fn).parameters.values()
                     if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        summary = (fn.__doc__ or "").strip().splitlines()[0]
+        if not (fn.__doc__ or "").strip():
+            raise ValueError(f"scheme {name!r} needs a docstring (its first line is shown)")
+        summary = fn.__doc__.strip().splitlines()[0]
         _SCHEMES[name] = Scheme(name, fn, formula, summary, tuple(aliases), defaults)
         _ALIASES.update({alias: name for alias in aliases})
         return fn
@@ -112,15 +116,16 @@ def get_scheme(name: str) -> Scheme:
     return scheme
 
 
-def _number(name: str, value: Any) -> float:
+def to_number(name: str, value: Any) -> float:
+    """``value`` (a number, or a string such as ``"0.9999"``) as a finite float."""
     try:
         if isinstance(value, bool):
             raise ValueError
         out = float(value)
     except (TypeError, ValueError):
-        raise UsageProblem(f"parameter {name}={value!r} is not a number") from None
+        raise UsageProblem(f"{name}={value!r} is not a number") from None
     if not math.isfinite(out):
-        raise UsageProblem(f"parameter {name}={value!r} must be finite")
+        raise UsageProblem(f"{name}={value!r} must be a finite number")
     return out
 
 
@@ -132,7 +137,10 @@ def _check(ok: bool, message: str) -> None:
 # ------------------------------------------------------------------------------ schemes
 @register("uniform", formula="1")
 def uniform(x: Inputs) -> np.ndarray:
-    """Every class weighs 1: the unweighted loss, a baseline."""
+    """Every class weighs 1: the unweighted loss, a baseline.
+
+    Use it to compare against, or to write a weights file for balanced data.
+    """
     return np.ones_like(x.n)
 
 
@@ -147,7 +155,7 @@ def inverse_max(x: Inputs) -> np.ndarray:
 
 @register("inverse-frequency", formula="N / (C n_c)", aliases=("balanced",))
 def inverse_frequency(x: Inputs) -> np.ndarray:
-    """Balanced: every class carries the same share of the loss (scikit-learn 'balanced').
+    """Balanced (scikit-learn): every class carries the same share of the loss.
 
     scikit-learn ``compute_class_weight('balanced')``; keeps sum_c w_c n_c = N, so the
     weighted loss has the scale of the unweighted one.
@@ -168,11 +176,11 @@ def inverse_sqrt(x: Inputs) -> np.ndarray:
 @register("median-frequency",
           formula="median_k(g_k) / g_c, g_c = n_c / image_pixels_c (n_c / N from plain counts)")
 def median_frequency(x: Inputs) -> np.ndarray:
-    """Median frequency balancing (Eigen & Fergus 2015, SegNet): the median class gets 1.
+    """Median frequency balancing (Eigen & Fergus 2015): the median class gets 1.
 
-    g_c is the frequency of class c in the images that contain it; the median is taken over
-    the present classes (the middle two averaged for an even count). Plain counts, or
-    stats without ``image_pixels``, fall back to g_c = n_c / N.
+    Used by SegNet. g_c is the frequency of class c in the images that contain it; the
+    median is taken over the present classes (the middle two averaged for an even count).
+    Plain counts, or stats without ``image_pixels``, fall back to g_c = n_c / N.
     """
     ip = x.image_pixels
     if ip is not None and np.any(ip <= 0):
@@ -185,7 +193,7 @@ def median_frequency(x: Inputs) -> np.ndarray:
 
 @register("enet", formula="1 / ln(k + f_c)")
 def enet(x: Inputs, *, k: float = 1.02) -> np.ndarray:
-    """ENet weighting (Paszke et al. 2016), bounded between 1/ln(1 + k) and 1/ln(k).
+    """ENet (Paszke et al. 2016): bounded between 1/ln(1 + k) and 1/ln(k).
 
     With the default k = 1.02 the weights lie in [1.42, 50.5]; some code uses k = 1.2.
     """
@@ -199,7 +207,7 @@ SATURATION = 0.01
 
 @register("effective-number", formula="(1 - beta) / (1 - beta^n_c), scaled to sum to C")
 def effective_number(x: Inputs, *, beta: float = 0.9999) -> np.ndarray:
-    """Class-balanced weights from the effective number of samples (Cui et al., CVPR 2019).
+    """Class-balanced loss by effective number of samples (Cui et al., CVPR 2019).
 
     A class saturates when beta^n_c < 0.01: its weight is then within 1% of (1 - beta),
     whatever n_c. When every present class saturates (with beta = 0.9999: every class
@@ -215,7 +223,7 @@ def effective_number(x: Inputs, *, beta: float = 0.9999) -> np.ndarray:
         x.warn(f"effective-number: every class saturates (beta^n_c < {SATURATION}, i.e. "
                f"n_c > {math.log(SATURATION) / log_beta:,.0f} with beta={beta}), so the "
                f"weights are within about 1% of uniform; use a beta closer to 1, e.g. "
-               f"beta={1 - 1 / smallest:.{digits}f}")
+               f"beta={1 - 1 / smallest:.{digits}g}")
     return w * x.C / w.sum()
 
 
@@ -231,8 +239,9 @@ def log_inverse(x: Inputs, *, mu: float = 0.15) -> np.ndarray:
 
 @register("pos-weight", formula="(N - n_c) / n_c")
 def pos_weight(x: Inputs) -> np.ndarray:
-    """Negatives per positive: BCEWithLogitsLoss / TF weighted_cross_entropy_with_logits.
+    """Negatives per positive, for BCEWithLogitsLoss or TF pos_weight.
 
+    PyTorch ``BCEWithLogitsLoss(pos_weight=...)``, TF ``weighted_cross_entropy_with_logits``;
     PyTorch's example: 300 negatives and 100 positives give 3. A lone present class has no
     negatives and gets 0.
     """

@@ -371,3 +371,12 @@ def test_progress_callback_reaches_total(tmp_path, rng):
     maskstats.scan(tmp_path, jobs=2, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (70, 70)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_unwritable_output_is_one_line_error(tmp_path, rng, run):
+    """An output path in a missing folder gives 'Error: <file>: cannot write', exit 1."""
+    save_png(tmp_path / "a.png", blob_mask(rng))
+    out = tmp_path / "no" / "such" / "dir" / "s.json"
+    result = run("scan", tmp_path / "a.png", "-o", out)
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith(f"Error: {out}: cannot write")

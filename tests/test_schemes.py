@@ -1,0 +1,510 @@
+"""Weighting schemes and compute_weights, checked against formulas written here independently."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import maskstats
+from maskstats import compute_weights, list_schemes, load_weights
+from maskstats.errors import BadStats, MaskstatsWarning, UnknownScheme, UsageProblem
+from maskstats.schemes import get_scheme, register
+from maskstats.stats import Stats
+from maskstats.weights import FORMATS, MISSING, NORMALIZATIONS
+
+
+# ---------------------------------------------------------------- independent references
+# Each takes the counts of the PRESENT classes (Python ints) and returns their weights.
+def _ref_median_frequency(n, image_pixels=None):
+    g = [c / p for c, p in zip(n, image_pixels)] if image_pixels else [c / sum(n) for c in n]
+    return [statistics.median(g) / x for x in g]
+
+
+def _ref_effective_number(n, beta=0.9999):
+    raw = [(1 - beta) / (1 - beta ** c) for c in n]
+    return [w * len(n) / sum(raw) for w in raw]
+
+
+REFERENCE = {
+    "uniform": lambda n: [1.0] * len(n),
+    "inverse-max": lambda n: [max(n) / c for c in n],
+    "inverse-frequency": lambda n: [sum(n) / (len(n) * c) for c in n],
+    "inverse-sqrt": lambda n: [math.sqrt(sum(n) / c) for c in n],
+    "median-frequency": _ref_median_frequency,
+    "enet": lambda n, k=1.02: [1 / math.log(k + c / sum(n)) for c in n],
+    "effective-number": _ref_effective_number,
+    "log-inverse": lambda n, mu=0.15: [max(1.0, math.log(mu * sum(n) / c)) for c in n],
+    "pos-weight": lambda n: [(sum(n) - c) / c for c in n],
+}
+
+
+def _scaled(w, by):
+    return [x / by for x in w] if by else list(w)  # all-zero weights stay zero
+
+
+NORMALIZE_REFERENCE = {
+    "none": lambda w: list(w),
+    "sum": lambda w: _scaled(w, sum(w)),
+    "sum-to-classes": lambda w: [x * len(w) for x in _scaled(w, sum(w))],
+    "mean": lambda w: _scaled(w, sum(w) / len(w)),
+    "max": lambda w: _scaled(w, max(w)),
+    "min": lambda w: _scaled(w, min(w)),
+}
+
+CASES = {
+    "samples": [198, 436, 710, 272],
+    "binary": [500000, 31000],
+    "31 classes, one at 60%": [697500] + [1000 * i for i in range(1, 31)],
+    "absent class": [120, 0, 40, 7, 0],
+    "single class": [5000],
+    "huge": [10**12, 3 * 10**12 + 1, 7 * 10**12, 10**12 - 1],
+}
+
+
+def _expected(counts, name, normalize="none", fill=0.0):
+    present = [c for c in counts if c]
+    w = NORMALIZE_REFERENCE[normalize](REFERENCE[name](present))
+    it = iter(w)
+    return [next(it) if c else fill for c in counts]
+
+
+def _quiet(*args, **kwargs):
+    """compute_weights with scheme warnings silenced (they have their own tests)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MaskstatsWarning)
+        return compute_weights(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------- the registry
+def test_every_scheme_has_a_reference_and_no_reference_is_stale():
+    """A new scheme needs a row in REFERENCE (and a removed one loses its row)."""
+    assert set(REFERENCE) == set(list_schemes())
+    assert set(NORMALIZE_REFERENCE) == set(NORMALIZATIONS)
+
+
+@pytest.mark.parametrize("name", list_schemes())
+def test_scheme_is_documented(name):
+    """Every scheme has a formula, a one-line summary and a docstring with more detail."""
+    s = get_scheme(name)
+    assert s.name == name and s.formula and s.summary
+    assert "\n" not in s.summary and len(s.summary) <= 76
+    assert len(s.fn.__doc__.strip().splitlines()) > 1
+
+
+def test_spec_names_and_alias():
+    """The SPEC's scheme names are registered, and 'balanced' is inverse-frequency."""
+    assert list_schemes() == ["uniform", "inverse-max", "inverse-frequency", "inverse-sqrt",
+                              "median-frequency", "enet", "effective-number", "log-inverse",
+                              "pos-weight"]
+    assert "balanced" in list_schemes(aliases=True)
+    assert get_scheme("balanced") is get_scheme("inverse-frequency")
+    w = compute_weights([1, 3], "balanced")
+    assert w.scheme == "inverse-frequency"
+    assert w.weights.tolist() == compute_weights([1, 3], "inverse-frequency").weights.tolist()
+
+
+def test_unknown_scheme_lists_valid_names():
+    """An unknown name raises UnknownScheme (a usage problem) naming every choice."""
+    with pytest.raises(UnknownScheme) as err:
+        get_scheme("nope")
+    assert isinstance(err.value, UsageProblem)
+    for name in list_schemes(aliases=True):
+        assert name in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["uniform", "balanced"])
+def test_duplicate_registration_raises(name):
+    """Registering a taken name or alias twice is a ValueError, and nothing changes."""
+    before = list_schemes(aliases=True)
+    with pytest.raises(ValueError, match="registered twice"):
+        register(name, formula="1")(lambda x: x.n)
+    with pytest.raises(ValueError, match="registered twice"):
+        register("brand-new", formula="1", aliases=(name,))(lambda x: x.n)
+    assert list_schemes(aliases=True) == before
+
+
+def test_scheme_without_docstring_is_refused():
+    """A scheme must describe itself: no docstring, no registration."""
+    with pytest.raises(ValueError, match="docstring"):
+        register("undocumented", formula="1")(lambda x: x.n)
+    assert "undocumented" not in list_schemes()
+
+
+def test_parameter_defaults_come_from_the_signature():
+    """enet has k=1.02, effective-number beta=0.9999, log-inverse mu=0.15; others none."""
+    assert get_scheme("enet").defaults == {"k": 1.02}
+    assert get_scheme("effective-number").defaults == {"beta": 0.9999}
+    assert get_scheme("log-inverse").defaults == {"mu": 0.15}
+    assert get_scheme("uniform").defaults == {}
+
+
+# ------------------------------------------------------------------ formulas and scales
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("name", list_schemes())
+def test_scheme_matches_reference(name, case):
+    """Natural-scale weights equal the reference formula; absent classes get 0."""
+    counts = CASES[case]
+    got = _quiet(counts, name)
+    np.testing.assert_allclose(got.weights, _expected(counts, name), rtol=1e-12, atol=0)
+    assert got.absent == [c for c, n in enumerate(counts) if n == 0]
+    assert got.counts == counts
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("normalize", NORMALIZATIONS)
+@pytest.mark.parametrize("name", list_schemes())
+def test_normalisation_matches_reference(name, normalize, case):
+    """Every normalisation rescales the present classes as its reference says."""
+    counts = CASES[case]
+    got = _quiet(counts, name, normalize)
+    np.testing.assert_allclose(got.weights, _expected(counts, name, normalize),
+                               rtol=1e-12, atol=0)
+    assert got.normalize == normalize
+
+
+@pytest.mark.parametrize("normalize, check", [
+    ("sum", lambda w: math.isclose(w.sum(), 1)),
+    ("sum-to-classes", lambda w: math.isclose(w.sum(), 3)),
+    ("mean", lambda w: math.isclose(w[w > 0].mean(), 1)),
+    ("max", lambda w: w.max() == 1),
+    ("min", lambda w: w[w > 0].min() == 1),
+])
+def test_normalisation_is_over_present_classes(normalize, check):
+    """With an absent class, sums, means and minimums are taken over the present ones."""
+    w = compute_weights([10, 0, 30, 60], "inverse-sqrt", normalize).weights
+    assert w[1] == 0 and check(w)
+
+
+def test_binary_inverse_frequency_sum():
+    """500000/31000 samples, sum-normalised: [31000/531000, 500000/531000]."""
+    w = compute_weights([500000, 31000], normalize="sum").weights
+    np.testing.assert_allclose(w, [31000 / 531000, 500000 / 531000], rtol=1e-15)
+
+
+def test_binary_pos_weight():
+    """pos-weight is negatives per positive: [31000/500000, 500000/31000]."""
+    w = compute_weights([500000, 31000], "pos-weight").weights
+    np.testing.assert_allclose(w, [31000 / 500000, 500000 / 31000], rtol=1e-15)
+
+
+def test_pytorch_pos_weight_example():
+    """PyTorch's docs: 300 negatives and 100 positives give pos_weight 3."""
+    assert compute_weights([300, 100], "pos-weight").weights[1] == 3
+
+
+def test_samples_case_sum_normalised():
+    """198/436/710/272: pos-weight and inverse-frequency, sum-normalised, by hand."""
+    n = [198, 436, 710, 272]
+    pos = [(1616 - c) / c for c in n]
+    inv = [1 / c for c in n]
+    np.testing.assert_allclose(compute_weights(n, "pos-weight", "sum").weights,
+                               [p / sum(pos) for p in pos], rtol=1e-14)
+    np.testing.assert_allclose(compute_weights(n, "inverse-frequency", "sum").weights,
+                               [p / sum(inv) for p in inv], rtol=1e-14)
+
+
+def test_31_classes_inverse_max():
+    """The 60% class gets 1 and class i gets 697.5 / i."""
+    counts = CASES["31 classes, one at 60%"]
+    assert Fraction(counts[0], sum(counts)) == Fraction(3, 5)
+    w = compute_weights(counts, "inverse-max").weights
+    assert w[0] == 1 and w.size == 31
+    np.testing.assert_allclose(w[1:], [697.5 / i for i in range(1, 31)], rtol=1e-15)
+
+
+def test_inverse_max_is_inverse_frequency_up_to_scale():
+    """inverse-max equals inverse-frequency normalised to min 1 (same ratios)."""
+    counts = CASES["31 classes, one at 60%"]
+    np.testing.assert_allclose(compute_weights(counts, "inverse-max").weights,
+                               compute_weights(counts, "inverse-frequency", "min").weights,
+                               rtol=1e-14)
+
+
+def test_huge_counts_are_exact_enough():
+    """Counts of 10^12 that differ by one still give distinct, correctly rounded weights."""
+    counts = [10**12, 10**12 + 1, 3 * 10**12]
+    w = compute_weights(counts, "inverse-max").weights
+    for got, n in zip(w, counts):
+        assert got == pytest.approx(float(Fraction(3 * 10**12, n)), rel=1e-15)
+    w = compute_weights(counts, "inverse-frequency").weights
+    assert w[0] > w[1]
+    assert w[0] == pytest.approx(float(Fraction(sum(counts), 3 * 10**12)), rel=1e-15)
+
+
+def test_single_class():
+    """One class: finite weights everywhere; pos-weight gives 0 and says why."""
+    for name in list_schemes():
+        if name != "pos-weight":
+            assert np.isfinite(compute_weights([42], name).weights).all()
+    with pytest.warns(MaskstatsWarning, match="only one class"):
+        w = compute_weights([42, 0], "pos-weight", "sum")
+    assert w.weights.tolist() == [0.0, 0.0]
+
+
+def test_worked_cases_do_not_warn():
+    """No scheme warns on the sample and binary cases with default parameters."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in list_schemes():
+            for case in ("samples", "binary", "31 classes, one at 60%"):
+                compute_weights(CASES[case], name)
+
+
+# -------------------------------------------------------------------- scheme parameters
+def test_params_override_defaults_and_are_recorded():
+    """--param values (strings or numbers) replace defaults and end up in .params."""
+    w = compute_weights([10, 90], "enet", k="1.2")
+    assert w.params == {"k": 1.2}
+    np.testing.assert_allclose(w.weights, REFERENCE["enet"]([10, 90], k=1.2), rtol=1e-14)
+    assert compute_weights([10, 90], "enet").params == {"k": 1.02}
+    w = compute_weights([10, 90], "log-inverse", mu=2)
+    np.testing.assert_allclose(w.weights, REFERENCE["log-inverse"]([10, 90], mu=2),
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("scheme, params, message", [
+    ("enet", {"beta": "0.9"}, "has no parameter beta"),
+    ("uniform", {"k": "1"}, "its parameters: none"),
+    ("enet", {"k": "abc"}, "not a number"),
+    ("enet", {"k": "nan"}, "finite"),
+    ("enet", {"k": True}, "not a number"),
+    ("enet", {"k": "1"}, "greater than 1"),
+    ("effective-number", {"beta": "1"}, "between 0 and 1"),
+    ("effective-number", {"beta": "0"}, "between 0 and 1"),
+    ("log-inverse", {"mu": "-1"}, "greater than 0"),
+])
+def test_bad_params_are_usage_problems(scheme, params, message):
+    """Unknown parameter names and out-of-range or non-numeric values are rejected."""
+    with pytest.raises(UsageProblem, match=message):
+        compute_weights([1, 2], scheme, **params)
+
+
+def test_effective_number_saturation_warns_with_a_fix():
+    """With 10^12-pixel classes and beta=0.9999 every class saturates: warn, and the
+    suggested beta removes the warning."""
+    counts = [10**12, 3 * 10**12]
+    with pytest.warns(MaskstatsWarning, match="every class saturates") as rec:
+        w = compute_weights(counts, "effective-number")
+    np.testing.assert_allclose(w.weights, [1, 1], rtol=1e-12)
+    assert w.warnings == [str(rec[0].message)]
+    beta = re.search(r"beta=([0-9.]+)$", w.warnings[0]).group(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        better = compute_weights(counts, "effective-number", beta=beta)
+    assert better.weights[0] > better.weights[1] * 1.5
+
+
+def test_effective_number_warning_goes_to_callback():
+    """on_warning receives the messages instead of warnings.warn."""
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compute_weights([10**6, 10**7], "effective-number", on_warning=seen.append)
+    assert len(seen) == 1 and "saturates" in seen[0]
+
+
+def test_effective_number_near_one_beta_for_pixels():
+    """beta = 1 - 1e-7 separates pixel-sized classes without cancellation errors."""
+    counts = [10**5, 10**8]
+    w = compute_weights(counts, "effective-number", beta=0.9999999).weights
+    np.testing.assert_allclose(w, _ref_effective_number(counts, 0.9999999), rtol=1e-7)
+    assert w[0] > 5 * w[1]
+
+
+# ------------------------------------------------------------------- median-frequency
+def _stats(pixel_counts, image_pixels=None, **kw):
+    k = len(pixel_counts)
+    return Stats(pixel_counts=list(pixel_counts), image_counts=[1] * k,
+                 image_pixels=list(image_pixels or [0] * k), **kw)
+
+
+def test_median_frequency_uses_image_pixels_from_stats():
+    """From stats, g_c = n_c / image_pixels_c, median over present classes."""
+    stats = _stats([50, 0, 10, 30], image_pixels=[100, 0, 40, 60])
+    w = compute_weights(stats, "median-frequency").weights
+    expected = _ref_median_frequency([50, 10, 30], [100, 40, 60])
+    np.testing.assert_allclose(w, [expected[0], 0, expected[1], expected[2]], rtol=1e-14)
+
+
+def test_median_frequency_without_image_pixels_warns_and_falls_back():
+    """Stats without image_pixels fall back to n_c / N, with a warning."""
+    with pytest.warns(MaskstatsWarning, match="image_pixels"):
+        w = compute_weights(_stats([50, 10, 30]), "median-frequency").weights
+    np.testing.assert_allclose(w, _ref_median_frequency([50, 10, 30]), rtol=1e-14)
+
+
+# ------------------------------------------------------- absent, ignored, padded, clipped
+def test_missing_zero_max_error():
+    """Absent classes get 0, the largest present weight, or an error naming them."""
+    counts = [100, 0, 25, 0]
+    zero = compute_weights(counts, "inverse-max")
+    assert zero.weights.tolist() == [1.0, 0.0, 4.0, 0.0] and zero.absent == [1, 3]
+    high = compute_weights(counts, "inverse-max", "max", missing="max")
+    assert high.weights.tolist() == [0.25, 1.0, 1.0, 1.0]
+    with pytest.raises(UsageProblem, match=r"absent class\(es\) with zero count: 1, 3"):
+        compute_weights(counts, missing="error")
+    with pytest.raises(UsageProblem, match="missing='nope'"):
+        compute_weights(counts, missing="nope")
+
+
+def test_all_absent_is_an_error():
+    """Nothing to weight: a clear usage problem, never NaN."""
+    with pytest.raises(UsageProblem, match="every class has a zero count"):
+        compute_weights([0, 0, 0])
+    with pytest.raises(UsageProblem, match="or is ignored"):
+        compute_weights([0, 5], ignore_index=[1])
+
+
+def test_ignore_index_zeroes_and_excludes_the_class():
+    """An ignored class gets 0 and is left out of N and C; it is not 'absent'."""
+    w = compute_weights([1000, 300, 100], ignore_index=[0])
+    np.testing.assert_allclose(w.weights, [0, 400 / 600, 400 / 200], rtol=1e-15)
+    assert w.absent == [] and w.ignore_index == [0] and w.ignored == [0]
+
+
+def test_ignore_values_outside_the_vector_are_recorded_only():
+    """255 (and the stats' own ignore values) are recorded; the vector keeps its length."""
+    stats = _stats([10, 30], ignore_index=[255], ignored_pixels=7)
+    w = compute_weights(stats, ignore_index=[-100])
+    assert w.weights.size == 2 and w.ignore_index == [-100, 255] and w.ignored == []
+
+
+def test_num_classes_pads_or_refuses():
+    """num_classes pads with absent classes; fewer classes than counts is an error."""
+    w = compute_weights([10, 30], num_classes=4)
+    assert w.weights.size == 4 and w.absent == [2, 3] and w.counts == [10, 30, 0, 0]
+    named = compute_weights(_stats([10, 30], class_names=["a", "b"]), num_classes=3)
+    assert named.class_names == ["a", "b", None]
+    with pytest.raises(UsageProblem, match="num_classes is 1"):
+        compute_weights([10, 30], num_classes=1)
+
+
+def test_clip_after_normalisation():
+    """clip bounds the normalised weights of present classes; absent ones stay 0."""
+    w = compute_weights([1, 10, 100, 0], "inverse-max", "min", clip=(2, 50)).weights
+    assert w.tolist() == [50.0, 10.0, 2.0, 0.0]
+    for bad in [(3, 2), (-1, 2), ("a", 2), (1,)]:
+        with pytest.raises(UsageProblem):
+            compute_weights([1, 2], clip=bad)
+
+
+@pytest.mark.parametrize("counts, message", [
+    ([1, -2], "negative"),
+    ([1, 2.5], "not an integer"),
+    ([1, True], "not an integer"),
+    ([], "no counts"),
+    ("1,2", "sequence of counts"),
+    (np.array([1.0, 2.0]), "not an integer"),
+])
+def test_bad_counts(counts, message):
+    """Counts must be non-negative integers (NumPy integers are fine)."""
+    with pytest.raises(UsageProblem, match=message):
+        compute_weights(counts)
+
+
+def test_numpy_and_dict_inputs():
+    """NumPy integer arrays, Stats and stats JSON dicts give the same weights."""
+    stats = _stats([10, 0, 30], class_names=["a", "b", "c"])
+    expected = compute_weights([10, 0, 30]).weights.tolist()
+    assert compute_weights(np.array([10, 0, 30], dtype=np.uint64)).weights.tolist() == expected
+    from_dict = compute_weights(stats.to_dict())
+    assert from_dict.weights.tolist() == expected and from_dict.class_names == ["a", "b", "c"]
+    with pytest.raises(BadStats, match="not a maskstats-stats file"):
+        compute_weights({"format": "other"})
+
+
+@settings(max_examples=200, deadline=None)
+@given(counts=st.lists(st.integers(0, 10**13), min_size=1, max_size=8),
+       name=st.sampled_from(list_schemes()), normalize=st.sampled_from(NORMALIZATIONS),
+       missing=st.sampled_from(["zero", "max"]))
+def test_never_nan_or_infinite(counts, name, normalize, missing):
+    """Any counts give finite, non-negative weights and strict JSON, or a usage problem."""
+    try:
+        w = _quiet(counts, name, normalize, missing=missing)
+    except UsageProblem:
+        assert not any(counts)
+        return
+    assert np.isfinite(w.weights).all() and (w.weights >= 0).all()
+    json.dumps(w.to_dict(), allow_nan=False)
+
+
+# ---------------------------------------------------------------- provenance and explain
+def test_to_dict_has_every_spec_key():
+    """The weights JSON carries format, version and the full provenance."""
+    stats = _stats([10, 0, 30], class_names=["a", "b", "c"], ignore_index=[255])
+    d = compute_weights(stats, "enet", "max").to_dict("s.json", "ab" * 32)
+    assert d["format"] == "maskstats-weights" and d["version"] == 1
+    assert d["scheme"] == "enet" and d["formula"] == "1 / ln(k + f_c)"
+    assert d["params"] == {"k": 1.02} and d["normalize"] == "max"
+    assert d["counts"] == [10, 0, 30] and d["absent"] == [1]
+    assert d["class_names"] == ["a", "b", "c"] and d["ignore_index"] == [255]
+    assert d["source"] == {"stats": "s.json", "sha256": "ab" * 32}
+    assert len(d["weights"]) == 3 and max(d["weights"]) == 1
+
+
+def test_explain_loss_shares():
+    """Before weighting the loss share is n_c/N; inverse-frequency makes it 1/C, and
+    inverse-max gives the same shares (it only differs in scale)."""
+    counts = [198, 436, 710, 272]
+    for name in ("inverse-frequency", "inverse-max"):
+        rows = compute_weights(counts, name).explain()
+        for row, n in zip(rows, counts):
+            assert row["loss_share_before"] == pytest.approx(n / 1616)
+            assert row["share"] == pytest.approx(n / 1616)
+            assert row["loss_share_after"] == pytest.approx(0.25)
+
+
+def test_explain_with_ignored_and_absent():
+    """Ignored classes carry no loss; absent classes carry none either."""
+    rows = compute_weights([50, 50, 0, 100], ignore_index=[3]).explain()
+    assert [r["ignored"] for r in rows] == [False, False, False, True]
+    assert [r["loss_share_before"] for r in rows] == [0.5, 0.5, 0.0, 0.0]
+    assert [r["share"] for r in rows] == [0.25, 0.25, 0.0, 0.5]
+    assert [r["loss_share_after"] for r in rows] == [0.5, 0.5, 0.0, 0.0]
+
+
+# -------------------------------------------------------------------------- load_weights
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_load_weights_reads_every_format(tmp_path, fmt):
+    """Whatever `weights -f FMT` writes, load_weights reads back exactly."""
+    w = compute_weights([198, 436, 710, 272], "pos-weight", "sum")
+    path = tmp_path / f"w.{fmt}"
+    path.write_bytes(w.to_bytes(fmt))
+    got = load_weights(path)
+    assert got.dtype == np.float64 and got.tolist() == w.weights.tolist()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"format": "maskstats-stats", "version": 1}', "not a maskstats-weights file"),
+    (b'{"format": "maskstats-weights", "version": 99, "weights": [1]}', "newer"),
+    (b'{"format": "maskstats-weights", "version": 1, "weights": ["a"]}', "list of numbers"),
+    (b'{"format": "maskstats-weights", "version": 1, "weights": [1, ', "not valid JSON"),
+    (b"[1, NaN]", "not valid JSON"),
+    (b"1.0\nabc\n", "line 2"),
+    (b"1.0\nnan\n", "NaN or Infinity"),
+    (b"", "non-empty"),
+])
+def test_load_weights_errors(tmp_path, content, message):
+    """Corrupt or foreign files raise BadStats naming the problem."""
+    path = tmp_path / "w.txt"
+    path.write_bytes(content)
+    with pytest.raises(BadStats, match=message):
+        load_weights(path)
+    with pytest.raises(BadStats, match="no such file"):
+        load_weights(tmp_path / "missing.json")
+
+
+def test_public_api():
+    """The package exports the weights API."""
+    for name in ("compute_weights", "list_schemes", "load_weights"):
+        assert name in maskstats.__all__ and callable(getattr(maskstats, name))
+    assert set(MISSING) == {"zero", "max", "error"}
