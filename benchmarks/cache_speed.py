@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,23 @@ def main() -> None:
     print(f"\ncold / warm:            {cold_t / times['warm (unchanged)']:.1f}x (goal >= 20)")
     print(f"cold / 1% changed:      {cold_t / times['1% changed']:.1f}x")
     print(f"cold / no cache:        {cold_t / times['no cache']:.2f}x (cost of storing)")
+
+    # the same in this process (maskstats.scan), without interpreter and import start-up
+    import maskstats
+
+    def lib(cache_dir=None) -> float:
+        t0 = time.perf_counter()
+        maskstats.scan([folder], jobs=args.jobs, cache=cache_dir)
+        return time.perf_counter() - t0
+
+    def lib_cold() -> float:
+        shutil.rmtree(cache, ignore_errors=True)
+        return lib(cache)
+
+    cold_lib = min(lib_cold() for _ in range(args.repeats))
+    warm_lib = min(lib(cache) for _ in range(args.repeats))
+    print(f"\nin-process maskstats.scan: cold {cold_lib:.2f} s, warm {warm_lib:.3f} s, "
+          f"cold / warm {cold_lib / warm_lib:.1f}x")
 
 
 if __name__ == "__main__":

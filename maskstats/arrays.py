@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import mmap
-import os
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -198,7 +197,8 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
     found = [n for n in names if n.rsplit("/", 1)[-1] in DEFAULT_KEYS]
     if len(found) == 1:
         return found[0]
-    raise UsageProblem(f"{path}: holds several arrays ({listing}); pick one with --key")
+    raise UsageProblem(f"{path}: cannot tell which array holds the masks (arrays: {listing}; "
+                       f"none or several named {', '.join(DEFAULT_KEYS)}); pick one with --key")
 
 
 def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:

@@ -20,7 +20,6 @@ import io
 import json
 import os
 import time
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -38,12 +37,6 @@ _I64 = np.int64
 #: a shard is written after this many newly counted files, or this many seconds
 FLUSH_FILES = 1000
 FLUSH_SECONDS = 5.0
-
-
-def default_cache_dir() -> str:
-    """``$XDG_CACHE_HOME/maskstats`` (``~/.cache/maskstats``): a sensible ``--cache`` folder."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "maskstats")
 
 
 def options_key(options: dict[str, Any]) -> str:
@@ -108,11 +101,99 @@ def count_batch_per_file(paths: Sequence[str], **kwargs: Any) -> FileBatch:
     return out
 
 
-@dataclass
-class _Entry:
-    key: tuple[int, int, int]
-    counts: dict
-    warnings: list[str]
+class _Table:
+    """The records of one shard as flat int64 arrays (read from disk or built from records).
+
+    Row i: ``paths[i]``, its stat key ``stat[i]``, and the per-value table in
+    ``values/pixels/images/image_pixels[offsets[i]:offsets[i + 1]]``.
+    """
+
+    COLUMNS = ("values", "pixels", "images", "image_pixels")
+
+    def __init__(self, arrays: dict[str, np.ndarray], meta: dict):
+        n = len(arrays["paths"])
+        off = arrays["offsets"]
+        if (meta.get("format") != "maskstats-cache" or meta.get("version") != CACHE_VERSION):
+            raise ValueError("not a maskstats cache shard of this version")
+        if (arrays["stat"].shape != (n, 3) or off.shape != (n + 1,) or off[0] != 0
+                or np.any(np.diff(off) < 0) or int(off[-1]) != len(arrays["values"])
+                or len(meta["extra"]) != n or len(meta["warnings"]) != n
+                or any(len(arrays[k]) != len(arrays["values"]) for k in self.COLUMNS)
+                or any(len(arrays[k]) != n for k in ("num_images", "total_pixels"))):
+            raise ValueError("inconsistent array lengths")
+        self.arrays, self.meta = arrays, meta
+        self.paths: list[str] = arrays["paths"].tolist()
+        self.keys: list[tuple] = [tuple(k) for k in arrays["stat"].tolist()]
+
+    @classmethod
+    def from_records(cls, records: list[tuple]) -> "_Table":
+        """Build from ``(path, stat key, Counts.to_dict(), warnings)`` records."""
+        n = len(records)
+        rows = [r[2] for r in records]
+        offsets = np.zeros(n + 1, dtype=_I64)
+        np.cumsum([len(c["values"]) for c in rows], out=offsets[1:])
+        arrays = {k: np.array([x for c in rows for x in c[k]], dtype=_I64) for k in cls.COLUMNS}
+        arrays.update(paths=np.array([r[0] for r in records], dtype=str),
+                      stat=np.array([r[1] for r in records], dtype=_I64).reshape(n, 3),
+                      num_images=np.array([c["num_images"] for c in rows], dtype=_I64),
+                      total_pixels=np.array([c["total_pixels"] for c in rows], dtype=_I64),
+                      offsets=offsets)
+        meta = {"format": "maskstats-cache", "version": CACHE_VERSION,
+                "extra": [c.get("extra") or {} for c in rows],
+                "warnings": [list(r[3]) for r in records]}
+        return cls(arrays, meta)
+
+    @classmethod
+    def load(cls, path: str) -> "_Table":
+        """Read and check one shard; any damage raises (the caller drops the file)."""
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in (*cls.COLUMNS, "paths", "stat", "num_images",
+                                        "total_pixels", "offsets", "meta")}
+        return cls(arrays, json.loads(str(arrays.pop("meta"))))
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, meta=np.array(json.dumps(self.meta)), **self.arrays)
+        return buf.getvalue()
+
+    def record(self, i: int) -> tuple:
+        a, b = int(self.arrays["offsets"][i]), int(self.arrays["offsets"][i + 1])
+        counts = {k: self.arrays[k][a:b].tolist() for k in self.COLUMNS}
+        counts.update(num_images=int(self.arrays["num_images"][i]),
+                      total_pixels=int(self.arrays["total_pixels"][i]),
+                      extra=self.meta["extra"][i])
+        return (self.paths[i], self.keys[i], counts, self.meta["warnings"][i])
+
+
+def sum_rows(rows: list[tuple[_Table, int]]) -> Counts:
+    """Add the per-value tables of many stored files at once (exact int64 ``np.add.at``)."""
+    by_table: dict[int, tuple[_Table, list[int]]] = {}
+    for table, i in rows:
+        by_table.setdefault(id(table), (table, []))[1].append(i)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in _Table.COLUMNS}
+    table_out: dict[str, Any] = {"num_images": 0, "total_pixels": 0, "extra": {}}
+    for table, idx in by_table.values():
+        idx_arr = np.array(idx, dtype=np.intp)
+        off = table.arrays["offsets"]
+        starts, lens = off[idx_arr], off[idx_arr + 1] - off[idx_arr]
+        # positions of every value row of the chosen files, in one vector
+        pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        for k in _Table.COLUMNS:
+            parts[k].append(table.arrays[k][pos])
+        table_out["num_images"] += int(table.arrays["num_images"][idx_arr].sum())
+        table_out["total_pixels"] += int(table.arrays["total_pixels"][idx_arr].sum())
+        for i in idx:
+            for k, v in table.meta["extra"][i].items():
+                table_out["extra"][k] = table_out["extra"].get(k, 0) + int(v)
+    if not rows:
+        return Counts()
+    uniq, inverse = np.unique(np.concatenate(parts["values"]), return_inverse=True)
+    table_out["values"] = uniq.tolist()
+    for k in _Table.COLUMNS[1:]:
+        acc = np.zeros(uniq.size, dtype=_I64)
+        np.add.at(acc, inverse, np.concatenate(parts[k]))
+        table_out[k] = acc.tolist()
+    return Counts.from_dict(table_out)
 
 
 class FileCache:
@@ -123,9 +204,9 @@ class FileCache:
         self.folder = folder
         self.flush_files = FLUSH_FILES if flush_files is None else flush_files
         self.flush_seconds = FLUSH_SECONDS if flush_seconds is None else flush_seconds
-        self.entries: dict[str, _Entry] = {}
+        self.entries: dict[str, tuple[_Table, int]] = {}  # path -> its newest record
         self.shards: list[str] = []
-        self.stored = 0          # records in the loaded shards (superseded ones included)
+        self.stored = 0          # records in the shards (superseded ones included)
         self.problems: list[str] = []
         self.fresh: set[str] = set()  # paths recorded by this run
         self._pending: list[tuple] = []
@@ -133,38 +214,40 @@ class FileCache:
         self._seq = 0
         self._load()
 
-    # -- reading ---------------------------------------------------------------------------
     def _load(self) -> None:
         if not os.path.isdir(self.folder):
             return
-        for name in sorted(os.listdir(self.folder)):
+        for name in sorted(os.listdir(self.folder)):  # oldest first: newer records win
             if not (name.startswith("shard-") and name.endswith(".npz")):
                 continue
             full = os.path.join(self.folder, name)
             try:
-                records = _read_shard(full)
+                table = _Table.load(full)
+            except FileNotFoundError:  # compacted away by a concurrent scan
+                continue
             except Exception as exc:  # any damage: drop the file, recount its masks
                 self.problems.append(f"cache file {full} is corrupt ({type(exc).__name__}: "
                                      f"{exc}); its masks are counted again and it is rebuilt")
                 _unlink(full)
                 continue
-            self.shards.append(full)
-            self.stored += len(records)
-            for path, key, counts, warns in records:  # later shards supersede earlier ones
-                self.entries[path] = _Entry(key, counts, warns)
+            self._register(full, table)
 
-    def lookup(self, path: str, key: tuple | None) -> _Entry | None:
-        """The stored record of ``path`` when its stat key still matches, else None."""
-        entry = self.entries.get(cache_path(path))
-        return entry if entry is not None and key is not None and entry.key == key else None
+    def _register(self, path: str, table: _Table) -> None:
+        self.shards.append(path)
+        self.stored += len(table.paths)
+        self.entries.update(zip(table.paths, ((table, i) for i in range(len(table.paths)))))
 
-    # -- writing ---------------------------------------------------------------------------
+    def lookup(self, name: str, key: tuple | None) -> tuple[_Table, int] | None:
+        """The stored row of ``name`` (a :func:`cache_path`) if its stat key still matches."""
+        entry = self.entries.get(name)
+        if entry is None or key is None or entry[0].keys[entry[1]] != tuple(key):
+            return None
+        return entry
+
     def add(self, result: FileBatch) -> None:
         """Take the records of a finished batch; write a shard when enough have piled up."""
-        for path, key, counts, warns in result.records:
-            self.entries[path] = _Entry(tuple(key), counts, list(warns))
-            self.fresh.add(path)
         self._pending.extend(result.records)
+        self.fresh.update(r[0] for r in result.records)
         if (len(self._pending) >= self.flush_files
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
             self.flush()
@@ -172,18 +255,17 @@ class FileCache:
     def flush(self) -> None:
         """Write the pending records as one new shard (atomically)."""
         if self._pending:
-            self.shards.append(self._write(self._pending))
-            self.stored += len(self._pending)
+            self._write(_Table.from_records(self._pending))
             self._pending = []
         self._last_flush = time.monotonic()
 
-    def _write(self, records: list[tuple]) -> str:
+    def _write(self, table: _Table) -> None:
         os.makedirs(self.folder, exist_ok=True)
         self._seq += 1
         name = f"shard-{time.time_ns():020d}-{os.getpid()}-{self._seq:04d}.npz"
         full = os.path.join(self.folder, name)
-        atomic_write_bytes(full, _shard_bytes(records))
-        return full
+        atomic_write_bytes(full, table.to_bytes())
+        self._register(full, table)
 
     def compact(self, keep: Callable[[str], bool], shard_files: int = 8192,
                 stale_fraction: float = 0.25, max_shards: int = 32) -> None:
@@ -194,17 +276,17 @@ class FileCache:
         a kill at any point loses nothing.
         """
         self.flush()
-        live = {p: e for p, e in self.entries.items() if keep(p)}
+        live = sorted(p for p in self.entries if keep(p))
         stale = self.stored - len(live)
         if stale <= stale_fraction * self.stored and len(self.shards) <= max_shards:
             return
-        old = list(self.shards)
-        records = [(p, e.key, e.counts, e.warnings) for p, e in sorted(live.items())]
-        self.shards = [self._write(records[i:i + shard_files])
-                       for i in range(0, len(records), shard_files)]
+        records = [table.record(i) for table, i in (self.entries[p] for p in live)]
+        old = self.shards
+        self.shards, self.entries, self.stored = [], {}, 0
+        for i in range(0, len(records), shard_files):
+            self._write(_Table.from_records(records[i:i + shard_files]))
         for path in old:
             _unlink(path)
-        self.entries, self.stored = live, len(live)
 
 
 def _unlink(path: str) -> None:
@@ -212,79 +294,6 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
-
-
-# -- shard format: one .npz of flat int64 arrays plus a JSON string ---------------------------
-def _shard_bytes(records: list[tuple]) -> bytes:
-    """Serialise records: per file a stat key and a slice of the value/count rows."""
-    n = len(records)
-    stat = np.array([r[1] for r in records], dtype=_I64).reshape(n, 3)
-    rows = [r[2] for r in records]
-    lengths = [len(c["values"]) for c in rows]
-    offsets = np.zeros(n + 1, dtype=_I64)
-    np.cumsum(lengths, out=offsets[1:])
-
-    def flat(key: str) -> np.ndarray:
-        return np.array([x for c in rows for x in c[key]], dtype=_I64)
-
-    meta = {"format": "maskstats-cache", "version": CACHE_VERSION,
-            "extra": [c.get("extra") or {} for c in rows], "warnings": [r[3] for r in records]}
-    buf = io.BytesIO()
-    np.savez(buf, paths=np.array([r[0] for r in records], dtype=str), stat=stat,
-             num_images=np.array([c["num_images"] for c in rows], dtype=_I64),
-             total_pixels=np.array([c["total_pixels"] for c in rows], dtype=_I64),
-             offsets=offsets, values=flat("values"), pixels=flat("pixels"),
-             images=flat("images"), image_pixels=flat("image_pixels"),
-             meta=np.array(json.dumps(meta)))
-    return buf.getvalue()
-
-
-def _read_shard(path: str) -> list[tuple]:
-    """Parse and check one shard; any inconsistency raises (the caller drops the file)."""
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in ("paths", "stat", "num_images", "total_pixels", "offsets",
-                                    "values", "pixels", "images", "image_pixels", "meta")}
-    meta = json.loads(str(arrays["meta"]))
-    if meta.get("format") != "maskstats-cache" or meta.get("version") != CACHE_VERSION:
-        raise ValueError("not a maskstats cache shard of this version")
-    n = len(arrays["paths"])
-    off = arrays["offsets"]
-    if (arrays["stat"].shape != (n, 3) or off.shape != (n + 1,) or off[0] != 0
-            or np.any(np.diff(off) < 0) or int(off[-1]) != len(arrays["values"])
-            or len(meta["extra"]) != n or len(meta["warnings"]) != n
-            or any(len(arrays[k]) != len(arrays["values"])
-                   for k in ("pixels", "images", "image_pixels"))):
-        raise ValueError("inconsistent array lengths")
-    cols = {k: arrays[k].tolist() for k in ("values", "pixels", "images", "image_pixels")}
-    stat, offs = arrays["stat"].tolist(), off.tolist()
-    records = []
-    for i, path in enumerate(arrays["paths"].tolist()):
-        a, b = offs[i], offs[i + 1]
-        counts = {k: v[a:b] for k, v in cols.items()}
-        counts.update(num_images=int(arrays["num_images"][i]),
-                      total_pixels=int(arrays["total_pixels"][i]), extra=meta["extra"][i])
-        records.append((path, tuple(stat[i]), counts, list(meta["warnings"][i])))
-    return records
-
-
-def _sum_counts(dicts: list[dict]) -> Counts:
-    """Add many per-file count tables at once (exact int64 ``np.add.at``)."""
-    if not dicts:
-        return Counts()
-    values = np.array([v for d in dicts for v in d["values"]], dtype=_I64)
-    uniq, inverse = np.unique(values, return_inverse=True)
-    table: dict[str, Any] = {"values": uniq.tolist()}
-    for key in ("pixels", "images", "image_pixels"):
-        acc = np.zeros(uniq.size, dtype=_I64)
-        np.add.at(acc, inverse, np.array([x for d in dicts for x in d[key]], dtype=_I64))
-        table[key] = acc.tolist()
-    extra: dict[str, int] = {}
-    for d in dicts:
-        for k, v in (d.get("extra") or {}).items():
-            extra[k] = extra.get(k, 0) + int(v)
-    table.update(num_images=sum(d["num_images"] for d in dicts),
-                 total_pixels=sum(d["total_pixels"] for d in dicts), extra=extra)
-    return Counts.from_dict(table)
 
 
 def count_cached(cache_dir: str | os.PathLike, files: list[str], count_files: Callable,
@@ -297,20 +306,21 @@ def count_cached(cache_dir: str | os.PathLike, files: list[str], count_files: Ca
     """
     key_opts = {k: v for k, v in kwargs.items() if k not in _NOT_KEY}
     cache = FileCache(os.path.join(os.fspath(cache_dir), options_key(key_opts)))
-    hits: list[_Entry] = []
+    hits: list[tuple[_Table, int]] = []
     misses: list[str] = []
     valid: set[str] = set()  # stored paths known to be up to date
-    for path in files:
-        entry = cache.lookup(path, stat_key(path))
+    names = [cache_path(p) for p in files]
+    for path, name in zip(files, names):
+        entry = cache.lookup(name, stat_key(path))
         if entry is None:
             misses.append(path)
         else:
             hits.append(entry)
-            valid.add(cache_path(path))
-    total = BatchResult(counts=_sum_counts([e.counts for e in hits]), files=len(hits))
+            valid.add(name)
+    total = BatchResult(counts=sum_rows(hits), files=len(hits))
     total.warnings = set(cache.problems)
-    for entry in hits:
-        total.warnings.update(entry.warnings)
+    for table, i in hits:
+        total.warnings.update(table.meta["warnings"][i])
     if progress is not None:
         progress(len(hits), len(files))
     if misses:
@@ -327,7 +337,7 @@ def count_cached(cache_dir: str | os.PathLike, files: list[str], count_files: Ca
         total.skipped = sorted(fresh.skipped, key=lambda s: s["path"])
         total.warnings |= fresh.warnings
         total.files += fresh.files
-    seen = {cache_path(p) for p in files}
+    seen = set(names)
     cache.compact(lambda p: p in valid or p in cache.fresh
                   or (p not in seen and ("://" in p or os.path.exists(p))))
     return total

@@ -5,12 +5,14 @@ channels of a pixel are first turned into booleans (one-hot: the value is 1; mul
 the value is not 0), after checking the values (SPEC "Arrays": one-hot values are 0 or 1,
 non-integral values are an error, nothing is guessed).
 
-With C <= 16 the C booleans of a pixel are packed into one small integer code and each image
-is counted with one ``np.bincount`` of the codes: code 0 is an unlabelled pixel, a code with
-one bit set is a pixel of that class, a code with several bits an overlap. That is one pass
-over 1-2 bytes per pixel, no float sums (a float32 ``arr.sum(axis=(0,1,2))`` is slower, and
-float sums are not exact counts). With more channels, booleans are summed per image in
-uint16/int64, and overlap pixels (rare) are subtracted from the class counts.
+The booleans of up to 8 channels are packed into one byte per pixel (a *code*), and each
+image is counted with one ``np.bincount`` of its codes: code 0 is a pixel with none of those
+channels, a code with one bit set a pixel of that class, a code with several bits an
+overlap. With more than 8 channels the codes of each group of 8 are counted the same way,
+and the number of channels set per pixel (summed popcounts) decides which pixels are
+unlabelled, single-class or overlapping. Per element that is a compare and a shift, with
+no float sums: float sums are not exact counts, and a float32 ``arr.sum(axis=(0,1,2))`` is
+slower.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ import numpy as np
 from maskstats.errors import UnreadableMask
 from maskstats.histogram import ImageHist
 
-#: up to this many channels a pixel's channels are packed into one integer code
-MAX_CODE_CHANNELS = 16
+GROUP = 8  # channels packed into one uint8 code
 
 
 def count_channels(path: str, batch: np.ndarray, *, one_hot: bool,
@@ -35,11 +36,8 @@ def count_channels(path: str, batch: np.ndarray, *, one_hot: bool,
     but stay in ``pixels``. ``first`` is the index of the batch's first image (for errors).
     """
     on = _booleans(path, batch, one_hot, first)
-    b, p, c = on.shape
-    if c <= MAX_CODE_CHANNELS:
-        per_class, unlabelled, overlap = _by_codes(on, one_hot)
-    else:
-        per_class, unlabelled, overlap = _by_sums(on, one_hot)
+    b, p, _ = on.shape
+    per_class, unlabelled, overlap = _count_codes(on, one_hot)
     out = []
     for i in range(b):
         classes = np.flatnonzero(per_class[i])
@@ -56,9 +54,12 @@ def _booleans(path: str, batch: np.ndarray, one_hot: bool, first: int) -> np.nda
         return batch
     if one_hot:
         on = batch == 1
-        if np.count_nonzero(batch) != np.count_nonzero(on):  # some value is not 0 or 1
-            bad = ~(on | (batch == 0))
-            _fail(path, batch, bad, first, "one-hot values must be 0 or 1")
+        # every non-zero value must be a 1; a float32 is non-zero when its bits are (a fast
+        # integer count), but -0.0 is zero with a bit set, so a mismatch is checked again
+        bits = batch.view(np.uint32) if batch.dtype == np.float32 else batch
+        if np.count_nonzero(bits) != np.count_nonzero(on) and \
+                np.count_nonzero(batch) != np.count_nonzero(on):
+            _fail(path, batch, ~(on | (batch == 0)), first, "one-hot values must be 0 or 1")
         return on
     if batch.dtype.kind == "f":
         bad = ~np.isfinite(batch)
@@ -79,35 +80,54 @@ def _fail(path: str, batch: np.ndarray, bad: np.ndarray, first: int, rule: str) 
 
 
 @lru_cache(maxsize=None)
-def _code_tables(c: int) -> tuple[np.ndarray, np.ndarray]:
-    """For every code of c bits: its bits as a (2^c, c) int64 matrix, and its popcount."""
-    codes = np.arange(1 << c, dtype=np.int64)
-    bits = (codes[:, None] >> np.arange(c)) & 1
-    return bits, bits.sum(axis=1)
+def _code_tables() -> tuple[np.ndarray, np.ndarray]:
+    """For each of the 256 codes: its 8 bits as a (256, 8) int64 matrix, and its popcount."""
+    codes = np.arange(1 << GROUP, dtype=np.int64)
+    bits = (codes[:, None] >> np.arange(GROUP)) & 1
+    return bits, bits.sum(axis=1).astype(np.uint8)
 
 
-def _by_codes(on: np.ndarray, one_hot: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: (bytes b0..b7, each 0 or 1, read as one little-endian uint64) * _GATHER >> 56 is the byte
+#: b0 + 2 b1 + 4 b2 + ... + 128 b7: the multiply moves byte i's bit to bit 56 + i, and the
+#: other partial products land outside bits 56..63 without carrying into them
+_GATHER = np.uint64(0x0102040810204080)
+
+
+def _code(on: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Channels lo..hi-1 (at most 8) of every pixel packed into one uint8 per pixel."""
     b, p, c = on.shape
-    dtype = np.uint8 if c <= 8 else np.uint16
-    code = np.zeros((b, p), dtype)
-    for ch in range(c):
-        code |= on[:, :, ch].view(np.uint8).astype(dtype) << dtype(ch)
-    bits, popcount = _code_tables(c)
-    table = np.stack([np.bincount(code[i], minlength=1 << c) for i in range(b)])
-    if one_hot:  # only pixels with exactly one channel on count for their class
-        single = popcount == 1
-        per_class = table[:, single] @ bits[single]
-    else:  # every channel that is on counts
-        per_class = table @ bits
-    return per_class, table[:, 0], table[:, popcount > 1].sum(axis=1)
+    start = hi - GROUP if c >= GROUP else -1  # 8 channels ending at hi, read as one uint64
+    if start >= 0 and on.strides[2] == 1 and np.little_endian:
+        eight = on[:, :, start:hi].view(np.uint64)[:, :, 0]
+        return ((eight * _GATHER) >> np.uint64(56 + lo - start)).astype(np.uint8)
+    code = np.zeros((b, p), np.uint8)
+    for bit, ch in enumerate(range(lo, hi)):
+        code |= on[:, :, ch].view(np.uint8) << np.uint8(bit)
+    return code
 
 
-def _by_sums(on: np.ndarray, one_hot: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    c = on.shape[2]
-    k = on.sum(axis=2, dtype=np.uint16 if c < (1 << 16) else np.int64)
-    per_class = on.sum(axis=1, dtype=np.int64)
-    many = k > 1
-    if one_hot:
-        for i in np.flatnonzero(many.any(axis=1)):
-            per_class[i] -= on[i][many[i]].sum(axis=0, dtype=np.int64)
-    return per_class, np.count_nonzero(k == 0, axis=1), np.count_nonzero(many, axis=1)
+def _tables(code: np.ndarray) -> np.ndarray:
+    """(B, 256) pixel counts of each code, per image."""
+    return np.stack([np.bincount(row, minlength=1 << GROUP) for row in code])
+
+
+def _count_codes(on: np.ndarray, one_hot: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per image: pixels of each class, unlabelled pixels, overlapping pixels."""
+    _, _, c = on.shape
+    bits, popcount = _code_tables()
+    if c <= GROUP:  # one code holds every channel: the table says everything
+        table = _tables(_code(on, 0, c))
+        # one-hot: only pixels with exactly one channel on count; multi-label: every channel
+        weight = bits * (popcount == 1)[:, None] if one_hot else bits
+        return (table @ weight)[:, :c], table[:, 0], table[:, popcount > 1].sum(axis=1)
+    codes = [(lo, _code(on, lo, min(lo + GROUP, c))) for lo in range(0, c, GROUP)]
+    k = np.zeros(on.shape[:2], np.uint16)  # channels on per pixel
+    for _, code in codes:
+        k += popcount[code]
+    per_class = np.zeros((on.shape[0], c), np.int64)
+    for lo, code in codes:
+        if one_hot:  # keep the pixels that are on in exactly one channel
+            code = np.where(k == 1, code, np.uint8(0))
+        hi = min(lo + GROUP, c)
+        per_class[:, lo:hi] = (_tables(code) @ bits)[:, :hi - lo]
+    return per_class, np.count_nonzero(k == 0, axis=1), np.count_nonzero(k > 1, axis=1)

@@ -459,8 +459,10 @@ def _print_summary(console, stats) -> None:
 
     unit = stats.unit
     counted = sum(stats.pixel_counts)
-    table = Table(title=f"maskstats: {stats.num_images} images, {stats.total_pixels:,} {unit}",
-                  title_justify="left")
+    title = f"maskstats: {stats.num_images} images, {stats.total_pixels:,} {unit}"
+    if unit == "samples":  # one sample per "image": say it once
+        title = f"maskstats: {stats.num_images:,} samples"
+    table = Table(title=title, title_justify="left")
     table.add_column("class", justify="right")
     if stats.class_names:
         table.add_column("name")
@@ -490,6 +492,15 @@ def _print_summary(console, stats) -> None:
         shown = ", ".join(f"{v}: {n:,}" for v, n in list(stats.unexpected.items())[:10])
         console.print(f"[yellow]unexpected values (outside 0..{stats.num_classes - 1}):[/] "
                       f"{shown}")
+    one_hot = stats.extra.get("one_hot")
+    if one_hot and (one_hot.get("unlabelled_pixels") or one_hot.get("overlap_pixels")):
+        console.print(f"[yellow]one-hot pixels not counted:[/] "
+                      f"{one_hot.get('unlabelled_pixels', 0):,} unlabelled (no class), "
+                      f"{one_hot.get('overlap_pixels', 0):,} overlapping")
+    panoptic = stats.extra.get("panoptic")
+    if panoptic:
+        console.print(f"unlabelled (segment id 0) {unit}: {panoptic['unlabelled_pixels']:,}, "
+                      "counted as ignored")
     unknown = stats.extra.get("unknown_colors")
     if unknown:
         shown = ", ".join(f"{c}: {r['pixels']:,}" for c, r in list(unknown["top"].items())[:5])

@@ -13,13 +13,14 @@ A colour table comes from one of (class id = row order, from 0):
 * a palette ('P') image: palette index i is class i (the first index wins for a colour
   listed twice), e.g. a VOC ``SegmentationClass`` PNG used as a reference palette.
 
-Counting packs every pixel to one uint32, ``R + 256 G + 65536 B`` (the COCO panoptic id
-formula; alpha is dropped), takes ``np.unique`` of the packed colours and looks the distinct
-colours up in the table, so no Python code runs per pixel. A colour that is not in the table
-is passed on as the histogram value ``UNKNOWN_BASE + packed`` (always negative, so it can
-never collide with a class id); :func:`finish_unknown` pulls those values out of the scan's
-:class:`~maskstats.histogram.Counts` before they reach the class statistics, and reports them
-under ``unknown_colors`` (they still count in ``total_pixels``).
+Counting takes the distinct colours and their pixel counts (Pillow's C ``getcolors`` when an
+image has at most ``GETCOLORS_LIMIT`` colours, else ``np.unique`` of every pixel packed to one
+uint32, ``R + 256 G + 65536 B``, the COCO panoptic id formula; alpha is dropped) and looks the
+distinct colours up in the table, so no Python code runs per pixel. A colour that is not in
+the table is passed on as the histogram value ``UNKNOWN_BASE + packed`` (always negative, so
+it can never collide with a class id); :func:`finish_unknown` pulls those values out of the
+scan's :class:`~maskstats.histogram.Counts` before they reach the class statistics, and
+reports them under ``unknown_colors`` (they still count in ``total_pixels``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ UNKNOWN_BASE = -(1 << 32)
 MAX_FILES = 5
 #: unknown colours listed by name in the report (the ones with the most pixels)
 MAX_COLORS = 20
+#: most distinct colours counted with Pillow's Image.getcolors before NumPy takes over
+GETCOLORS_LIMIT = 1 << 16
 
 ColorPairs = tuple[tuple[int, int], ...]
 
@@ -172,7 +175,11 @@ def _labelmap_table(text: str, path: str) -> ColorTable:
 def _json_table(obj: Any, path: str) -> ColorTable:
     """``{"name": [r, g, b] or "#rrggbb"}`` in document order, or a list of ``[r, g, b]``."""
     def colour(value: Any, where: str) -> tuple[int, int, int]:
-        return _hex(value, where) if isinstance(value, str) else _rgb(list(value), where)
+        if isinstance(value, str):
+            return _hex(value, where)
+        if not isinstance(value, list):
+            raise UsageProblem(f"{where}: colour {value!r} is not [r, g, b] or '#rrggbb'")
+        return _rgb(value, where)
 
     if isinstance(obj, dict):
         colors = tuple(colour(v, f"{path}: {k!r}") for k, v in obj.items())
@@ -225,9 +232,37 @@ def pack_pixels(arr: np.ndarray) -> np.ndarray:
     flat = arr.reshape(-1, arr.shape[-1])
     if arr.shape[-1] == 4:
         return np.ascontiguousarray(flat).view("<u4").reshape(-1) & np.uint32(0xFFFFFF)
-    padded = np.zeros((flat.shape[0], 4), dtype=np.uint8)
-    padded[:, :3] = flat
-    return padded.view("<u4").reshape(-1)
+    packed = flat[:, 2].astype(np.uint32)  # in-place shifts: ~3x faster than padding to 4
+    packed <<= 8
+    packed |= flat[:, 1]
+    packed <<= 8
+    packed |= flat[:, 0]
+    return packed
+
+
+def colour_counts(im) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct packed RGB colours of a Pillow RGB/RGBA image (sorted) and their pixels.
+
+    Masks hold few colours, so Pillow's C ``Image.getcolors`` (exact counts, no array) is
+    tried first; past ``GETCOLORS_LIMIT`` distinct colours (JPEG noise) every pixel is
+    packed with :func:`pack_pixels` and counted with ``np.unique``.
+    """
+    found = im.getcolors(GETCOLORS_LIMIT)
+    if found is None:
+        colours, counts = np.unique(pack_pixels(np.asarray(im)), return_counts=True)
+        return colours.astype(np.int64), counts.astype(np.int64)
+    rgb = np.array([colour[:3] for _, colour in found], dtype=np.int64).reshape(-1, 3)
+    colours, inverse = np.unique(rgb[:, 0] | (rgb[:, 1] << 8) | (rgb[:, 2] << 16),
+                                 return_inverse=True)  # RGBA: colours differing in alpha merge
+    counts = np.zeros(colours.size, dtype=np.int64)
+    np.add.at(counts, inverse, np.array([n for n, _ in found], dtype=np.int64))
+    return colours, counts
+
+
+def hist_of_image(path: str, im, pairs: ColorPairs) -> ImageHist:
+    """Exact class histogram of one RGB/RGBA Pillow image; unknown colours as negative values."""
+    colours, counts = colour_counts(im)
+    return _lookup(colours, counts, pairs, im.size[0] * im.size[1])
 
 
 def hist_of_colors(path: str, arr: np.ndarray, pairs: ColorPairs) -> ImageHist:
@@ -235,17 +270,24 @@ def hist_of_colors(path: str, arr: np.ndarray, pairs: ColorPairs) -> ImageHist:
     if arr.ndim != 3 or arr.shape[-1] not in (3, 4):
         raise UnreadableMask(path, f"expected an RGB or RGBA image, got shape {arr.shape}")
     colours, counts = np.unique(pack_pixels(arr), return_counts=True)
+    return _lookup(colours.astype(np.int64), counts.astype(np.int64), pairs,
+                   int(arr.shape[0] * arr.shape[1]))
+
+
+def _lookup(colours: np.ndarray, counts: np.ndarray, pairs: ColorPairs, pixels: int
+            ) -> ImageHist:
+    """Map distinct packed colours and their pixels to class ids (``pairs`` sorted)."""
+    summed = counts
     keys = np.array([p for p, _ in pairs], dtype=np.int64)
     ids = np.array([c for _, c in pairs], dtype=np.int64)
     pos = np.minimum(np.searchsorted(keys, colours), keys.size - 1)
     known = keys[pos] == colours
     class_ids, inverse = np.unique(ids[pos[known]], return_inverse=True)
     class_counts = np.zeros(class_ids.size, dtype=np.int64)
-    np.add.at(class_counts, inverse, counts[known])
-    unknown = colours[~known].astype(np.int64) + UNKNOWN_BASE  # sorted, all negative
-    values = np.concatenate([unknown, class_ids])
-    return ImageHist(values, np.concatenate([counts[~known].astype(np.int64), class_counts]),
-                     int(arr.shape[0] * arr.shape[1]))
+    np.add.at(class_counts, inverse, summed[known])
+    unknown = colours[~known] + UNKNOWN_BASE  # sorted, all negative
+    return ImageHist(np.concatenate([unknown, class_ids]),
+                     np.concatenate([summed[~known], class_counts]), int(pixels))
 
 
 # ---------------------------------------------------------------- unknown colours report
@@ -319,7 +361,7 @@ def unknown_error(report: Mapping[str, Any], source: str) -> UnreadableMask:
     listed = ", ".join(f"{c} ({r['pixels']:,} px)" for c, r in top[:5])
     return UnreadableMask(
         row["files"][0] if row["files"] else source,
-        f"{row['pixels']:,} pixels of colour {colour} are not in the colour table {source} "
-        f"({report['pixels']:,} pixels in {report['colors']} unknown colours in all; most "
-        f"common: {listed}); fix the table, or pass --on-unknown-color report to count them "
-        "apart under 'unknown_colors'")
+        f"colour {colour} is not in the colour table {source} ({row['pixels']:,} pixels in "
+        f"{row['images']} image(s), this file first; {report['pixels']:,} pixels in "
+        f"{report['colors']} unknown colour(s) in all, most common: {listed}); fix the table, "
+        "or pass --on-unknown-color report to count them apart under 'unknown_colors'")

@@ -25,6 +25,8 @@ from maskstats.scan import BatchResult, _batches
 
 #: how many accumulators one reduction task adds up
 FAN_IN = 8
+#: how long to try reaching a scheduler given by address
+CONNECT_TIMEOUT = "20s"
 
 
 def merge_results(*results: BatchResult) -> BatchResult:
@@ -53,7 +55,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
     distributed = _import_distributed()
     if scheduler:
         try:
-            client = distributed.Client(scheduler, timeout="20s")
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise MaskstatsError(f"{scheduler}: cannot connect to the Dask scheduler "
                                  f"({exc})") from None
@@ -61,7 +63,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
             yield client
         return
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None,
+                                  host="127.0.0.1", dashboard_address=":0",
                                   silence_logs=logging.ERROR) as cluster:
         with distributed.Client(cluster) as client:
             yield client

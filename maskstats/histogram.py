@@ -71,7 +71,8 @@ def hist_from_array(a: np.ndarray) -> ImageHist:
         return hist_from_bins(np.bincount(flat), n)
     lo, hi = int(flat.min()), int(flat.max())
     if hi - lo < DENSE_LIMIT:
-        shifted = flat - lo if lo != 0 else flat
+        # subtract in intp: int16 values -32768..32767 minus lo overflow in int16
+        shifted = np.subtract(flat, lo, dtype=np.intp) if lo != 0 else flat
         return hist_from_bins(np.bincount(shifted.astype(np.intp, copy=False)), n, offset=lo)
     values, counts = np.unique(flat, return_counts=True)
     return ImageHist(values.astype(_I64), counts.astype(_I64), n)

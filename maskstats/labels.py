@@ -66,10 +66,11 @@ class _Tally:
 
 
 # ------------------------------------------------------------------------------- sources
-def _read_text(path: str) -> str:
+def _text_lines(path: str) -> Iterator[str]:
+    """The lines of a UTF-8 text file, streamed (a label file may have millions of rows)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            return fh.read()
+            yield from fh
     except UnicodeDecodeError:
         raise MaskstatsError(f"{path}: not a UTF-8 text file") from None
     except OSError as exc:
@@ -78,7 +79,7 @@ def _read_text(path: str) -> str:
 
 def _table(path: str, delimiter: str, column: str) -> Iterator[tuple[str, str]]:
     """(where, cell) of the label column of a CSV/TSV file; the header is line 1."""
-    reader = csv.reader(_read_text(path).splitlines(keepends=True), delimiter=delimiter)
+    reader = csv.reader(_text_lines(path), delimiter=delimiter)
     header = next(reader, None)
     if header is None:
         raise MaskstatsError(f"{path}: empty file (expected a header line)")
@@ -90,19 +91,20 @@ def _table(path: str, delimiter: str, column: str) -> Iterator[tuple[str, str]]:
     for row in reader:
         start, line = line + 1, reader.line_num
         if len(row) <= index:
-            what = "empty line" if not row else f"{len(row)} fields, no {column!r} value"
+            what = ("empty line" if not row else
+                    f"only {len(row)} of {len(header)} fields, no {column!r} value")
             raise MaskstatsError(f"{path}: line {start}: {what}")
         yield f"{path}: line {start}", row[index]
 
 
 def _lines(path: str) -> Iterator[tuple[str, str]]:
-    for number, text in enumerate(_read_text(path).splitlines(), start=1):
-        yield f"{path}: line {number}", text
+    for number, text in enumerate(_text_lines(path), start=1):
+        yield f"{path}: line {number}", text.rstrip("\r\n")
 
 
 def _json_list(path: str) -> Iterator[tuple[str, str | list]]:
     try:
-        items = json.loads(_read_text(path))
+        items = json.loads("".join(_text_lines(path)))
     except json.JSONDecodeError as exc:
         raise MaskstatsError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(items, list):

@@ -24,8 +24,10 @@ import numpy as np
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.histogram import Counts, ImageHist, hist_from_array
 
-#: largest slab read at once (bytes of the decoded array)
-SLAB_BYTES = 1 << 26
+#: largest slab read at once (bytes of the decoded array). Counting a slab briefly needs
+#: about 8 bytes per voxel more (np.bincount works on intp), so the peak is ~10x this for
+#: 8-bit volumes, whatever the volume size.
+SLAB_BYTES = 1 << 23
 NIFTI_EXTENSIONS = (".nii", ".nii.gz")
 
 

@@ -106,7 +106,7 @@ def decode_segments(path: str, size: tuple[int, int]) -> dict[int, int]:
     """Segment id -> pixels of one panoptic PNG (id = R + 256 G + 65536 B)."""
     from PIL import Image
 
-    from maskstats.colors import pack_pixels
+    from maskstats.colors import colour_counts
 
     try:
         with Image.open(path) as im:
@@ -115,14 +115,13 @@ def decode_segments(path: str, size: tuple[int, int]) -> dict[int, int]:
             if im.size != tuple(size):
                 raise UnreadableMask(path, f"image is {im.size[0]}x{im.size[1]} but the JSON "
                                      f"says {size[0]}x{size[1]}")
-            arr = np.asarray(im)
+            ids, counts = colour_counts(im)
     except FileNotFoundError:
         raise UnreadableMask(path, "panoptic PNG listed in the JSON is missing") from None
     except UnreadableMask:
         raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableMask(path, f"cannot read the panoptic PNG ({exc})") from None
-    ids, counts = np.unique(pack_pixels(arr), return_counts=True)
     return dict(zip(ids.tolist(), counts.tolist()))
 
 

@@ -227,14 +227,17 @@ def load_remap(path: str | os.PathLike) -> dict[int, int]:
         return {_int(k, f"{path}: key"): _int(v, f"{path}: value of {k!r}")
                 for k, v in obj.items()}
     table: dict[int, int] = {}
+    first = True
     for n, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         cells = next(csv.reader(io.StringIO(line.replace("\t", ","))))
         cells = cells if len(cells) >= 2 else line.split()
-        if n == 1 and not all(c.strip().lstrip("-").isdigit() for c in cells[:2]):
-            continue  # header
+        if first and not any(c.strip().lstrip("-").isdigit() for c in cells):
+            first = False
+            continue  # a header such as "from,to"
+        first = False
         if len(cells) != 2:
             raise UsageProblem(f"{path}: line {n}: expected two values 'from,to'")
         src = _int(cells[0], f"{path}: line {n}")
@@ -247,10 +250,17 @@ def load_remap(path: str | os.PathLike) -> dict[int, int]:
 
 
 def load_class_names(path: str | os.PathLike) -> list[str]:
-    """Class names from a file: one per line, a JSON list, or nnU-Net ``dataset.json``.
+    """Class names from a file: one per line, a JSON list, or nnU-Net ``dataset.json``."""
+    return load_labels(path)[0]
+
+
+def load_labels(path: str | os.PathLike) -> tuple[list[str], int | None]:
+    """Class names from a file, and the id of an nnU-Net ``"ignore"`` label (or None).
 
     In ``dataset.json``, ``"labels"`` is ``{name: id}`` (nnU-Net v2) or ``{"id": name}``
-    (v1); the ids must be 0..K-1 and the names come out in id order.
+    (v1); the ids must be 0..K-1 and the names come out in id order. A label named
+    ``ignore`` must have the highest id (nnU-Net's rule); it is returned apart, as an ignore
+    value, not as a class name.
     """
     text = _read_text(path, "class names")
     if Path(path).suffix.lower() == ".json":
@@ -259,9 +269,15 @@ def load_class_names(path: str | os.PathLike) -> list[str]:
         except json.JSONDecodeError as exc:
             raise UsageProblem(f"{path}: not valid JSON ({exc})") from None
         if isinstance(obj, dict) and isinstance(obj.get("labels"), dict):
-            return _names_by_id(obj["labels"], str(path))
+            names = _names_by_id(obj["labels"], str(path))
+            if "ignore" not in names:
+                return names, None
+            if names.index("ignore") != len(names) - 1:
+                raise UsageProblem(f"{path}: the 'ignore' label must have the highest id "
+                                   f"(nnU-Net), not {names.index('ignore')}")
+            return names[:-1], len(names) - 1
         if isinstance(obj, list) and all(isinstance(x, str) for x in obj):
-            return list(obj)
+            return list(obj), None
         raise UsageProblem(f"{path}: expected a JSON list of names or a dataset.json with "
                            "\"labels\"")
     lines = text.splitlines()
@@ -272,7 +288,7 @@ def load_class_names(path: str | os.PathLike) -> list[str]:
             raise UsageProblem(f"{path}: line {n}: empty class name")
     if not lines:
         raise UsageProblem(f"{path}: no class names")
-    return [line.strip() for line in lines]
+    return [line.strip() for line in lines], None
 
 
 def _names_by_id(labels: Mapping[str, Any], source: str) -> list[str]:
@@ -320,8 +336,10 @@ def resolve(*, preset: str | None = None, remap: Any = None, colors: Any = None,
     already-loaded objects (a mapping, a :class:`~maskstats.colors.ColorTable`, a list).
     """
     ignore = list(ignore_index)
-    names = load_class_names(class_names) if isinstance(class_names, (str, os.PathLike)) \
-        else (list(class_names) if class_names is not None else None)
+    names = list(class_names) if class_names is not None else None
+    if isinstance(class_names, (str, os.PathLike)):
+        names, label_ignore = load_labels(class_names)
+        ignore = sorted(set(ignore) | ({label_ignore} if label_ignore is not None else set()))
     options: dict[str, Any] = {}
     conv_remap: Remap | None = None
     preset_k, preset_names = None, None

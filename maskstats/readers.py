@@ -74,6 +74,11 @@ def mask_extensions() -> list[str]:
 def read_hists(path: str, options: ReadOptions = ReadOptions(),
                warn: Warn | None = None) -> Iterator[ImageHist]:
     """Yield the histogram of every image in the mask file at ``path``."""
+    if "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/remote.py)
+        from maskstats.remote import read_remote
+
+        yield from read_remote(path, options, warn or (lambda _msg: None))
+        return
     reader = reader_for(path)
     if reader is None:
         raise UnreadableMask(path, "not a mask file type (known: "
@@ -152,9 +157,9 @@ def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
             arr = _integral_or_fail(path, arr)
         return hist_from_array(arr)
     if mode in ("RGB", "RGBA") and options.colors:
-        from maskstats.colors import hist_of_colors
+        from maskstats.colors import hist_of_image
 
-        return hist_of_colors(path, np.asarray(im), options.colors)
+        return hist_of_image(path, im, options.colors)
     if mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
         raise UnreadableMask(path, _colour_message(im))
     if mode in ("LA", "La", "PA"):

@@ -51,18 +51,29 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
     seen: set[str] = set()
     other = 0
 
-    def add(path: str) -> None:
+    def add(path: str, real_dir: str | None = None) -> None:
         nonlocal other
         if not is_mask_file(path):
             other += 1
             return
-        real = os.path.realpath(path)
+        if "://" in path:  # a remote object: its URL names it
+            real = path
+        elif real_dir is not None and not os.path.islink(path):  # one lstat, not a realpath
+            real = os.path.join(real_dir, os.path.basename(path))
+        else:
+            real = os.path.realpath(path)
         if real not in seen:
             seen.add(real)
             files.append(path)
 
     for top in paths:
         top = os.fspath(top)
+        if "://" in top:  # an fsspec URL such as s3://bucket/masks/ (maskstats/remote.py)
+            from maskstats.remote import walk_remote
+
+            for url in walk_remote(top, include, exclude):
+                add(url)
+            continue
         if not os.path.exists(top):
             raise UsageProblem(f"{top}: no such file or folder")
         if not os.path.isdir(top):
@@ -70,16 +81,18 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
             continue
         for root, dirs, names in os.walk(top):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            real_root = os.path.realpath(root)  # os.walk does not enter linked folders
             for name in sorted(names):
                 if name.startswith("."):
                     continue
                 full = os.path.join(root, name)
-                rel = os.path.relpath(full, top).replace(os.sep, "/")
-                if include and not _matches(rel, name, include):
-                    continue
-                if exclude and _matches(rel, name, exclude):
-                    continue
-                add(full)
+                if include or exclude:
+                    rel = os.path.relpath(full, top).replace(os.sep, "/")
+                    if include and not _matches(rel, name, include):
+                        continue
+                    if exclude and _matches(rel, name, exclude):
+                        continue
+                add(full, real_root)
     if not files:
         where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
         what = "empty folder" if (len(paths) == 1 and os.path.isdir(where)
@@ -173,6 +186,10 @@ def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "f
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     batches = _batches(files, jobs)
     work = partial(batch_fn, options=options, remap=remap, on_error=on_error)
+    if any("://" in f for f in files):  # remote objects, fetched on threads (remote.py)
+        from maskstats.remote import with_prefetch
+
+        work = partial(with_prefetch, work)
     total = BatchResult()
 
     def take(result: BatchResult) -> None:
@@ -234,7 +251,8 @@ def scan(
         jobs: worker processes (default: all cores); the result is the same for any value.
         on_error: ``"fail"`` raises :class:`UnreadableMask` at the first bad file;
             ``"skip"`` lists bad files under ``Stats.skipped`` and goes on.
-        class_names: optional names, one per class.
+        class_names: optional names, one per class, or a file of them (one per line, a JSON
+            list, or nnU-Net ``dataset.json``); they fix ``num_classes`` unless it is given.
         progress: called as ``progress(files_done, files_total)``.
         on_warning: called once per distinct warning; default: :func:`warnings.warn`.
         cache: folder of the incremental per-file cache; a rescan reads only new or

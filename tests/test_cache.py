@@ -289,17 +289,24 @@ def test_sparse_values_round_trip_through_the_cache(tmp_path):
     assert warm.table() == {-7: (2, 1, 6), 0: (1, 1, 6), 3: (2, 1, 6), 70000: (1, 1, 6)}
 
 
-def test_sum_counts_equals_adding_one_by_one(rng):
-    """The vectorised sum of stored records equals Counts.update over the same files."""
+def test_sum_rows_equals_adding_one_by_one(rng):
+    """The vectorised sum of stored rows (any subset, two shards) equals Counts.update."""
     parts = []
     for _ in range(20):
         c = Counts()
         c.add(maskstats.histogram.hist_from_array(rng.integers(-3, 9, size=(5, 7))))
+        c.add(maskstats.histogram.hist_from_array(rng.integers(0, 4, size=(3, 3))))
         parts.append(c)
-    one_by_one = Counts()
-    for c in parts:
-        one_by_one.update(c)
-    assert cache_mod._sum_counts([c.to_dict() for c in parts]) == one_by_one
+    records = [(f"f{i}", (i, i, i), c.to_dict(), []) for i, c in enumerate(parts)]
+    first, second = (cache_mod._Table.from_records(records[:12]),
+                     cache_mod._Table.from_records(records[12:]))
+    chosen = [0, 3, 4, 11, 12, 15, 19]
+    rows = [(first, i) if i < 12 else (second, i - 12) for i in chosen]
+    expected = Counts()
+    for i in chosen:
+        expected.update(parts[i])
+    assert cache_mod.sum_rows(rows) == expected
+    assert cache_mod.sum_rows([]) == Counts()
 
 
 def test_cli_cache_option(tmp_path, rng, run):

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import maskstats
+from maskstats import colors
 from maskstats.colors import ColorTable, load_color_table, pack_pixels
 from maskstats.errors import UsageProblem
 
@@ -120,7 +121,8 @@ def test_stray_colours_are_an_error_naming_file_and_colour(tmp_path, run):
     result = run("scan", folder, "--colors", table, "-o", tmp_path / "s.json")
     assert result.exit_code == 1
     line = result.stderr.strip()
-    assert line.startswith(f"Error: {folder / 'm0.png'}: 3 pixels of colour #fa0102")
+    assert line.startswith(f"Error: {folder / 'm0.png'}: colour #fa0102 is not in the colour "
+                           f"table {table} (3 pixels in 1 image(s), this file first;")
     assert "--on-unknown-color report" in line
     assert "Traceback" not in result.output + result.stderr
     assert not (tmp_path / "s.json").exists()
@@ -227,3 +229,21 @@ def test_json_hex_colours_and_table_object(tmp_path):
     Image.fromarray(rgb).save(tmp_path / "m.png")
     assert maskstats.scan(tmp_path / "m.png", colors=table, jobs=1).pixel_counts == [7, 2]
 
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_numpy_fallback_equals_getcolors_path(mode, tmp_path, monkeypatch):
+    """Images with more colours than GETCOLORS_LIMIT take the NumPy path, with equal results."""
+    rng = np.random.default_rng(8)
+    rgb, ids = rgb_mask(rng, stray=[(5, 6, 7), (250, 1, 2)])
+    if mode == "RGBA":
+        rgb = np.dstack([rgb, rng.integers(0, 256, size=ids.shape, dtype=np.uint8)])
+    Image.fromarray(rgb, mode=mode).save(tmp_path / "m.png")
+    table = write_table(tmp_path, "csv")
+    kw = dict(colors=table, on_unknown_color="report", jobs=1)
+    fast = maskstats.scan(tmp_path / "m.png", **kw)
+    monkeypatch.setattr(colors, "GETCOLORS_LIMIT", 1)  # forces np.unique on packed pixels
+    slow = maskstats.scan(tmp_path / "m.png", **kw)
+    assert fast.to_dict() == slow.to_dict()
+    assert fast.pixel_counts == expected_from_ids([ids])[0]
+    assert fast.extra["unknown_colors"]["pixels"] == 3 + 4
