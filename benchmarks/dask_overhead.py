@@ -3,7 +3,8 @@
 All figures are in-process `maskstats.scan` calls on the same masks, measured in this run:
   local -j2:             two worker processes (the baseline)
   dask, running cluster: `scheduler=` a LocalCluster of 2 single-threaded worker processes
-                         started beforehand (as with `--scheduler` on a real cluster)
+                         started beforehand (as with `--scheduler` on a real cluster), with
+                         the worker settings maskstats uses (dask_backend.local_cluster_config)
   dask, with start-up:   `backend="dask"`, which starts and stops its own LocalCluster
 Goal (issue #6): running-cluster overhead < 15% for 2k masks.
 
@@ -50,9 +51,11 @@ def main() -> None:
     print(f"{args.n} masks {args.size}x{args.size} 8-bit PNG, 2 workers, {os.cpu_count()} cores, "
           f"best of {args.repeats}")
     local_t, local = best(args.repeats, lambda: maskstats.scan(folder, jobs=2))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=":0",
-                                  silence_logs=logging.ERROR) as cluster:
+    from maskstats.dask_backend import local_cluster_config
+
+    with local_cluster_config(), distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
         address = cluster.scheduler_address
         maskstats.scan(folder, scheduler=address)  # workers import maskstats once
         running_t, running = best(args.repeats,

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 import mmap
+import warnings
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from maskstats.channels import count_channels
-from maskstats.errors import UnreadableMask, UsageProblem
+from maskstats.errors import MaskstatsWarning, UnreadableMask, UsageProblem
 from maskstats.histogram import Counts, ImageHist, hist_from_array
 from maskstats.readers import ReadOptions, Warn, _integral_or_fail
 from maskstats.stats import Stats
@@ -161,6 +162,28 @@ def _merge(parts: Iterable[ImageHist]) -> ImageHist:
 
 
 # ------------------------------------------------------------------------- file readers
+def _checked(path: str, arr: Any, options: ReadOptions, warn: Warn,
+             after_chunk: Callable[[], None] | None = None) -> Iterator[ImageHist]:
+    """:func:`hists_of_array`, warning when the last channels of a file never occur."""
+    top = -1
+    for h in hists_of_array(path, arr, options, after_chunk):
+        if h.values.size:
+            top = max(top, int(h.values[-1]))
+        yield h
+    if options.layout in CHANNEL_LAYOUTS and top + 1 < arr.shape[-1]:
+        warn(missing_channels(arr.shape[-1], top + 1))
+
+
+MISSING_CHANNELS = "the arrays have"  # how missing_channels() messages start
+
+
+def missing_channels(channels: int, classes: int) -> str:
+    """The warning for one-hot/multi-label arrays whose last channels hold no pixel."""
+    return (f"{MISSING_CHANNELS} {channels} channels but classes {classes}..{channels - 1} never "
+            f"occur, so the class vector stops at {classes} classes; pass --num-classes "
+            f"{channels} (num_classes={channels}) to keep them")
+
+
 def read_npy(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
     """``.npy``: memory-mapped, read in pieces; counted pages are dropped from memory."""
     try:
@@ -180,7 +203,7 @@ def read_npy(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
         if hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
             mm.madvise(mmap.MADV_DONTNEED)
 
-    yield from hists_of_array(path, arr, options, drop_pages)
+    yield from _checked(path, arr, options, warn, drop_pages)
 
 
 def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
@@ -211,7 +234,7 @@ def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
             arr = npz[name]
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise UnreadableMask(path, f"not a valid .npz archive ({exc})") from None
-    yield from hists_of_array(path, arr, options)
+    yield from _checked(path, arr, options, warn)
 
 
 def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
@@ -229,7 +252,7 @@ def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist
         names: list[str] = []
         fh.visititems(lambda name, obj: names.append(name)
                       if isinstance(obj, h5py.Dataset) else None)
-        yield from hists_of_array(path, fh[pick_key(path, names, options.key)], options)
+        yield from _checked(path, fh[pick_key(path, names, options.key)], options, warn)
 
 
 # ---------------------------------------------------------------------------- Python API
@@ -257,6 +280,9 @@ def count_arrays(
             applies the ``scan --layout auto`` rules to each item. A single array given
             instead of an iterable is taken whole: (H,W) is one mask, (N,H,W) N masks.
         num_classes: length K of the class vector; values >= K go to ``unexpected``.
+            Default: the largest class present + 1 (as ``scan``); with one-hot arrays of C
+            channels pass ``num_classes=C`` to keep trailing classes that never occur (a
+            :class:`MaskstatsWarning` says when that happens).
         ignore_index: values counted as ignored, not as classes.
         layout: ``mask`` (default), ``stack``, ``one-hot``, ``multi-label`` or ``auto``.
         class_names: optional names, one per class.
@@ -280,8 +306,12 @@ def count_arrays(
         masks = [whole]
     options = ReadOptions(layout=layout)
     counts = Counts()
+    channels = 0
     for i, item in enumerate(masks):
-        for h in hists_of_array(f"masks[{i}]", np.asarray(item), options):
+        item = np.asarray(item)
+        if layout in CHANNEL_LAYOUTS and item.ndim:
+            channels = max(channels, item.shape[-1])
+        for h in hists_of_array(f"masks[{i}]", item, options):
             counts.add(h)
     stats = Stats.from_counts(counts, ignore_index=ignore_index, num_classes=num_classes,
                               class_names=list(class_names) if class_names else None,
@@ -289,4 +319,7 @@ def count_arrays(
     if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
         raise UsageProblem(f"{len(stats.class_names)} class names given but the arrays hold "
                            f"{stats.num_classes} classes; pass num_classes")
+    if num_classes is None and stats.num_classes < channels:
+        warnings.warn(missing_channels(channels, stats.num_classes), MaskstatsWarning,
+                      stacklevel=2)
     return stats

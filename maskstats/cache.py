@@ -37,6 +37,8 @@ _I64 = np.int64
 #: a shard is written after this many newly counted files, or this many seconds
 FLUSH_FILES = 1000
 FLUSH_SECONDS = 5.0
+#: a half-written shard (temporary file) older than this was left by a killed scan
+TMP_MAX_AGE = 3600.0
 
 
 def options_key(options: dict[str, Any]) -> str:
@@ -218,9 +220,11 @@ class FileCache:
         if not os.path.isdir(self.folder):
             return
         for name in sorted(os.listdir(self.folder)):  # oldest first: newer records win
+            full = os.path.join(self.folder, name)
+            if name.startswith(".shard-") and name.endswith(".tmp"):
+                _unlink_if_older(full, TMP_MAX_AGE)  # left by a write that was killed
             if not (name.startswith("shard-") and name.endswith(".npz")):
                 continue
-            full = os.path.join(self.folder, name)
             try:
                 table = _Table.load(full)
             except FileNotFoundError:  # compacted away by a concurrent scan
@@ -296,6 +300,14 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _unlink_if_older(path: str, seconds: float) -> None:
+    try:
+        if time.time() - os.stat(path).st_mtime > seconds:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
 def count_cached(cache_dir: str | os.PathLike, files: list[str], count_files: Callable,
                  *, progress: Callable[[int, int], None] | None = None,
                  **kwargs: Any) -> BatchResult:
@@ -305,7 +317,8 @@ def count_cached(cache_dir: str | os.PathLike, files: list[str], count_files: Ca
     ``count_files`` (any backend) and stored as their batches finish.
     """
     key_opts = {k: v for k, v in kwargs.items() if k not in _NOT_KEY}
-    cache = FileCache(os.path.join(os.fspath(cache_dir), options_key(key_opts)))
+    root = os.path.expanduser(os.fspath(cache_dir))
+    cache = FileCache(os.path.join(root, options_key(key_opts)))
     hits: list[tuple[_Table, int]] = []
     misses: list[str] = []
     valid: set[str] = set()  # stored paths known to be up to date

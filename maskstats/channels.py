@@ -106,6 +106,13 @@ def _code(on: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return code
 
 
+def _popcount(code: np.ndarray) -> np.ndarray:
+    """Bits set in each uint8 (NumPy 2's SIMD bitwise_count when there is one)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(code)
+    return _code_tables()[1][code]
+
+
 def _tables(code: np.ndarray) -> np.ndarray:
     """(B, 256) pixel counts of each code, per image."""
     return np.stack([np.bincount(row, minlength=1 << GROUP) for row in code])
@@ -123,11 +130,12 @@ def _count_codes(on: np.ndarray, one_hot: bool) -> tuple[np.ndarray, np.ndarray,
     codes = [(lo, _code(on, lo, min(lo + GROUP, c))) for lo in range(0, c, GROUP)]
     k = np.zeros(on.shape[:2], np.uint16)  # channels on per pixel
     for _, code in codes:
-        k += popcount[code]
+        k += _popcount(code)
+    single = k == 1
     per_class = np.zeros((on.shape[0], c), np.int64)
     for lo, code in codes:
         if one_hot:  # keep the pixels that are on in exactly one channel
-            code = np.where(k == 1, code, np.uint8(0))
+            code = code * single
         hi = min(lo + GROUP, c)
         per_class[:, lo:hi] = (_tables(code) @ bits)[:, :hi - lo]
     return per_class, np.count_nonzero(k == 0, axis=1), np.count_nonzero(k > 1, axis=1)

@@ -240,9 +240,9 @@ def merge(stats_files, output, quiet) -> None:
 # -------------------------------------------------------------------------------- labels
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option("-o", "--output", default="maskstats.json", show_default=True,
+@click.option("-o", "--output", default="maskstats.json", show_default=True, metavar="FILE",
               help="Stats JSON file to write; '-' writes to stdout (human output to stderr).")
-@click.option("--column", default="label", show_default=True,
+@click.option("--column", default="label", show_default=True, metavar="NAME",
               help="Column of CSV/TSV files that holds the label.")
 @click.option("--class-names", "class_names_file", metavar="FILE",
               type=click.Path(exists=True, dir_okay=False),

@@ -1,4 +1,4 @@
-"""Masks in object storage through fsspec (the ``remote`` extra: ``pip install 'maskstats[remote]'``).
+"""Masks in object storage through fsspec (the ``remote`` extra, ``maskstats[remote]``).
 
 ``maskstats scan s3://bucket/masks/`` (or any fsspec URL: ``gs://``, ``az://``, ``memory://``
 ...) lists the objects under the prefix with fsspec, keeps those with a mask extension

@@ -290,7 +290,7 @@ def scan(
         raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
     if class_names is not None and num_classes is not None and len(class_names) != num_classes:
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
-    from maskstats.arrays import check_layout
+    from maskstats.arrays import MISSING_CHANNELS, check_layout
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs)
     found = find_files(paths, include, exclude)
@@ -303,6 +303,8 @@ def scan(
         unknown = finish_unknown(result.counts, result.warnings)
         check_unknown(unknown, on_unknown_color, conv.color_source)
     for message in sorted(result.warnings):
+        if num_classes is not None and message.startswith(MISSING_CHANNELS):
+            continue  # a fixed class vector keeps one-hot channels that never occur
         if on_warning is not None:
             on_warning(message)
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import assert_matches, blob_mask, expected_stats, save_png
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 import maskstats
 from maskstats import arrays
+from maskstats.errors import MaskstatsWarning
 
 
 def one_hot_expected(oh: np.ndarray) -> dict:
@@ -190,11 +193,12 @@ def test_pieces_smaller_than_an_image_give_the_same_counts(tmp_path, monkeypatch
     np.save(tmp_path / "oh.npy", oh)
     whole_s = maskstats.scan(tmp_path / "s.npy").to_dict()
     whole_v = maskstats.scan(tmp_path / "s.npy", layout="mask").to_dict()
-    whole_oh = maskstats.scan(tmp_path / "oh.npy", layout="one-hot").to_dict()
+    whole_oh = maskstats.scan(tmp_path / "oh.npy", layout="one-hot", num_classes=20).to_dict()
     monkeypatch.setattr(arrays, "CHUNK_ELEMENTS", 50)
     assert maskstats.scan(tmp_path / "s.npy").to_dict() == whole_s
     assert maskstats.scan(tmp_path / "s.npy", layout="mask").to_dict() == whole_v
-    assert maskstats.scan(tmp_path / "oh.npy", layout="one-hot").to_dict() == whole_oh
+    assert maskstats.scan(tmp_path / "oh.npy", layout="one-hot", num_classes=20).to_dict() == \
+        whole_oh
     assert whole_v["num_images"] == 1 and whole_v["pixel_counts"] == whole_s["pixel_counts"]
 
 
@@ -284,8 +288,9 @@ def test_splitting_a_stack_into_chunks_changes_nothing(data):
         stack = (rng.random((n, 5, 4, 3)) < 0.4).astype(np.uint8)
     cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=6), label="cuts"))
     chunks = np.split(stack, cuts)
-    whole = maskstats.count_arrays([stack], layout=layout).to_dict()
-    split = maskstats.count_arrays(chunks, layout=layout).to_dict()
+    k = None if layout == "stack" else 3  # keep channels that happen to be empty
+    whole = maskstats.count_arrays([stack], layout=layout, num_classes=k).to_dict()
+    split = maskstats.count_arrays(chunks, layout=layout, num_classes=k).to_dict()
     assert split == whole
     assert whole["num_images"] == n and whole["total_pixels"] == n * 20
     if layout == "stack":
@@ -339,3 +344,32 @@ def test_signed_16_bit_stack_over_the_full_range(tmp_path, scan_json):
     stats = scan_json(tmp_path / "s.npy", "--num-classes", "3")
     assert_matches(stats, expected_stats(list(stack), num_classes=3))
     assert stats["unexpected"] == {"-32768": 1, "-5": 1, "32767": 1}
+
+
+@pytest.mark.parametrize("channels", [2, 8, 9, 12, 16, 17, 33])
+def test_one_hot_and_multi_label_for_any_channel_count(channels):
+    """Counts are exact for channel counts around the 8-channel packing boundaries."""
+    rng = np.random.default_rng(channels)
+    oh = damaged_one_hot(rng, n=3, c=channels, dtype=np.float32)
+    oh[1, 2, 3] = -0.0  # negative zero is a zero
+    stats = maskstats.count_arrays(oh, layout="one-hot", num_classes=channels).to_dict()
+    assert_matches(stats, one_hot_expected(oh.astype(np.int64)))
+    ml = (rng.random((3, 6, 5, channels)) < 0.3).astype(np.uint8)
+    counts = maskstats.count_arrays(ml, layout="multi-label", num_classes=channels).pixel_counts
+    assert counts == [int(np.count_nonzero(ml[..., c])) for c in range(channels)]
+
+
+def test_trailing_channels_that_never_occur_are_warned_about(tmp_path, run):
+    """A one-hot class that never occurs at the end of the channels is named in a warning."""
+    oh = np.zeros((2, 3, 3, 5), np.uint8)
+    oh[..., 1] = 1  # classes 2..4 never occur
+    np.save(tmp_path / "oh.npy", oh)
+    result = run("scan", tmp_path / "oh.npy", "--layout", "one-hot", "-o", tmp_path / "o.json")
+    assert result.exit_code == 0
+    assert "5 channels but classes 2..4 never occur" in result.stderr
+    with pytest.warns(MaskstatsWarning, match="pass --num-classes 5"):
+        assert maskstats.count_arrays(oh, layout="one-hot").pixel_counts == [0, 18]
+    kept = run("scan", tmp_path / "oh.npy", "--layout", "one-hot", "--num-classes", "5",
+               "-o", tmp_path / "k.json")
+    assert json.loads((tmp_path / "k.json").read_text())["pixel_counts"] == [0, 18, 0, 0, 0]
+    assert "never occur" not in kept.stderr

@@ -245,6 +245,19 @@ def test_corrupt_shard_is_rebuilt_with_a_warning(tmp_path, rng, reads):
     assert reads == [] and messages == []
 
 
+def test_leftover_temporary_shards_are_removed(tmp_path, rng):
+    """A half-written shard left by a killed scan is removed once it is an hour old."""
+    make_masks(tmp_path / "m", rng, 2)
+    scan_dict(tmp_path / "m", tmp_path / "c")
+    (folder,) = [p for p in (tmp_path / "c").iterdir() if p.is_dir()]
+    old, fresh = folder / ".shard-1.npz.abc.tmp", folder / ".shard-2.npz.def.tmp"
+    for p in (old, fresh):
+        p.write_bytes(b"partial")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    scan_dict(tmp_path / "m", tmp_path / "c")
+    assert not old.exists() and fresh.exists()
+
+
 def test_file_warnings_survive_a_warm_rescan(tmp_path, rng, reads):
     """A JPEG mask's lossy warning is given again when its counts come from the cache."""
     Image.fromarray(np.full((16, 16), 2, dtype=np.uint8)).save(tmp_path / "a.jpg", quality=100)
@@ -321,3 +334,13 @@ def test_cli_cache_option(tmp_path, rng, run):
     assert outs[0] == outs[1] == outs[2]
     assert_matches(outs[0], expected_stats(arrays))
     assert list((tmp_path / "c").rglob("shard-*.npz"))
+
+
+def test_cache_folder_tilde_is_expanded(tmp_path, rng, monkeypatch):
+    """A cache folder given as ~/... lands in the home folder, not in a folder named '~'."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    make_masks(tmp_path / "m", rng, 2)
+    scan_dict(tmp_path / "m", "~/.cache/maskstats")
+    assert len(stored_paths(tmp_path / "home" / ".cache" / "maskstats")) == 2
+    assert not (tmp_path / "~").exists()

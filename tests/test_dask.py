@@ -82,11 +82,12 @@ def test_unreadable_file_on_a_worker(masks, scheduler):
 
 
 def test_dask_with_cache(masks, scheduler, tmp_path):
-    """Dask and the cache combine: cold and warm scans equal a local scan."""
+    """Dask and the cache combine: cold and warm scans equal a local scan and the arrays."""
     folder, arrays = masks
     cold = maskstats.scan(folder, scheduler=scheduler, cache=tmp_path / "c").to_dict()
     warm = maskstats.scan(folder, scheduler=scheduler, cache=tmp_path / "c").to_dict()
     assert cold == warm == maskstats.scan(folder, jobs=1).to_dict()
+    assert_matches(warm, expected_stats(arrays))
     assert len(list((tmp_path / "c").rglob("shard-*.npz"))) >= 1
 
 

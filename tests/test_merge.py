@@ -8,6 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import assert_matches, blob_mask, expected_stats, save_png
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from maskstats.histogram import Counts, hist_from_array
+from maskstats.stats import Stats
 
 COUNT_KEYS = ("num_images", "total_pixels", "num_classes", "pixel_counts", "image_counts",
               "image_pixels", "ignored_pixels", "unexpected", "ignore_index")
@@ -132,3 +137,27 @@ def test_merge_of_a_missing_or_bad_file_is_a_data_error(tmp_path, shards, run):
     (tmp_path / "x.json").write_text('{"format": "something-else", "version": 1}')
     result = run("merge", a, tmp_path / "x.json")
     assert result.exit_code == 1 and "not a maskstats-stats file" in result.stderr
+
+
+arrays_strategy = st.lists(
+    st.lists(st.integers(0, 6), min_size=1, max_size=30).map(
+        lambda v: np.array(v, dtype=np.uint8)),
+    min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=arrays_strategy, b=arrays_strategy, c=arrays_strategy)
+def test_merge_property_associative_commutative_exact(a, b, c):
+    """For any three shards, every merge order equals the counts of all their arrays."""
+    def stats_of(arrays):
+        counts = Counts()
+        for arr in arrays:
+            counts.add(hist_from_array(arr))
+        return Stats.from_counts(counts, ignore_index=[6])
+
+    sa, sb, sc = stats_of(a), stats_of(b), stats_of(c)
+    results = [sa.merge(sb).merge(sc), sa.merge(sb.merge(sc)), sc.merge(sa).merge(sb)]
+    expected = expected_stats(a + b + c, ignore=(6,))
+    for merged in results:
+        d = merged.to_dict()
+        assert {k: d[k] for k in expected} == expected

@@ -16,10 +16,6 @@ from conftest import assert_matches, blob_mask, expected_stats, save_png
 import maskstats
 from maskstats.errors import UsageProblem
 
-s3fs = pytest.importorskip("s3fs")
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
-
 COUNT_KEYS = ("num_images", "total_pixels", "num_classes", "pixel_counts", "image_counts",
               "image_pixels", "ignored_pixels", "unexpected", "skipped", "non_mask_files")
 
@@ -33,6 +29,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def endpoint():
     """A moto S3 server on 127.0.0.1 and a random free port, with dummy credentials."""
+    s3fs = pytest.importorskip("s3fs")
+    moto_server = pytest.importorskip("moto.server")
     port = _free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -51,6 +49,7 @@ def endpoint():
 @pytest.fixture
 def bucket(endpoint, tmp_path, request):
     """The same masks in a local folder and under s3://<bucket>/masks/; returns both + arrays."""
+    s3fs, boto3 = pytest.importorskip("s3fs"), pytest.importorskip("boto3")
     name = "b" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-")
     client = boto3.client("s3", endpoint_url=endpoint)
     client.create_bucket(Bucket=name)
