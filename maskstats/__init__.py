@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 from maskstats.errors import (  # noqa: E402
     BadStats,
     MaskstatsError,
+    MaskstatsWarning,
     UnknownScheme,
     UnreadableMask,
     UsageProblem,
@@ -36,6 +37,7 @@ __all__ = [
     "Counts",
     "ImageHist",
     "MaskstatsError",
+    "MaskstatsWarning",
     "Stats",
     "UnknownScheme",
     "UnreadableMask",
