@@ -169,7 +169,6 @@ def scan(paths, output, no_progress, quiet, **options) -> None:
     """
     from maskstats.scan import scan as run_scan
 
-    to_stdout = output == "-"
     show_progress = not no_progress and sys.stderr.isatty()
     bar = None
 
@@ -190,12 +189,7 @@ def scan(paths, output, no_progress, quiet, **options) -> None:
     finally:
         if bar is not None:
             bar.close()
-    stats.save(output)
-    if not quiet:
-        console = _console(stderr=to_stdout)
-        _print_summary(console, stats)
-        if not to_stdout:
-            console.print(f"Wrote {output}")
+    _save_and_summarise(stats, output, quiet)
 
 
 # --------------------------------------------------------------------------------- merge
@@ -229,12 +223,8 @@ def merge(stats_files, output, quiet) -> None:
             merged = merged.merge(Stats.load(path))
         except UsageProblem as exc:
             raise UsageProblem(f"{path}: {exc}") from None
-    merged.save(output)
-    if not quiet:
-        console = _console(stderr=output == "-")
-        _print_summary(console, merged)
-        if output != "-":
-            console.print(f"Merged {len(stats_files)} files into {output}")
+    _save_and_summarise(merged, output, quiet,
+                        f"Merged {len(stats_files)} files into {output}")
 
 
 # -------------------------------------------------------------------------------- labels
@@ -273,12 +263,7 @@ def labels(sources, output, class_names_file, quiet, **options) -> None:
 
     names = read_class_names(class_names_file) if class_names_file else None
     stats = count_labels(list(sources), class_names=names, **options)
-    stats.save(output)
-    if not quiet:
-        console = _console(stderr=output == "-")
-        _print_summary(console, stats)
-        if output != "-":
-            console.print(f"Wrote {output}")
+    _save_and_summarise(stats, output, quiet)
 
 
 # ------------------------------------------------------------------------ weights, schemes
@@ -438,6 +423,17 @@ def schemes() -> None:
 
 # ------------------------------------------------------------------------ summary table
 _MAX_ROWS = 40
+
+
+def _save_and_summarise(stats, output: str, quiet: bool, done: str | None = None) -> None:
+    """Write the stats JSON (``-`` = stdout), then the summary on stdout, or stderr if taken."""
+    stats.save(output)
+    if quiet:
+        return
+    console = _console(stderr=output == "-")
+    _print_summary(console, stats)
+    if output != "-":
+        console.print(done or f"Wrote {output}")
 
 
 def _ranges(ids: list[int]) -> str:

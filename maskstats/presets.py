@@ -210,6 +210,13 @@ def _int(text: Any, where: str) -> int:
         raise UsageProblem(f"{where}: {text!r} is not an integer") from None
 
 
+def _parse_json(text: str, path: str | os.PathLike):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageProblem(f"{path}: not valid JSON ({exc})") from None
+
+
 def load_remap(path: str | os.PathLike) -> dict[int, int]:
     """A user's value remap: JSON ``{"from": to}`` or two columns per line (CSV, tab, spaces).
 
@@ -218,10 +225,7 @@ def load_remap(path: str | os.PathLike) -> dict[int, int]:
     """
     text = _read_text(path, "remap")
     if Path(path).suffix.lower() == ".json":
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageProblem(f"{path}: not valid JSON ({exc})") from None
+        obj = _parse_json(text, path)
         if not isinstance(obj, dict):
             raise UsageProblem(f"{path}: expected a JSON object {{\"from\": to, ...}}")
         return {_int(k, f"{path}: key"): _int(v, f"{path}: value of {k!r}")
@@ -264,10 +268,7 @@ def load_labels(path: str | os.PathLike) -> tuple[list[str], int | None]:
     """
     text = _read_text(path, "class names")
     if Path(path).suffix.lower() == ".json":
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageProblem(f"{path}: not valid JSON ({exc})") from None
+        obj = _parse_json(text, path)
         if isinstance(obj, dict) and isinstance(obj.get("labels"), dict):
             names = _names_by_id(obj["labels"], str(path))
             if "ignore" not in names:
