@@ -117,3 +117,22 @@ def load_stats_dict(path: str | os.PathLike) -> tuple[dict, bytes]:
         raise BadStats(f"{source}: empty file")
     obj = check_format(parse_json(data, source), source, STATS_FORMAT, STATS_VERSION)
     return obj, data
+
+
+def format_for(path: str | os.PathLike | None, fmt: str | None, choices: dict[str, str],
+               default: str) -> str:
+    """The output format: ``fmt`` if given, else the one ``path``'s extension names.
+
+    ``choices`` maps extensions (``".npy"``) to format names (``"npy"``). A ``fmt`` that
+    contradicts a known extension is a :class:`UsageProblem` (``-o w.npy -f json``).
+    """
+    from maskstats.errors import UsageProblem
+
+    ext = os.path.splitext(os.fspath(path))[1].lower() if path not in (None, "-") else ""
+    implied = choices.get(ext)
+    if fmt is None:
+        return implied or default
+    if implied is not None and implied != fmt:
+        raise UsageProblem(f"{path}: the extension {ext} means -f {implied}, not -f {fmt}; "
+                           f"drop -f or rename the file")
+    return fmt

@@ -1,0 +1,89 @@
+"""What every command shares: the error mapping, --debug, the console, warnings, flag parsers."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from maskstats.errors import MaskstatsError, UsageProblem
+
+DEBUG_KEY = "maskstats.debug"
+
+
+class CliUsageError(click.ClickException):
+    """A one-line usage error (exit 2) for problems the library detects."""
+
+    exit_code = 2
+
+
+class MaskstatsGroup(click.Group):
+    """Turns library errors into ``Error: ...`` lines; no traceback unless ``--debug``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MaskstatsError as exc:
+            if ctx.meta.get(DEBUG_KEY):
+                raise
+            cls = CliUsageError if isinstance(exc, UsageProblem) else click.ClickException
+            raise cls(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (e.g. `| head`): not our error
+            raise click.exceptions.Exit(1) from None
+        except Exception as exc:
+            if ctx.meta.get(DEBUG_KEY):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(please report it; run with --debug for the traceback)"
+            ) from None
+
+
+def set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[DEBUG_KEY] = True
+
+
+debug_option = click.option(
+    "--debug", is_flag=True, expose_value=False, is_eager=True, callback=set_debug,
+    help="Show the full traceback on errors.",
+)
+
+
+def console(stderr: bool):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
+
+def split_values(value: str | None, what: str, convert, count: int | None = None) -> list | None:
+    """Parse 'a,b,c' with ``convert``; a bad item or item count is a usage error (exit 2)."""
+    if value is None:
+        return None
+    try:
+        items = [convert(v.strip()) for v in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected {what}") from None
+    if count is not None and len(items) != count:
+        raise click.BadParameter(f"{value!r}: expected {what}")
+    return items
+
+
+def parse_params(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        name, eq, val = item.partition("=")
+        if not eq or not name.strip():
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE, e.g. beta=0.9999999")
+        params[name.strip()] = val.strip()
+    return params
+

@@ -1,0 +1,44 @@
+"""``maskstats merge``: add up the stats of disjoint scans."""
+
+from __future__ import annotations
+
+import click
+
+from maskstats.cli.common import CliUsageError, debug_option
+from maskstats.cli.summary import save_and_summarise
+from maskstats.errors import UsageProblem
+
+
+@click.command()
+@click.argument("stats_files", nargs=-1, required=True, metavar="STATS...")
+@click.option("-o", "--output", default="maskstats.json", show_default=True,
+              help="Merged stats JSON to write; '-' writes to stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@debug_option
+def merge(stats_files, output, quiet) -> None:
+    """Merge the stats of disjoint scans (shards, splits) into one stats JSON, exactly.
+
+    Counts are added as integers, so the order of the files does not matter. Files counted
+    differently (unit, ignore values, remaps or other count options, fixed --num-classes)
+    are refused.
+
+    \b
+    Examples:
+      maskstats scan train/ -o train.json && maskstats scan val/ -o val.json
+      maskstats merge train.json val.json -o all.json
+      maskstats merge shards/*.json -o - | maskstats weights -
+    """
+    from maskstats.stats import Stats
+
+    if len({str(p) for p in stats_files}) != len(stats_files):
+        raise CliUsageError("the same stats file is given twice; merging it would count its "
+                          "masks twice")
+    merged = Stats.load(stats_files[0])
+    for path in stats_files[1:]:
+        try:
+            merged = merged.merge(Stats.load(path))
+        except UsageProblem as exc:
+            raise UsageProblem(f"{path}: {exc}") from None
+    save_and_summarise(merged, output, quiet,
+                        f"Merged {len(stats_files)} files into {output}")
+

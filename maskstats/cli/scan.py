@@ -1,0 +1,118 @@
+"""``maskstats scan``: count pixels per class in mask files."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from maskstats.arrays import LAYOUTS
+from maskstats.cli.common import debug_option, warn
+from maskstats.cli.summary import save_and_summarise
+from maskstats.presets import list_presets
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-o", "--output", default="maskstats.json", show_default=True,
+              help="Stats JSON file to write; '-' writes to stdout (human output to stderr).")
+@click.option("--ignore-index", "ignore_index", type=int, multiple=True, metavar="V",
+              help="Value counted as ignored, not as a class (repeatable).")
+@click.option("--num-classes", type=click.IntRange(min=1), metavar="K",
+              help="Length of the class vector; other values are reported as unexpected.")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="Only files whose path (relative to the folder) or name matches (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files whose path (relative to the folder) or name matches (repeatable).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes [default: all cores]. The result is the same for any N.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail",
+              show_default=True, help="Stop at an unreadable file, or list it under 'skipped'.")
+@click.option("--cache", type=click.Path(file_okay=False), metavar="DIR",
+              help="Per-file cache folder (e.g. ~/.cache/maskstats): a rescan reads only new "
+                   "or changed files, and an interrupted scan resumes.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Run on local worker processes or on Dask (extra "
+                                      "'dask'; a LocalCluster of -j workers).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Address of a running Dask scheduler (e.g. tcp://host:8786); implies "
+                   "--backend dask.")
+@click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
+              help="Axes of .npy/.npz/.h5 arrays: mask = one mask; stack = first axis indexes "
+                   "images; one-hot = last axis holds C classes with one 1 per pixel; "
+                   "multi-label = last axis holds C channels counted independently (also "
+                   "multi-band TIFFs); auto = 2-D mask, 3-D or (N,H,W,1) stack.")
+@click.option("--key", metavar="NAME",
+              help="Array in an .npz or dataset in an HDF5 file [default: the only one, else "
+                   "one named masks, labels, y or y_train].")
+@click.option("--preset", type=click.Choice(list_presets()), metavar="NAME",
+              help="Dataset convention: classes, ignore values, names and value remap "
+                   f"({', '.join(list_presets())}). --ignore-index adds to its ignore values.")
+@click.option("--remap", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Map stored values to classes before counting: JSON {\"from\": to} or "
+                   "two columns 'from,to' per line; unlisted values stay.")
+@click.option("--class-names", "class_names", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Class names: one per line, a JSON list, or an nnU-Net dataset.json "
+                   "('labels'); sets --num-classes to their number unless given.")
+@click.option("--colors", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Colour table for RGB/RGBA masks: class_dict.csv (name,r,g,b), CVAT "
+                   "labelmap.txt, JSON {name: [r,g,b]}, or a palette PNG.")
+@click.option("--on-unknown-color", type=click.Choice(["error", "report"]), default="error",
+              show_default=True, help="Colours not in --colors: fail (exit 1, naming the top "
+                                      "colours and files) or report them under "
+                                      "'unknown_colors' and go on.")
+@click.option("--panoptic", type=click.Path(dir_okay=False), metavar="JSON",
+              help="COCO panoptic annotations: counts come from segments_info areas (PNGs not "
+                   "decoded); PATH is the folder of the panoptic PNGs.")
+@click.option("--verify", is_flag=True,
+              help="With --panoptic: decode every PNG (id = R + 256 G + 65536 B) and check "
+                   "each segment's area against the JSON.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
+@debug_option
+def scan(paths, output, no_progress, quiet, **options) -> None:
+    """Count pixels per class in mask files and write a stats JSON.
+
+    PATH can be folders (walked recursively in sorted order) and files. Supported masks:
+    PNG (8-bit, 16-bit, palette: the palette index is the class), TIFF, BMP, JPEG (with a
+    warning), .npy/.npz arrays, HDF5 datasets (extra 'hdf5'), NIfTI .nii/.nii.gz volumes
+    (extra 'nifti'; counted in voxels) and RGB/RGBA colour masks with --colors. Other files
+    are skipped and counted.
+
+    \b
+    Examples:
+      maskstats scan data/VOC2012/SegmentationClass --ignore-index 255
+      maskstats scan gtFine/ --include '*_labelTrainIds.png' --num-classes 19 --ignore-index 255
+      maskstats scan masks/ -o - | maskstats weights - --scheme inverse-max
+      maskstats scan masks/ --cache ~/.cache/maskstats   # rescans read changed files only
+      maskstats scan y_train.npy --layout one-hot          # Keras (N,H,W,C) one-hot stack
+      maskstats scan data.npz --key y_val                  # pick one array of an .npz
+      maskstats scan gtFine/ --include '*_labelIds.png' --preset cityscapes
+      maskstats scan CamVid/train_labels --colors class_dict.csv
+      maskstats scan panoptic_val2017/ --panoptic panoptic_val2017.json
+      maskstats scan labelsTr/ --class-names dataset.json  # NIfTI (extra 'nifti'), voxels
+    """
+    from maskstats.scan import scan as run_scan
+
+    show_progress = not no_progress and sys.stderr.isatty()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if not show_progress:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True,
+                       desc="scanning")
+        bar.update(done - bar.n)
+
+    try:
+        # every other option is a keyword argument of maskstats.scan() of the same name
+        stats = run_scan(list(paths), progress=progress, on_warning=warn, **options)
+    finally:
+        if bar is not None:
+            bar.close()
+    save_and_summarise(stats, output, quiet)
+
