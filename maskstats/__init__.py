@@ -17,7 +17,7 @@ from maskstats.errors import (  # noqa: E402
     UnreadableMask,
     UsageProblem,
 )
-from maskstats.arrays import count_arrays  # noqa: E402
+from maskstats.in_memory import count_arrays  # noqa: E402
 from maskstats.histogram import Counts, ImageHist  # noqa: E402
 from maskstats.labels import count_labels  # noqa: E402
 from maskstats.scan import scan  # noqa: E402
