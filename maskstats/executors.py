@@ -13,10 +13,11 @@ costs ~0.2-0.3 s, so one process per file would dominate (DOMAIN.md, "Speed fact
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from typing import Any, Callable, Iterator, Protocol, Sequence, TypeVar
+
+from maskstats.workers import worker_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,12 +41,6 @@ def batches(items: Sequence[T], jobs: int) -> list[list[T]]:
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def pool_context():
-    """The multiprocessing context: fork where there is one (fast start), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
 def worker_count(jobs: int | None, items: int) -> int:
     """``jobs`` (default: all cores), at least 1 and at most one per item."""
     return max(1, min(jobs or os.cpu_count() or 1, items or 1))
@@ -61,7 +56,10 @@ class SerialExecutor:
 
 
 class PoolExecutor:
-    """Runs batches on ``jobs`` worker processes, started once, results in batch order."""
+    """Runs batches on ``jobs`` worker processes, started once, results in batch order.
+
+    The workers come from :func:`maskstats.workers.worker_pool` (quiet on Ctrl-C).
+    """
 
     def __init__(self, jobs: int):
         self.jobs = jobs
@@ -70,7 +68,7 @@ class PoolExecutor:
             ) -> Iterator[tuple[list[T], R]]:
         todo = iter(batches(items, self.jobs))
         window = WINDOW_PER_JOB * self.jobs
-        with pool_context().Pool(self.jobs) as pool:
+        with worker_pool(self.jobs) as pool:
             pending: deque[tuple[list[T], Any]] = deque()
             for batch in todo:
                 pending.append((batch, pool.apply_async(fn, (batch,))))

@@ -23,6 +23,8 @@ class ReadOptions:
     #: colour table as sorted (packed RGB, class id) pairs: RGB/RGBA masks are then counted
     #: by colour (maskstats.colors); None = colour-coded masks are refused
     colors: tuple[tuple[int, int], ...] | None = None
+    #: also check the zlib adler32 of PNGs decoded by Pillow (a second inflate, maskstats.png)
+    verify_checksums: bool = False
 
 
 def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:

@@ -24,7 +24,6 @@ any mismatch is an error naming the PNG. The counts then come from the decoded p
 
 from __future__ import annotations
 
-import json
 import os
 from functools import partial
 from pathlib import Path
@@ -41,12 +40,15 @@ from maskstats.stats import Stats
 
 def load_panoptic(path: str | os.PathLike) -> dict[str, Any]:
     """Parse a COCO panoptic JSON and check the keys this module uses."""
+    from maskstats.io import parse_json
+
     try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise UsageProblem(f"{path}: no such panoptic JSON file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageProblem(f"{path}: not a readable JSON file ({exc})") from None
+    except OSError as exc:
+        raise UsageProblem(f"{path}: not a readable JSON file ({exc.strerror or exc})") from None
+    obj = parse_json(data, str(path), UsageProblem)
     if not isinstance(obj, dict) or not isinstance(obj.get("annotations"), list):
         raise UsageProblem(f"{path}: not a COCO panoptic file (no 'annotations' list)")
     if not isinstance(obj.get("images"), list):

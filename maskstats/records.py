@@ -13,6 +13,7 @@ two small arrays per image), so a stack of 10,000 images costs one transfer, not
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -101,20 +102,26 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     def warn(message: "str | Notice") -> None:
         notices.add(Notice.of(message))
 
-    try:
-        if "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/remote.py)
-            from maskstats.remote import read_remote
+    with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
+        warnings.simplefilter("always")
+        try:
+            if "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/remote.py)
+                from maskstats.remote import read_remote
 
-            source = read_remote(path, options, warn)
-        else:
-            source = read_hists(path, options, warn)
-        hists = [remap_hist(h, remap) if remap else h for h in source]
-    except MaskstatsError:
-        raise
-    except MemoryError:
-        raise UnreadableMask(path, "out of memory while reading") from None
-    except Exception as exc:  # a reader bug or an exotic file must not kill a long scan
-        raise UnreadableMask(path, f"unexpected {type(exc).__name__}: {exc}") from None
+                source = read_remote(path, options, warn)
+            else:
+                source = read_hists(path, options, warn)
+            hists = [remap_hist(h, remap) if remap else h for h in source]
+        except MaskstatsError:
+            raise
+        except MemoryError:
+            raise UnreadableMask(path, "out of memory while reading") from None
+        except RecursionError:
+            raise UnreadableMask(path, "structure nested too deeply to read") from None
+        except Exception as exc:  # a reader bug or an exotic file must not kill a long scan
+            raise UnreadableMask(path, f"unexpected {type(exc).__name__}: {exc}") from None
+    for w in caught:  # become maskstats' own one-line warnings
+        warn(f"{path}: {w.message}")
     return hists, notices
 
 
