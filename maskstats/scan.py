@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import warnings
 from functools import partial
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.executors import Executor, PoolExecutor, SerialExecutor, worker_count
@@ -30,6 +30,9 @@ from maskstats.records import FileRecord, read_batch
 from maskstats.sinks import Totals, UnknownColors
 from maskstats.stats import Stats
 from maskstats.walk import FileList, find_files
+
+if TYPE_CHECKING:
+    from maskstats.per_image import PerImageTable
 
 Progress = Callable[[int, int], None]
 
@@ -121,6 +124,7 @@ def scan(
     on_unknown_color: str = "error",
     panoptic: str | os.PathLike | None = None,
     verify: bool = False,
+    per_image: str | os.PathLike | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -152,6 +156,9 @@ def scan(
         on_unknown_color: ``"error"`` (default) or ``"report"`` colours not in the table.
         panoptic: COCO panoptic JSON; ``paths`` is then the folder of its PNGs, read only
             with ``verify=True`` (see :mod:`maskstats.panoptic`).
+        per_image: write the per-image table (one row per image or frame, exact per-class
+            pixels) to this ``.csv`` or ``.parquet`` file (see :mod:`maskstats.per_image`);
+            the stats then record it under ``per_image`` (path, sha256, rows).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -162,14 +169,23 @@ def scan(
                    ignore_index=ignore_index, num_classes=num_classes)
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
     totals = Totals()
+    if per_image is not None:
+        from maskstats.per_image import table_format
+
+        table_format(per_image)  # a missing extra fails before any mask is read
     if panoptic is not None or verify:
         from maskstats.panoptic import PanopticSource
 
         source = PanopticSource(paths, panoptic, verify=verify, num_classes=num_classes,
                                 class_names=class_names, other_options=conv.options)
-        executor = make_executor(jobs, len(source))
-        feed(source.records(executor), [totals], len(source), progress)
-        return source.stats(totals.counts, ignore_index)
+        table = open_table(per_image, void_is_ignored=True)
+        try:
+            feed(source.records(make_executor(jobs, len(source))), with_table([totals], table),
+                 len(source), progress)
+            return finish_table(source.stats(totals.counts, ignore_index), table)
+        finally:
+            if table is not None:
+                table.close()
     if num_classes is not None and num_classes < 1:
         raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
     if class_names is not None and num_classes is not None and len(class_names) != num_classes:
@@ -178,39 +194,64 @@ def scan(
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs)
     found = find_files(paths, include, exclude)
-    sinks: list = [totals]
     colours = UnknownColors() if conv.color_pairs else None
-    if colours is not None:
-        sinks.append(colours)
-    problems: list[Notice] = []
-    stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
-                           remap=conv.remap, cache=cache, backend=backend, scheduler=scheduler,
-                           notices=problems)
-    feed(stream, sinks, len(found.files), progress)
-    totals.notices.update(problems)
-    totals.finish()
-    unknown = None
-    if colours is not None:
-        from maskstats.colors import check_unknown, finish_unknown
+    table = open_table(per_image, dict(zip(found.files, found.names)),
+                       colors=colours is not None)
+    sinks = with_table([totals] + ([colours] if colours is not None else []), table)
+    try:
+        problems: list[Notice] = []
+        stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
+                               remap=conv.remap, cache=cache, backend=backend,
+                               scheduler=scheduler, notices=problems)
+        feed(stream, sinks, len(found.files), progress)
+        totals.notices.update(problems)
+        totals.finish()
+        unknown = None
+        if colours is not None:
+            from maskstats.colors import check_unknown, finish_unknown
 
-        unknown = finish_unknown(totals.counts, colours.files)
-        check_unknown(unknown, on_unknown_color, conv.color_source)
-    shown = sorted({n.text for n in totals.notices
-                    if not (num_classes is not None and n.kind == MISSING_CHANNELS)})
-    for message in shown:  # a fixed class vector keeps one-hot channels that never occur
-        if on_warning is not None:
-            on_warning(message)
-        else:
-            warnings.warn(message, MaskstatsWarning, stacklevel=2)
-    stats = Stats.from_counts(
-        totals.counts, ignore_index=ignore_index, num_classes=num_classes,
-        class_names=list(class_names) if class_names is not None else None,
-        paths=paths, skipped=totals.skipped, non_mask_files=found.non_mask_files,
-        options={"num_classes": num_classes, **conv.options}, unit=volume_unit(found.files),
-    )
-    if unknown:
-        stats.extra["unknown_colors"] = unknown
-    if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
-        raise UsageProblem(f"{len(stats.class_names)} class names given but the masks hold "
-                           f"{stats.num_classes} classes; pass --num-classes")
+            unknown = finish_unknown(totals.counts, colours.files)
+            check_unknown(unknown, on_unknown_color, conv.color_source)
+        shown = sorted({n.text for n in totals.notices
+                        if not (num_classes is not None and n.kind == MISSING_CHANNELS)})
+        for message in shown:  # a fixed class vector keeps one-hot channels that never occur
+            if on_warning is not None:
+                on_warning(message)
+            else:
+                warnings.warn(message, MaskstatsWarning, stacklevel=2)
+        stats = Stats.from_counts(
+            totals.counts, ignore_index=ignore_index, num_classes=num_classes,
+            class_names=list(class_names) if class_names is not None else None,
+            paths=paths, skipped=totals.skipped, non_mask_files=found.non_mask_files,
+            options={"num_classes": num_classes, **conv.options}, unit=volume_unit(found.files),
+        )
+        if unknown:
+            stats.extra["unknown_colors"] = unknown
+        if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
+            raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
+                               f"hold {stats.num_classes} classes; pass --num-classes")
+        return finish_table(stats, table)
+    finally:
+        if table is not None:  # a failed scan drops the spool: nothing is written
+            table.close()
+
+
+def open_table(path: str | os.PathLike | None, names: Mapping[str, str] | None = None,
+               **options) -> "PerImageTable | None":
+    """The per-image table sink writing to ``path``, or None without one."""
+    if path is None:
+        return None
+    from maskstats.per_image import PerImageTable
+
+    return PerImageTable(path, names, **options)
+
+
+def with_table(sinks: list, table: "PerImageTable | None") -> list:
+    return sinks + ([table] if table is not None else [])
+
+
+def finish_table(stats: Stats, table: "PerImageTable | None") -> Stats:
+    """Write the per-image table (when there is one) and record it in the stats."""
+    if table is not None:
+        stats.extra["per_image"] = table.finish(stats.num_classes, stats.ignore_index)
     return stats

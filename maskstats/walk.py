@@ -15,8 +15,10 @@ from maskstats.readers import is_mask_file, mask_extensions
 class FileList:
     """The mask files a scan will read, and how many other files it passed over.
 
-    ``names[i]`` is how the stats and the per-image table name ``files[i]``: relative to
-    its folder argument (with ``/``) for a file found in a folder, else as given.
+    ``names[i]`` is how the per-image table names ``files[i]``: its path relative to its
+    folder argument (with ``/``) for a file found in a folder, else as given. With several
+    PATH arguments, a folder's files keep the folder as given in front (``train/a.png``,
+    ``val/a.png``), so that names never collide.
     """
 
     files: list[str]
@@ -56,14 +58,16 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
             files.append(path)
             names.append(name)
 
+    several = len(paths) > 1
     for top in paths:
         top = os.fspath(top)
+        lead = top.rstrip("/") + "/" if several else ""
         if "://" in top:  # an fsspec URL such as s3://bucket/masks/ (maskstats/remote.py)
             from maskstats.remote import walk_remote
 
             prefix = top.rstrip("/") + "/"
             for url in walk_remote(top, include, exclude):
-                add(url, url[len(prefix):] if url.startswith(prefix) else url)
+                add(url, lead + url[len(prefix):] if url.startswith(prefix) else url)
             continue
         if not os.path.exists(top):
             raise UsageProblem(f"{top}: no such file or folder")
@@ -84,7 +88,7 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
                     continue
                 if exclude and matches(rel, name, exclude):
                     continue
-                add(full, rel, real_root)
+                add(full, lead + rel, real_root)
     if not files:
         where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
         what = "empty folder" if (len(paths) == 1 and os.path.isdir(where)
