@@ -34,6 +34,24 @@ def _ref_effective_number(n, beta=0.9999):
     return [w * len(n) / sum(raw) for w in raw]
 
 
+def _ref_inverse_square(n):
+    # MONAI GeneralizedDiceLoss(w_type="square"): w = 1 / n^2; here rescaled so the most
+    # frequent class gets 1 (exact fractions, then one rounding)
+    raw = [Fraction(1, c * c) if isinstance(c, int) else 1 / c ** 2 for c in n]
+    return [float(r / min(raw)) for r in raw]
+
+
+def _ref_logit_adjustment(n, tau=1.0):
+    # Menon et al.: the offset of class c is tau * log(prior_c), prior_c = n_c / N
+    return [tau * math.log(Fraction(c) / sum(Fraction(k) for k in n)) for c in n]
+
+
+def _ref_ldam(n, max_margin=0.5):
+    # Cao et al.'s code: m = 1 / sqrt(sqrt(n)); m *= max_m / max(m)
+    m = [1 / math.sqrt(math.sqrt(c)) for c in n]
+    return [x * (max_margin / max(m)) for x in m]
+
+
 REFERENCE = {
     "uniform": lambda n: [1.0] * len(n),
     "inverse-max": lambda n: [max(n) / c for c in n],
@@ -44,7 +62,12 @@ REFERENCE = {
     "effective-number": _ref_effective_number,
     "log-inverse": lambda n, mu=0.15: [max(1.0, math.log(mu * sum(n) / c)) for c in n],
     "pos-weight": lambda n: [(sum(n) - c) / c for c in n],
+    "inverse-square": _ref_inverse_square,
+    "logit-adjustment": _ref_logit_adjustment,
+    "ldam": _ref_ldam,
 }
+KINDS = {"logit-adjustment": "logit-offsets", "ldam": "margins"}
+WEIGHT_SCHEMES = [name for name in list_schemes() if name not in KINDS]
 
 
 def _scaled(w, by):
@@ -65,9 +88,20 @@ CASES = {
     "binary": [500000, 31000],
     "31 classes, one at 60%": [697500] + [1000 * i for i in range(1, 31)],
     "absent class": [120, 0, 40, 7, 0],
-    "single class": [5000],
+    "single class": [5000, 0],
     "huge": [10**12, 3 * 10**12 + 1, 7 * 10**12, 10**12 - 1],
+    "decimal (sample-weighted)": [1.5, 2, 0, 0.25],
 }
+
+
+def _rtol(name, case):
+    """The reference's 1 - beta**n loses digits for counts below 1 (maskstats uses expm1)."""
+    return 1e-10 if name == "effective-number" and case.startswith("decimal") else 1e-12
+
+
+def _refused_all_zero(name, counts):
+    """pos-weight on a single present class gives all-zero weights, which are refused."""
+    return name == "pos-weight" and sum(1 for c in counts if c) == 1
 
 
 def _expected(counts, name, normalize="none", fill=0.0):
@@ -104,8 +138,9 @@ def test_spec_names_and_alias():
     """The SPEC's scheme names are registered, and 'balanced' is inverse-frequency."""
     assert list_schemes() == ["uniform", "inverse-max", "inverse-frequency", "inverse-sqrt",
                               "median-frequency", "enet", "effective-number", "log-inverse",
-                              "pos-weight"]
-    assert "balanced" in list_schemes(aliases=True)
+                              "pos-weight", "inverse-square", "logit-adjustment", "ldam"]
+    assert {"balanced", "generalized-dice"} <= set(list_schemes(aliases=True))
+    assert get_scheme("generalized-dice") is get_scheme("inverse-square")
     assert get_scheme("balanced") is get_scheme("inverse-frequency")
     w = compute_weights([1, 3], "balanced")
     assert w.scheme == "inverse-frequency"
@@ -140,11 +175,26 @@ def test_scheme_without_docstring_is_refused():
 
 
 def test_parameter_defaults_come_from_the_signature():
-    """enet has k=1.02, effective-number beta=0.9999, log-inverse mu=0.15; others none."""
-    assert get_scheme("enet").defaults == {"k": 1.02}
+    """enet has k=1.02, effective-number beta=0.9999, log-inverse mu=0.15, logit-adjustment
+    tau=1, ldam max_margin=0.5; the frequency schemes take denominator=present; others none."""
+    assert get_scheme("enet").defaults == {"k": 1.02, "denominator": "present"}
     assert get_scheme("effective-number").defaults == {"beta": 0.9999}
-    assert get_scheme("log-inverse").defaults == {"mu": 0.15}
-    assert get_scheme("uniform").defaults == {}
+    assert get_scheme("log-inverse").defaults == {"mu": 0.15, "denominator": "present"}
+    assert get_scheme("logit-adjustment").defaults == {"tau": 1, "denominator": "present"}
+    assert get_scheme("ldam").defaults == {"max_margin": 0.5}
+    for name in ("inverse-frequency", "inverse-sqrt"):
+        assert get_scheme(name).defaults == {"denominator": "present"}
+    for name in ("uniform", "inverse-max", "median-frequency", "pos-weight", "inverse-square"):
+        assert get_scheme(name).defaults == {}
+
+
+@pytest.mark.parametrize("name", list_schemes())
+def test_kind_of_every_scheme(name):
+    """logit-adjustment gives logit offsets, ldam margins, every other scheme loss weights;
+    the JSON says so."""
+    kind = KINDS.get(name, "weights")
+    assert get_scheme(name).kind == kind
+    assert compute_weights([10, 30, 60], name).to_dict()["kind"] == kind
 
 
 # ------------------------------------------------------------------ formulas and scales
@@ -153,21 +203,29 @@ def test_parameter_defaults_come_from_the_signature():
 def test_scheme_matches_reference(name, case):
     """Natural-scale weights equal the reference formula; absent classes get 0."""
     counts = CASES[case]
+    if _refused_all_zero(name, counts):
+        with pytest.raises(UsageProblem, match="all-zero weights trains nothing"):
+            _quiet(counts, name)
+        return
     got = _quiet(counts, name)
-    np.testing.assert_allclose(got.weights, _expected(counts, name), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got.weights, _expected(counts, name), rtol=_rtol(name, case),
+                               atol=0)
     assert got.absent == [c for c, n in enumerate(counts) if n == 0]
     assert got.counts == counts
+    assert [type(c) for c in got.counts] == [type(c) for c in counts]
 
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("normalize", NORMALIZATIONS)
-@pytest.mark.parametrize("name", list_schemes())
+@pytest.mark.parametrize("name", WEIGHT_SCHEMES)
 def test_normalisation_matches_reference(name, normalize, case):
     """Every normalisation rescales the present classes as its reference says."""
     counts = CASES[case]
+    if _refused_all_zero(name, counts):
+        return  # refused, see test_scheme_matches_reference
     got = _quiet(counts, name, normalize)
     np.testing.assert_allclose(got.weights, _expected(counts, name, normalize),
-                               rtol=1e-12, atol=0)
+                               rtol=_rtol(name, case), atol=0)
     assert got.normalize == normalize
 
 
@@ -241,13 +299,13 @@ def test_huge_counts_are_exact_enough():
 
 
 def test_single_class():
-    """One class: finite weights everywhere; pos-weight gives 0 and says why."""
+    """One class: finite values everywhere; pos-weight would give all-zero weights (the
+    class has no negatives) and is refused, saying why."""
     for name in list_schemes():
         if name != "pos-weight":
             assert np.isfinite(compute_weights([42], name).weights).all()
-    with pytest.warns(MaskstatsWarning, match="only one class"):
-        w = compute_weights([42, 0], "pos-weight", "sum")
-    assert w.weights.tolist() == [0.0, 0.0]
+    with pytest.raises(UsageProblem, match="no class has negatives"):
+        compute_weights([42, 0], "pos-weight", "sum")
 
 
 def test_worked_cases_do_not_warn():
@@ -263,9 +321,9 @@ def test_worked_cases_do_not_warn():
 def test_params_override_defaults_and_are_recorded():
     """--param values (strings or numbers) replace defaults and end up in .params."""
     w = compute_weights([10, 90], "enet", k="1.2")
-    assert w.params == {"k": 1.2}
+    assert w.params == {"k": 1.2, "denominator": "present"}
     np.testing.assert_allclose(w.weights, REFERENCE["enet"]([10, 90], k=1.2), rtol=1e-14)
-    assert compute_weights([10, 90], "enet").params == {"k": 1.02}
+    assert compute_weights([10, 90], "enet").params == {"k": 1.02, "denominator": "present"}
     w = compute_weights([10, 90], "log-inverse", mu=2)
     np.testing.assert_allclose(w.weights, REFERENCE["log-inverse"]([10, 90], mu=2),
                                rtol=1e-14)
@@ -399,14 +457,17 @@ def test_clip_after_normalisation():
 
 @pytest.mark.parametrize("counts, message", [
     ([1, -2], "negative"),
-    ([1, 2.5], "not an integer"),
-    ([1, True], "not an integer"),
+    ([1, -0.5], "negative"),
+    ([1, float("nan")], "finite"),
+    ([1, float("inf")], "finite"),
+    ([1, True], "not a count"),
+    ([1, "2"], "not a count"),
     ([], "no counts"),
     ("1,2", "sequence of counts"),
-    (np.array([1.0, 2.0]), "not an integer"),
+    ([10**400, 1], r"401-digit number\) is beyond the float64 range"),
 ])
 def test_bad_counts(counts, message):
-    """Counts must be non-negative integers (NumPy integers are fine)."""
+    """Counts must be finite non-negative numbers that float64 can hold."""
     with pytest.raises(UsageProblem, match=message):
         compute_weights(counts)
 
@@ -427,13 +488,17 @@ def test_numpy_and_dict_inputs():
        name=st.sampled_from(list_schemes()), normalize=st.sampled_from(NORMALIZATIONS),
        missing=st.sampled_from(["zero", "max"]))
 def test_never_nan_or_infinite(counts, name, normalize, missing):
-    """Any counts give finite, non-negative weights and strict JSON, or a usage problem."""
+    """Any counts give finite values and strict JSON (weights and margins >= 0, offsets
+    <= 0), or a usage problem: nothing to weight, or all-zero pos-weights."""
+    if name in KINDS:
+        normalize = "none"  # refused for offsets and margins (own test)
     try:
         w = _quiet(counts, name, normalize, missing=missing)
     except UsageProblem:
-        assert not any(counts)
+        assert not any(counts) or _refused_all_zero(name, counts)
         return
-    assert np.isfinite(w.weights).all() and (w.weights >= 0).all()
+    assert np.isfinite(w.weights).all()
+    assert (w.weights <= 0).all() if name == "logit-adjustment" else (w.weights >= 0).all()
     json.dumps(w.to_dict(), allow_nan=False)
 
 
@@ -444,8 +509,9 @@ def test_to_dict_has_every_spec_key():
     d = compute_weights(stats, "enet", "max").to_dict("s.json", "ab" * 32)
     assert d["format"] == "maskstats-weights" and d["version"] == 1
     assert d["scheme"] == "enet" and d["formula"] == "1 / ln(k + f_c)"
-    assert d["params"] == {"k": 1.02} and d["normalize"] == "max"
-    assert d["counts"] == [10, 0, 30] and d["absent"] == [1]
+    assert d["params"] == {"k": 1.02, "denominator": "present"} and d["normalize"] == "max"
+    assert d["counts"] == [10, 0, 30] and d["absent"] == [1] and d["kind"] == "weights"
+    assert d["totals"] == {"present": 40, "all": 40, "samples": None}
     assert d["class_names"] == ["a", "b", "c"] and d["ignore_index"] == [255]
     assert d["source"] == {"stats": "s.json", "sha256": "ab" * 32}
     assert len(d["weights"]) == 3 and max(d["weights"]) == 1
@@ -478,9 +544,14 @@ def test_load_weights_reads_every_format(tmp_path, fmt):
     """Whatever `weights -f FMT` writes, load_weights reads back exactly."""
     w = compute_weights([198, 436, 710, 272], "pos-weight", "sum")
     path = tmp_path / f"w.{fmt}"
-    path.write_bytes(w.to_bytes(fmt))
+    path.write_bytes(w.to_bytes(fmt, dtype=None if fmt == "json" else "float64"))
     got = load_weights(path)
     assert got.dtype == np.float64 and got.tolist() == w.weights.tolist()
+    if fmt != "json":  # float32: each weight reads back as its float32 value
+        path.write_bytes(w.to_bytes(fmt, dtype="float32"))
+        got32 = load_weights(path)
+        assert got32.astype(np.float32).tolist() == w.weights.astype(np.float32).tolist()
+        assert got32.tolist() != w.weights.tolist()
 
 
 @pytest.mark.parametrize("content, message", [

@@ -140,14 +140,21 @@ def test_counts_and_stats_together_is_a_usage_error(w_run, w_stats):
 
 # ---------------------------------------------------------------------------- formats
 def test_npy_round_trip(w_run, tmp_path):
-    """-f npy -o x.npy writes a float64 vector numpy.load reads back."""
+    """-f npy -o x.npy writes float32 by default (what PyTorch and Keras expect), float64
+    with --dtype float64; numpy.load reads both back."""
+    expected = [31000 / 500000, 500000 / 31000]
     out = tmp_path / "x.npy"
     result = w_run("weights", "--counts", "500000,31000", "--scheme", "pos-weight",
                    "-f", "npy", "-o", out)
     assert result.exit_code == 0, result.output
     w = np.load(out)
+    assert w.dtype == np.float32 and w.tolist() == np.array(expected, np.float32).tolist()
+    result = w_run("weights", "--counts", "500000,31000", "--scheme", "pos-weight",
+                   "--dtype", "float64", "-o", out)
+    assert result.exit_code == 0, result.output
+    w = np.load(out)
     assert w.dtype == np.float64
-    np.testing.assert_allclose(w, [31000 / 500000, 500000 / 31000], rtol=1e-15)
+    np.testing.assert_allclose(w, expected, rtol=1e-15)
 
 
 def test_npy_needs_output(w_run):
@@ -192,7 +199,8 @@ def test_params_missing_clip_ignore_num_classes(w_run):
                    "--ignore-index", "255", "--num-classes", "4")
     assert result.exit_code == 0, result.output
     d = _strict(result.stdout)
-    assert d["params"] == {"k": 1.2} and d["missing"] == "max" and d["clip"] == [0.5, 0.9]
+    assert d["params"] == {"k": 1.2, "denominator": "present"}
+    assert d["missing"] == "max" and d["clip"] == [0.5, 0.9]
     assert d["absent"] == [1, 3] and d["ignore_index"] == [255] and len(d["weights"]) == 4
     assert d["weights"][2] == 0.9 and d["weights"][1] == d["weights"][3] == 0.9
     assert d["weights"][0] == pytest.approx(max(0.5, (1 / np.log(1.2 + 0.8))
@@ -200,8 +208,33 @@ def test_params_missing_clip_ignore_num_classes(w_run):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--counts", "1,a"], "comma-separated integers"),
+    (["--counts", "1,a"], "item 2 ('a') is not a non-negative number"),
     (["--counts", "1,-2"], "must not be negative"),
+    (["--counts", "1.5,-0.5"], "must not be negative"),
+    (["--counts", "1.5,nan"], "item 2 ('nan') is not a non-negative number"),
+    (["--counts", "1.5,inf"], "item 2 ('inf') is not a non-negative number"),
+    (["--counts", "1.5,1e999"], "item 2 is inf: counts must be finite"),
+    (["--counts", "1.5,,2"], "item 2 is empty"),
+    (["--counts", ""], "item 1 is empty"),
+    (["--counts", "1" + "0" * 400 + ",1"], "401-digit number) is beyond the float64 range"),
+    (["--counts", "5,3", "--clip", "0,0"], "--clip 0,0 sets every weight to 0"),
+    (["--counts", "5,0", "--scheme", "pos-weight"], "all-zero weights trains nothing"),
+    (["--counts", "1e200,1", "--scheme", "inverse-square"], "overflows float64"),
+    (["--counts", "1,2", "--scheme", "logit-adjustment", "--param", "tau=0"],
+     "tau must be greater than 0"),
+    (["--counts", "1,2", "--scheme", "logit-adjustment", "--param", "tau=inf"], "finite"),
+    (["--counts", "1,2", "--scheme", "ldam", "--param", "max_margin=-1"],
+     "max_margin must be greater than 0"),
+    (["--counts", "1,2", "--scheme", "enet", "--param", "denominator=some"],
+     "denominator='some' is not one of: present, all"),
+    (["--counts", "1,2", "--scheme", "logit-adjustment", "--normalize", "sum"],
+     "--normalize does not apply"),
+    (["--counts", "1,2", "--scheme", "ldam", "--clip", "0,1"], "--clip does not apply"),
+    (["--counts", "1,2", "--dtype", "float32"], "--dtype float32 does not apply to -f json"),
+    (["--counts", "1,2", "--dtype", "float64", "-f", "json"], "does not apply to -f json"),
+    (["--counts", "1,2", "-o", "w.npy", "-f", "json"], "the extension .npy means -f npy"),
+    (["--counts", "1,2", "-o", "w.txt", "-f", "list"], "the extension .txt means -f txt"),
+    (["--counts", "1,2", "--dtype", "float16", "-f", "list"], "float16"),
     (["--counts", "1,2", "--param", "k"], "NAME=VALUE"),
     (["--counts", "1,2", "--scheme", "enet", "--param", "beta=0.9"], "no parameter beta"),
     (["--counts", "1,2", "--scheme", "enet", "--param", "k=abc"], "not a number"),
