@@ -455,7 +455,7 @@ def test_explain_offsets_has_no_loss_share(w_run):
                    "-f", "list", "--explain")
     assert result.exit_code == 0, result.output
     assert "offset" in result.stderr and "loss before" not in result.stderr
-    assert "add it to class c's logit in training" in result.stderr
+    assert "added to the logits in training; not a weight\n" in result.stderr
     offsets = _strict(result.stdout)
     assert offsets == pytest.approx([np.log(c / 1616) for c in COUNTS], rel=1e-14)
     margins = w_run("weights", "--counts", "1,16", "--scheme", "ldam", "--explain", "-f", "list")
@@ -476,3 +476,14 @@ def test_schemes_marks_offsets_and_margins(w_run):
     out = w_run("schemes").stdout
     assert "offset_c = tau * ln(f_c)" in out and "margin_c = max_margin" in out
     assert "alias generalized-dice" in out and "denominator=present" in out
+
+
+def test_list_may_go_to_a_json_file(w_run, tmp_path):
+    """-f list -o class_weight.json writes the bare JSON list (a JSON document, what
+    mmseg's JSON loader reads); -f txt -o w.json still contradicts the extension."""
+    out = tmp_path / "class_weight.json"
+    result = w_run("weights", "--counts", "1,3", "-f", "list", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == [2.0, 2 / 3]
+    _one_error_line(w_run("weights", "--counts", "1,3", "-f", "txt", "-o", out), 2,
+                    "the extension .json means -f json")

@@ -87,7 +87,9 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
     from maskstats.weights_io import EXTENSIONS, check_dtype
 
     to_stdout = output in (None, "-")
-    fmt = format_for(output, fmt, EXTENSIONS, "json")
+    # a bare list is JSON too: `-f list -o class_weight.json` (mmseg's JSON loader) is fine
+    extensions = {k: v for k, v in EXTENSIONS.items() if not (fmt == "list" and k == ".json")}
+    fmt = format_for(output, fmt, extensions, "json")
     check_dtype(fmt, dtype)
     if fmt == "npy" and to_stdout:
         raise click.UsageError("-f npy writes binary data: give -o FILE")
@@ -113,10 +115,10 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
 #: what the value column holds, and what it means, for vectors that are not loss weights
 _VALUE = {
     "weights": ("weight", "loss share = w_c n_c / sum_j w_j n_j (before: every w = 1)"),
-    "logit-offsets": ("offset", "offset = tau * ln(f_c): add it to class c's logit in "
-                                "training (logit-adjusted loss); not a weight, no loss share"),
-    "margins": ("margin", "margin m_c: subtract it from the true class's logit (LDAM); "
-                          "not a weight, no loss share"),
+    "logit-offsets": ("offset", "offset = tau * ln(f_c), added to the logits in training; "
+                                "not a weight"),
+    "margins": ("margin", "margin m_c, subtracted from the true class's logit (LDAM); "
+                          "not a weight"),
 }
 
 
