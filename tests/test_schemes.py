@@ -502,6 +502,25 @@ def test_never_nan_or_infinite(counts, name, normalize, missing):
     json.dumps(w.to_dict(), allow_nan=False)
 
 
+@settings(max_examples=150, deadline=None)
+@given(counts=st.lists(st.one_of(st.integers(0, 10**6),
+                                 st.floats(0, 1e300, allow_nan=False, allow_infinity=False)),
+                       min_size=1, max_size=6),
+       name=st.sampled_from(list_schemes()))
+def test_decimal_counts_never_nan_or_infinite(counts, name):
+    """Decimal (sample-weighted) counts of any size give finite values, or a usage
+    problem: nothing to weight, all-zero pos-weights, or an overflow named as such."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            w = _quiet(counts, name)
+    except UsageProblem as exc:
+        assert (not any(counts) or "all-zero" in str(exc) or "float64" in str(exc)), exc
+        return
+    assert np.isfinite(w.weights).all()
+    json.dumps(w.to_dict(), allow_nan=False)
+
+
 # ---------------------------------------------------------------- provenance and explain
 def test_to_dict_has_every_spec_key():
     """The weights JSON carries format, version and the full provenance."""
