@@ -127,8 +127,16 @@ def source_of(obj: Any) -> Source:
         counts = _counts(obj.pixel_counts)
         ip = obj.image_pixels if len(obj.image_pixels) == len(counts) else None
         names = list(obj.class_names) if obj.class_names is not None else None
-        return Source(counts, ip, names, [int(v) for v in obj.ignore_index],
-                      int(obj.total_pixels) or None, multi_label_samples(obj))
+        samples = multi_label_samples(obj)
+        # every counted pixel: total_pixels, but never less than the classes, ignored and
+        # unexpected pixels together (stats written without total_pixels); multi-label
+        # stats count a pixel in several classes, so there total_pixels is the number
+        total = int(obj.total_pixels)
+        if samples is None:
+            total = max(total, sum(counts) + int(obj.ignored_pixels)
+                        + sum(int(v) for v in obj.unexpected.values()))
+        return Source(counts, ip, names, [int(v) for v in obj.ignore_index], total or None,
+                      samples)
     if isinstance(obj, (str, bytes, os.PathLike)) or not isinstance(obj, Iterable):
         raise UsageProblem(f"expected Stats, a stats dict or a sequence of counts, not "
                            f"{type(obj).__name__} (read a file with maskstats.load_stats)")

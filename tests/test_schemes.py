@@ -700,6 +700,16 @@ def test_enet_denominator_all_matches_enet_weighing():
     assert not np.allclose(default, reference, rtol=1e-3)
 
 
+def test_denominator_all_without_total_pixels_uses_ignored_pixels():
+    """A stats dict without total_pixels still puts ignored and unexpected pixels into N."""
+    d = _stats([600, 300], ignore_index=[255], ignored_pixels=80,
+               unexpected={"7": 20}).to_dict()
+    del d["total_pixels"]
+    got = compute_weights(d, "enet", denominator="all").weights
+    np.testing.assert_allclose(got, [1 / math.log(1.02 + c / 1000) for c in (600, 300)],
+                               rtol=1e-14)
+
+
 def test_enet_denominator_all_with_an_ignored_class_in_the_vector():
     """CamVid-style counts (class 3 = unlabelled, inside the vector): N is every count, and
     the ignored class gets 0 (PyTorch-ENet zeroes it after weighting)."""
