@@ -31,7 +31,7 @@ import numpy as np
 
 from maskstats.channels import count_channels
 from maskstats.errors import MaskstatsWarning, UnreadableMask, UnsuitableMask, UsageProblem
-from maskstats.histogram import Counts, ImageHist, hist_from_array
+from maskstats.histogram import BadLabelValue, Counts, ImageHist, check_num_classes, hist_from_array
 from maskstats.readers import ReadOptions, Warn, _integral_or_fail
 from maskstats.stats import Stats
 
@@ -118,7 +118,10 @@ def hists_of_array(path: str, arr: Any, options: ReadOptions = ReadOptions(),
 def _label_hist(path: str, img: np.ndarray) -> ImageHist:
     if img.dtype.kind == "f":
         img = _integral_or_fail(path, img)
-    return hist_from_array(img)
+    try:
+        return hist_from_array(img)
+    except BadLabelValue as exc:
+        raise UnreadableMask(path, str(exc)) from None
 
 
 def _aligned_step(arr: Any, step: int) -> int:
@@ -225,16 +228,44 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
 
 
 def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """``.npz``: the chosen array is loaded on its own (an .npz member cannot be mapped)."""
+    """``.npz``: the chosen member is streamed (:mod:`maskstats.npz`), never inflated whole."""
     import zipfile
 
+    from maskstats.npz import StreamedArray, member_names
+
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            name = pick_key(path, list(npz.files), options.key)
-            arr = npz[name]
+        zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise UnreadableMask(path, f"not a valid .npz archive ({exc})") from None
-    yield from _checked(path, arr, options, warn)
+    with zf:
+        names = member_names(zf)
+        name = pick_key(path, list(names), options.key)
+        if not names[name].endswith(".npy"):
+            raise UnreadableMask(path, f"member {names[name]!r} is not an .npy array")
+        try:
+            stream = zf.open(names[name])
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError) as exc:
+            raise UnreadableMask(path, f"cannot open member {name!r} ({exc})") from None
+        with stream:
+            arr = StreamedArray(path, stream)
+            if math.prod(arr.shape) == 0:
+                raise UnreadableMask(path, f"empty array of shape {arr.shape}")
+            if arr.fortran:  # rare; column-major data cannot be read in C-order rows
+                arr = _fortran_member(path, arr)
+                yield from _checked(path, arr, options, warn)
+                return
+            yield from _checked(path, arr, options, warn)
+            arr.finish()
+
+
+def _fortran_member(path: str, arr: Any) -> np.ndarray:
+    """A Fortran-order member, read whole (bounded: refused above 1 GiB of data)."""
+    size = math.prod(arr.shape) * arr.dtype.itemsize
+    if size > 1 << 30:
+        raise UnreadableMask(path, f"Fortran-order .npz member of {size:,} bytes; save it in "
+                             "C order (np.ascontiguousarray) or as .npy")
+    flat = arr[0:arr.shape[0]].reshape(-1)  # the raw bytes, in file order
+    return flat.reshape(arr.shape[::-1]).T
 
 
 def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
@@ -297,8 +328,7 @@ def count_arrays(
             message names the item as ``masks[i]``.
     """
     check_layout(layout)
-    if num_classes is not None and num_classes < 1:
-        raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
+    check_num_classes(num_classes)
     if hasattr(masks, "__array__") and hasattr(masks, "shape"):  # one array, not a list
         whole = np.asarray(masks)
         if layout == "mask" and whole.ndim > 2:

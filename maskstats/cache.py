@@ -32,7 +32,7 @@ from maskstats.scan import BatchResult, count_batch
 
 CACHE_VERSION = 1
 #: count_files keywords that do not change what a file counts, hence not part of the key
-_NOT_KEY = {"jobs", "on_error", "progress", "backend", "scheduler"}
+_NOT_KEY = {"jobs", "on_error", "progress", "backend", "scheduler", "bound"}
 _I64 = np.int64
 #: a shard is written after this many newly counted files, or this many seconds
 FLUSH_FILES = 1000

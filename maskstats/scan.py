@@ -15,7 +15,8 @@ from functools import partial
 from typing import Callable, Iterable, Mapping, Sequence
 
 from maskstats.errors import MaskstatsError, MaskstatsWarning, UnreadableMask, UsageProblem
-from maskstats.histogram import Counts, remap_hist
+from maskstats.histogram import (BadLabelValue, ClassBound, Counts, beyond_limit_message,
+                                 check_num_classes, remap_hist)
 from maskstats.nifti import volume_unit
 from maskstats.readers import ReadOptions, is_mask_file, mask_extensions, read_hists
 from maskstats.stats import Stats
@@ -112,20 +113,28 @@ class BatchResult:
 
 def count_file(path: str, options: ReadOptions = ReadOptions(),
                remap: Mapping[int, int] | None = None,
-               warn: Callable[[str], None] | None = None) -> Counts:
+               warn: Callable[[str], None] | None = None,
+               bound: ClassBound | None = None) -> Counts:
     """Count one mask file (all of its images) into a fresh :class:`Counts`.
 
     Either the whole file is counted or :class:`UnreadableMask` is raised: a file that fails
-    half-way contributes nothing.
+    half-way contributes nothing. ``bound``: refuse class ids beyond its limit (a scan
+    without ``num_classes``), checked on each image before it is added.
     """
     counts = Counts()
     with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
         warnings.simplefilter("always")
         try:
             for h in read_hists(path, options, warn):
-                counts.add(remap_hist(h, remap) if remap else h)
+                h = remap_hist(h, remap) if remap else h
+                beyond = bound.first_beyond(h) if bound is not None else None
+                if beyond is not None:
+                    raise UnreadableMask(path, beyond_limit_message(beyond, bound.limit))
+                counts.add(h)
         except MaskstatsError:
             raise
+        except BadLabelValue as exc:
+            raise UnreadableMask(path, str(exc)) from None
         except MemoryError:
             raise UnreadableMask(path, "out of memory while reading") from None
         except RecursionError:
@@ -139,12 +148,12 @@ def count_file(path: str, options: ReadOptions = ReadOptions(),
 
 
 def count_batch(paths: Sequence[str], options: ReadOptions, remap: Mapping[int, int] | None,
-                on_error: str) -> BatchResult:
+                on_error: str, bound: ClassBound | None = None) -> BatchResult:
     """Count a batch of files (runs in a worker process)."""
     result = BatchResult()
     for path in paths:
         try:
-            counts = count_file(path, options, remap, result.warnings.add)
+            counts = count_file(path, options, remap, result.warnings.add, bound)
             if options.colors:  # which files hold colours not in the table (maskstats.colors)
                 from maskstats.colors import note_unknown
 
@@ -169,12 +178,14 @@ def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "f
                 progress: Progress | None = None, cache: str | os.PathLike | None = None,
                 backend: str = "local", scheduler: str | None = None,
                 batch_fn: Callable[..., BatchResult] = count_batch,
-                on_batch: Callable[[BatchResult], None] | None = None) -> BatchResult:
+                on_batch: Callable[[BatchResult], None] | None = None,
+                bound: ClassBound | None = None) -> BatchResult:
     """Count ``files`` with ``jobs`` worker processes (1 = in this process) and merge.
 
     ``cache``: folder of the incremental cache (maskstats/cache.py); ``backend="dask"`` or a
     ``scheduler`` address runs the batches on Dask (maskstats/dask_backend.py).
     ``batch_fn`` counts one batch in a worker; ``on_batch`` sees each finished batch.
+    ``bound``: the class-id limit of a scan without ``num_classes`` (see :class:`ClassBound`).
     """
     if on_error not in ("fail", "skip"):
         raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
@@ -185,10 +196,10 @@ def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "f
 
         return count_cached(cache, files, count_files, jobs=jobs, on_error=on_error,
                             options=options, remap=remap, progress=progress,
-                            backend=backend, scheduler=scheduler)
+                            backend=backend, scheduler=scheduler, bound=bound)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     batches = _batches(files, jobs)
-    work = partial(batch_fn, options=options, remap=remap, on_error=on_error)
+    work = partial(batch_fn, options=options, remap=remap, on_error=on_error, bound=bound)
     if any("://" in f for f in files):  # remote objects, fetched on threads (remote.py)
         from maskstats.remote import with_prefetch
 
@@ -283,14 +294,13 @@ def scan(
     conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
                    ignore_index=ignore_index, num_classes=num_classes)
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
+    check_num_classes(num_classes)
     if panoptic is not None or verify:
         from maskstats.panoptic import scan_panoptic
 
         return scan_panoptic(paths, panoptic, verify=verify, jobs=jobs, ignore_index=ignore_index,
                              num_classes=num_classes, class_names=class_names,
                              progress=progress, other_options=conv.options)
-    if num_classes is not None and num_classes < 1:
-        raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
     if class_names is not None and num_classes is not None and len(class_names) != num_classes:
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
     from maskstats.arrays import MISSING_CHANNELS, check_layout
@@ -299,7 +309,8 @@ def scan(
     found = find_files(paths, include, exclude)
     result = count_files(found.files, jobs=jobs, on_error=on_error, progress=progress,
                          options=options, cache=cache, backend=backend, scheduler=scheduler,
-                         remap=conv.remap)
+                         remap=conv.remap, bound=None if num_classes is not None else
+                         ClassBound(ignore=frozenset(ignore_index)))
     if conv.color_pairs:
         from maskstats.colors import check_unknown, finish_unknown
 

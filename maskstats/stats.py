@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from maskstats import __version__
-from maskstats.errors import BadStats, UsageProblem
-from maskstats.histogram import Counts
+from maskstats.errors import BadStats, MaskstatsError, UsageProblem
+from maskstats.histogram import CLASS_LIMIT, Counts, beyond_limit_message, check_num_classes
 from maskstats.io import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 
 UNITS = ("pixels", "voxels", "samples")
@@ -64,11 +64,14 @@ class Stats:
         it, K is the largest non-ignored value + 1 and only negative values are unexpected.
         """
         ignore = sorted({int(v) for v in ignore_index})
+        check_num_classes(num_classes)
         table = counts.table()
         kept = {v: row for v, row in table.items() if v not in ignore}
         if num_classes is None:
             non_negative = [v for v in kept if v >= 0]
             num_classes = (max(non_negative) + 1) if non_negative else 0
+            if num_classes > CLASS_LIMIT:  # never a dense vector sized by one stray value
+                raise MaskstatsError(beyond_limit_message(num_classes - 1))
         pixel_counts = [0] * num_classes
         image_counts = [0] * num_classes
         image_pixels = [0] * num_classes
@@ -224,6 +227,10 @@ class Stats:
             raise UsageProblem("cannot merge stats with different class names")
         if names is not None and len(names) != k:
             names = None
+        overlap = [p for p in other.paths if p in set(self.paths)]
+        if overlap:
+            raise UsageProblem(f"both stats were counted from {overlap[0]!r}; merging them would "
+                               "count those masks twice (merge disjoint scans only)")
 
         def add(a: list[int], b: list[int]) -> list[int]:
             return [x + y for x, y in zip(a + [0] * (k - len(a)), b + [0] * (k - len(b)))]
@@ -243,7 +250,7 @@ class Stats:
             unexpected=dict(sorted(unexpected.items(), key=lambda kv: int(kv[0]))),
             class_names=names,
             unit=self.unit,
-            paths=self.paths + [p for p in other.paths if p not in set(self.paths)],
+            paths=self.paths + other.paths,
             skipped=self.skipped + other.skipped,
             non_mask_files=self.non_mask_files + other.non_mask_files,
             options={**self.options, "num_classes": fixed_a if fixed_a is not None else fixed_b},
