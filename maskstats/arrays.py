@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import mmap
+import os
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -283,7 +284,29 @@ def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist
         names: list[str] = []
         fh.visititems(lambda name, obj: names.append(name)
                       if isinstance(obj, h5py.Dataset) else None)
-        yield from _checked(path, fh[pick_key(path, names, options.key)], options, warn)
+        name = pick_key(path, names, options.key)
+        yield from _checked(path, _own_dataset(path, fh, name, h5py), options, warn)
+
+
+def _own_dataset(path: str, fh: Any, name: str, h5py: Any) -> Any:
+    """The dataset ``name``, refused when its data lives outside the file.
+
+    A downloaded HDF5 file is untrusted input: external storage can point at any file on
+    the machine (its bytes would be published in the stats; a FIFO would hang the scan),
+    a virtual dataset or an external link at other files. All are refused before reading.
+    """
+    if isinstance(fh.get(name, getlink=True), h5py.ExternalLink):
+        raise UnreadableMask(path, f"dataset {name!r} is an external link to another file; "
+                             "refused (copy the data into the file)")
+    ds = fh[name]
+    if ds.external:
+        targets = ", ".join(repr(os.fsdecode(e[0])) for e in ds.external[:3])
+        raise UnreadableMask(path, f"dataset {name!r} uses external storage ({targets}); "
+                             "refused: its data is not in this file")
+    if ds.is_virtual:
+        raise UnreadableMask(path, f"dataset {name!r} is a virtual dataset (data in other "
+                             "files); refused: copy the data into the file")
+    return ds
 
 
 # ---------------------------------------------------------------------------- Python API

@@ -8,7 +8,8 @@ from typing import Any, Iterable, Mapping
 
 from maskstats import __version__
 from maskstats.errors import BadStats, MaskstatsError, UsageProblem
-from maskstats.histogram import CLASS_LIMIT, Counts, beyond_limit_message, check_num_classes
+from maskstats.histogram import (CLASS_LIMIT, MAX_NUM_CLASSES, Counts, beyond_limit_message,
+                                 check_num_classes)
 from maskstats.io import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 
 UNITS = ("pixels", "voxels", "samples")
@@ -139,11 +140,21 @@ class Stats:
         def int_list(key: str) -> list[int]:
             val = need(key)
             if not isinstance(val, list) or not all(_is_count(x) for x in val):
-                raise BadStats(f"{source}: {key!r} must be a list of non-negative integers")
+                raise BadStats(f"{source}: {key!r} must be a list of non-negative integers "
+                               "below 2**63")
             return [int(x) for x in val]
+
+        def count(key: str, default: int = 0) -> int:
+            val = d.get(key, default)
+            if not _is_count(val):
+                raise BadStats(f"{source}: {key!r} must be a non-negative integer below 2**63, "
+                               f"not {_short(val)}")
+            return int(val)
 
         pixel_counts = int_list("pixel_counts")
         k = len(pixel_counts)
+        if k > MAX_NUM_CLASSES:
+            raise BadStats(f"{source}: {k:,} classes, above the maximum of {MAX_NUM_CLASSES:,}")
         image_counts = d.get("image_counts")
         image_counts = int_list("image_counts") if image_counts is not None else [0] * k
         image_pixels = d.get("image_pixels")
@@ -169,16 +180,16 @@ class Stats:
                 pixel_counts=pixel_counts,
                 image_counts=image_counts,
                 image_pixels=image_pixels,
-                num_images=int(d.get("num_images", 0)),
-                total_pixels=int(d.get("total_pixels", sum(pixel_counts))),
+                num_images=count("num_images"),
+                total_pixels=count("total_pixels", sum(pixel_counts)),
                 ignore_index=[int(x) for x in d.get("ignore_index", [])],
-                ignored_pixels=int(d.get("ignored_pixels", 0)),
+                ignored_pixels=count("ignored_pixels"),
                 unexpected={str(k_): int(v) for k_, v in d.get("unexpected", {}).items()},
                 class_names=[str(n) for n in names] if names is not None else None,
                 unit=unit,
                 paths=[str(p) for p in d.get("paths", [])],
                 skipped=[dict(s) for s in d.get("skipped", [])],
-                non_mask_files=int(d.get("non_mask_files", 0)),
+                non_mask_files=count("non_mask_files"),
                 options=dict(d.get("options", {})),
                 extra={key: val for key, val in d.items() if key not in known},
             )
@@ -258,8 +269,17 @@ class Stats:
         )
 
 
+#: counts are exact int64 everywhere (NumPy accumulators, NPY outputs)
+_COUNT_LIMIT = 1 << 63
+
+
 def _is_count(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+    return isinstance(x, int) and not isinstance(x, bool) and 0 <= x < _COUNT_LIMIT
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _add_nested(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
