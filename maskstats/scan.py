@@ -195,7 +195,8 @@ def scan(
     from maskstats.arrays import check_layout
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs)
-    found = find_files(paths, include, exclude)
+    found = find_files(paths, include, exclude, on_error=on_error,
+                       avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None
     table = open_table(per_image, dict(zip(found.files, found.names)),
                        colors=colours is not None)
@@ -226,7 +227,8 @@ def scan(
         stats = Stats.from_counts(
             totals.counts, ignore_index=ignore_index, num_classes=num_classes,
             class_names=list(class_names) if class_names is not None else None,
-            paths=paths, skipped=totals.skipped, non_mask_files=found.non_mask_files,
+            paths=paths, non_mask_files=found.non_mask_files,
+            skipped=sorted(totals.skipped + found.skipped, key=lambda s: s["path"]),
             options={"num_classes": num_classes, **conv.options}, unit=volume_unit(found.files),
         )
         if unknown:
