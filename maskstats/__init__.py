@@ -5,6 +5,8 @@ The Python API is what the ``maskstats`` command uses::
     import maskstats
     stats = maskstats.scan(["masks/"], ignore_index=[255])
     weights = maskstats.compute_weights(stats, scheme="inverse-frequency")
+    table = maskstats.load_table("images.csv")           # per-image counts (NumPy)
+    sampling = maskstats.sample_weights(table, method="balanced")
 """
 
 __version__ = "0.1.0"
@@ -24,6 +26,9 @@ from maskstats.scan import scan  # noqa: E402
 from maskstats.stats import Stats  # noqa: E402
 from maskstats.schemes import list_schemes  # noqa: E402
 from maskstats.weights import compute_weights, load_weights  # noqa: E402
+from maskstats.table import BadTable, Table, load_table  # noqa: E402
+from maskstats.sampling import SampleWeights, sample_weights  # noqa: E402
+from maskstats.sampling import list_methods as list_sampling_methods  # noqa: E402
 
 
 def load_stats(path) -> Stats:
@@ -34,19 +39,25 @@ def load_stats(path) -> Stats:
 __all__ = [
     "__version__",
     "BadStats",
+    "BadTable",
     "Counts",
     "ImageHist",
     "MaskstatsError",
     "MaskstatsWarning",
+    "SampleWeights",
     "Stats",
+    "Table",
     "UnknownScheme",
     "UnreadableMask",
     "UsageProblem",
     "compute_weights",
     "count_arrays",
     "count_labels",
+    "list_sampling_methods",
     "list_schemes",
+    "load_table",
     "load_stats",
     "load_weights",
+    "sample_weights",
     "scan",
 ]
