@@ -11,5 +11,8 @@ from maskstats.sampling.registry import Inputs, Method, UnknownMethod, get_metho
 from maskstats.sampling.result import (EXTENSIONS, FORMATS, SAMPLE_WEIGHTS_FORMAT,
                                        SampleWeights, sample_weights)
 
+#: the registry's names, as ``maskstats.list_sampling_methods``
+list_sampling_methods = list_methods
+
 __all__ = ["EXTENSIONS", "FORMATS", "Inputs", "Method", "SAMPLE_WEIGHTS_FORMAT",
-           "SampleWeights", "UnknownMethod", "get_method", "list_methods", "sample_weights"]
+           "SampleWeights", "UnknownMethod", "get_method", "list_methods", "list_sampling_methods", "sample_weights"]
