@@ -57,7 +57,8 @@ class Selection:
         if fmt == "paths":
             return "".join(f"{p}\n" for p in self.paths()).encode("utf-8")
         t = self.table
-        per_class = t.counts[np.ix_(self.rows, self.classes)] if self.classes else None
+        per_class = (np.column_stack([t.column(c)[self.rows] for c in self.classes])
+                     if self.classes else None)
         if fmt == "csv":
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
@@ -104,17 +105,15 @@ def select_images(table: Table, info: ClassInfo, classes: Sequence[str | int] = 
     if both:
         raise UsageProblem(f"class {info.label(both[0])} is both in --class and --absent: "
                            "no image can match")
-    counts = table.counts
     keep = np.ones(table.num_images, dtype=bool)
     for c in want:
-        keep &= counts[:, c] >= min_pixels
+        keep &= table.column(c) >= min_pixels
     for c in lack:
-        keep &= counts[:, c] == 0
+        keep &= table.column(c) == 0
     rows = np.flatnonzero(keep)
     live = [c for c in range(table.num_classes) if c not in set(info.ignore_index)]
-    sub = counts[rows]
-    counted = sub[:, live].sum(axis=1) if len(live) < table.num_classes else sub.sum(axis=1)
-    pixels = sub[:, want].sum(axis=1) if want else counted
+    counted = table.row_sums(live if len(live) < table.num_classes else None)[rows]
+    pixels = sum(table.column(c)[rows] for c in want) if want else counted
     order = None
     if sort == "pixels":
         order = np.argsort(-pixels, kind="stable")

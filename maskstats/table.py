@@ -16,9 +16,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import mmap
 import os
 import re
 import warnings
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -36,19 +38,72 @@ class BadTable(MaskstatsError):
     """A file that is not a maskstats per-image table, or one with bad values."""
 
 
-@dataclass
 class Table:
-    """Per-image counts: ``counts[i, k]`` pixels of class k in row i (int64, exact)."""
+    """Per-image counts: ``counts[i, k]`` pixels of class k in row i (int64, exact).
 
-    paths: np.ndarray       # (n,) object: path as the stats ``paths`` name it
-    frames: np.ndarray      # (n,) int64: page/slice/stack index within the file
-    pixels: np.ndarray      # (n,) int64: all pixels of the image
-    ignored: np.ndarray     # (n,) int64: pixels with an ignore value
-    unexpected: np.ndarray  # (n,) int64: pixels with a value >= num_classes
-    counts: np.ndarray      # (n, K) int64
-    objects: np.ndarray | None = None  # (n, K) int64 connected components, or None
-    source: str | None = None
-    sha256: str | None = None
+    Arrays: ``paths`` (n,) object, ``frames``/``pixels``/``ignored``/``unexpected`` (n,)
+    int64, ``counts`` (n, K) int64, ``objects`` (n, K) int64 or None. A table loaded from
+    CSV keeps its counts sparse (:meth:`nonzero`: most cells of a wide table are 0) and
+    builds the dense ``counts`` only when it is first asked for.
+    """
+
+    def __init__(self, paths, frames, pixels, ignored, unexpected, counts=None, objects=None,
+                 source: str | None = None, sha256: str | None = None, *,
+                 nonzero: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 num_classes: int | None = None):
+        if counts is None and (nonzero is None or num_classes is None):
+            raise ValueError("Table needs counts, or nonzero and num_classes")
+        self.paths = np.asarray(paths, dtype=object)
+        self.frames, self.pixels = np.asarray(frames), np.asarray(pixels)
+        self.ignored, self.unexpected = np.asarray(ignored), np.asarray(unexpected)
+        self._counts = None if counts is None else np.asarray(counts)
+        self._nonzero = nonzero
+        self._k = self._counts.shape[1] if self._counts is not None else int(num_classes)
+        self.objects, self.source, self.sha256 = objects, source, sha256
+
+    @property
+    def counts(self) -> np.ndarray:
+        if self._counts is None:
+            rows, cols, vals = self._nonzero
+            dense = np.zeros((self.num_images, self._k), dtype=np.int64)
+            dense[rows, cols] = vals
+            self._counts = dense
+        return self._counts
+
+    def nonzero(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The non-zero counts as (rows, cols, values), row-major (rows sorted)."""
+        if self._nonzero is None:
+            rows, cols = np.nonzero(self._counts)
+            self._nonzero = (rows, cols, self._counts[rows, cols])
+        return self._nonzero
+
+    def column(self, k: int) -> np.ndarray:
+        """Pixels of class ``k`` per row, (n,) int64."""
+        if self._counts is not None:
+            return self._counts[:, k]
+        rows, cols, vals = self._nonzero
+        out = np.zeros(self.num_images, dtype=np.int64)
+        pick = cols == k
+        out[rows[pick]] = vals[pick]
+        return out
+
+    def row_sums(self, classes: Sequence[int] | None = None) -> np.ndarray:
+        """Exact int64 sum per row of the given classes' pixels (all classes if None)."""
+        rows, cols, vals = self.nonzero()
+        if classes is not None:
+            keep = np.zeros(self._k, dtype=bool)
+            keep[list(classes)] = True
+            pick = keep[cols]
+            rows, vals = rows[pick], vals[pick]
+        out = np.zeros(self.num_images, dtype=np.int64)
+        if rows.size:
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            out[rows[starts]] = np.add.reduceat(vals, starts)
+        return out
+
+    def images_per_class(self) -> np.ndarray:
+        """How many rows hold each class (non-zero count), (K,) int64."""
+        return np.bincount(self.nonzero()[1], minlength=self._k).astype(np.int64)
 
     @property
     def num_images(self) -> int:
@@ -56,11 +111,14 @@ class Table:
 
     @property
     def num_classes(self) -> int:
-        return self.counts.shape[1]
+        return self._k
 
     def columns(self) -> list[str]:
         """The column names of this table, in file order."""
         return table_columns(self.num_classes, self.objects is not None)
+
+    def __repr__(self) -> str:
+        return f"Table({self.source!r}, {self.num_images} rows, {self.num_classes} classes)"
 
 
 def table_columns(num_classes: int, objects: bool = False) -> list[str]:
@@ -112,43 +170,49 @@ def _checked_row(fields: list[str], width: int, names: Sequence[str], source: st
 
 
 class _Columns:
-    """Preallocated output columns, filled block by block."""
+    """Output columns, collected block by block; class counts kept sparse."""
 
-    def __init__(self, n: int, k: int, objects: bool):
-        self.paths = np.empty(n, dtype=object)
-        self.fixed = np.empty((4, n), dtype=np.int64)  # frame, pixels, ignored, unexpected
-        self.counts = np.empty((n, k), dtype=np.int64)
-        self.objects = np.empty((n, k), dtype=np.int64) if objects else None
-        self.k = k
-        self.filled = 0
+    def __init__(self, k: int, objects: bool):
+        self.k, self.has_objects = k, objects
+        self.paths: list[str] = []
+        self.fixed: list[np.ndarray] = []  # (rows, 4): frame, pixels, ignored, unexpected
+        self.nz: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.objects: list[np.ndarray] = []
 
     def add(self, paths: list[str], numbers: np.ndarray) -> None:
         """``numbers``: (rows, width - 1) int64 block in column order after ``path``."""
-        i, j = self.filled, self.filled + len(paths)
-        self.paths[i:j] = paths
-        self.fixed[:, i:j] = numbers[:, :4].T
-        self.counts[i:j] = numbers[:, 4:4 + self.k]
-        if self.objects is not None:
-            self.objects[i:j] = numbers[:, 4 + self.k:]
-        self.filled = j
+        offset = len(self.paths)
+        self.paths.extend(paths)
+        self.fixed.append(numbers[:, :4].copy())
+        counts = numbers[:, 4:4 + self.k]
+        rows, cols = np.nonzero(counts)
+        self.nz.append(((rows + offset).astype(np.int32 if offset + len(paths) < 2**31
+                                                else np.int64), cols.astype(np.int32),
+                        counts[rows, cols]))
+        if self.has_objects:
+            self.objects.append(numbers[:, 4 + self.k:].copy())
+
+    def table(self, source: str, sha: str) -> Table:
+        fixed = np.concatenate(self.fixed) if self.fixed else np.zeros((0, 4), np.int64)
+        nz = tuple(np.concatenate([part[j] for part in self.nz]) for j in range(3))
+        return Table(self.paths, fixed[:, 0], fixed[:, 1], fixed[:, 2], fixed[:, 3],
+                     objects=np.concatenate(self.objects) if self.has_objects else None,
+                     source=source, sha256=sha, nonzero=nz, num_classes=self.k)
 
 
 def _parse_block(lines: list[bytes], width: int, source: str, names: Sequence[str],
                  first_line: int) -> tuple[list[str], np.ndarray]:
     """Paths and the (rows, width - 1) integer block of complete, unquoted lines."""
-    heads, rests = [], []
-    for line in lines:
-        head, _, rest = line.partition(b",")
-        heads.append(head)
-        rests.append(rest)
+    heads, _, rests = zip(*map(bytes.partition, lines, repeat(b",")))
     try:
-        paths = [h.decode("utf-8") for h in heads]
+        paths = list(map(bytes.decode, heads))
     except UnicodeDecodeError:
         raise BadTable(f"{source}: a path is not UTF-8 text") from None
     text = b",".join(rests)
     numbers = np.empty(0, dtype=np.int64)
     plain = (not text.translate(None, b"0123456789,") and b",," not in text
-             and all(r.count(b",") == width - 2 for r in rests))
+             and (np.fromiter(map(bytes.count, rests, repeat(b",")), np.int64, len(rests))
+                  == width - 2).all())
     if plain:  # digits and commas only, every row complete: NumPy parses the block
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # NumPy warns (and stops) at a bad cell
@@ -167,38 +231,56 @@ def _parse_block(lines: list[bytes], width: int, source: str, names: Sequence[st
 def _read_csv(path: str) -> Table:
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            # mapped, not read: the file's pages come from the page cache, no copy
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
     except FileNotFoundError:
         raise BadTable(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadTable(f"{path}: is a folder, not a per-image table") from None
-    except OSError as exc:
-        raise BadTable(f"{path}: cannot read the table ({exc.strerror or exc})") from None
+    except (OSError, ValueError) as exc:
+        raise BadTable(f"{path}: cannot read the table ({getattr(exc, 'strerror', None) or exc})"
+                       ) from None
+    try:
+        return _parse_csv(data, path)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def _parse_csv(data, path: str) -> Table:
     sha = hashlib.sha256(data).hexdigest()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b'"' in data:  # quoted paths (commas, quotes or newlines in a name): the csv module
-        return _read_quoted(data, path, sha)
-    lines = data.splitlines()
-    del data
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    if data.find(b'"', start) >= 0:  # quoted paths (commas, quotes, newlines): csv module
+        return _read_quoted(bytes(data[start:]), path, sha)
+    end = data.find(b"\n", start)
+    end = len(data) if end < 0 else end
+    first = bytes(data[start:end]).strip()
+    if not first and not bytes(data[start:start + 4096]).strip():
         raise BadTable(f"{path}: empty file (not a per-image table)")
     try:
-        header = lines[0].decode("utf-8").split(",")
+        header = first.decode("utf-8").split(",")
     except UnicodeDecodeError:
         raise BadTable(f"{path}: not a text file (not UTF-8)") from None
     k, has_objects = _check_header(header, path)
-    if len(lines) == 1:
-        raise BadTable(f"{path}: the table has a header but no rows")
     width = len(header)
-    columns = _Columns(len(lines) - 1, k, has_objects)
-    step = max(1, _BLOCK // (4 * width))  # rows per block, for cells of about 3 characters
-    for start in range(1, len(lines), step):
-        block = lines[start:start + step]
-        columns.add(*_parse_block(block, width, path, header, start + 1))
-    return _table(columns, path, sha)
+    columns = _Columns(k, has_objects)
+    pos, line_no = end + 1, 2
+    while pos < len(data):
+        stop = data.find(b"\n", pos + _BLOCK)
+        stop = len(data) if stop < 0 else stop
+        block = data[pos:stop]
+        lines = block.splitlines()
+        if pos + len(block) >= len(data):  # blank lines at the very end are not rows
+            while lines and not lines[-1].strip():
+                lines.pop()
+        if lines:
+            columns.add(*_parse_block(lines, width, path, header, line_no))
+        line_no += block.count(b"\n") + 1
+        pos = stop + 1
+    if not columns.paths:
+        raise BadTable(f"{path}: the table has a header but no rows")
+    return columns.table(path, sha)
 
 
 def _read_quoted(data: bytes, source: str, sha: str) -> Table:
@@ -215,12 +297,12 @@ def _read_quoted(data: bytes, source: str, sha: str) -> Table:
     k, has_objects = _check_header(header, source)
     if not rows:
         raise BadTable(f"{source}: the table has a header but no rows")
-    columns = _Columns(len(rows), k, has_objects)
+    columns = _Columns(k, has_objects)
     out = np.empty((len(rows), len(header) - 1), dtype=np.int64)
     for i, row in enumerate(rows):
         out[i] = _checked_row(row, len(header), header, source, i + 2)
     columns.add([r[0] for r in rows], out)
-    return _table(columns, source, sha)
+    return columns.table(source, sha)
 
 
 def _read_parquet(path: str) -> Table:
@@ -240,10 +322,13 @@ def _read_parquet(path: str) -> Table:
     k, has_objects = _check_header(header, path)
     if t.num_rows == 0:
         raise BadTable(f"{path}: the table has no rows")
-    columns = _Columns(t.num_rows, k, has_objects)
-    targets = [columns.fixed[j] for j in range(4)] + [columns.counts[:, j] for j in range(k)]
-    if columns.objects is not None:
-        targets += [columns.objects[:, j] for j in range(k)]
+    n = t.num_rows
+    fixed = np.empty((4, n), dtype=np.int64)
+    counts = np.empty((n, k), dtype=np.int64)
+    objects = np.empty((n, k), dtype=np.int64) if has_objects else None
+    targets = [fixed[j] for j in range(4)] + [counts[:, j] for j in range(k)]
+    if objects is not None:
+        targets += [objects[:, j] for j in range(k)]
     for name, target in zip(header[1:], targets):
         col = t.column(name)
         if not pat.is_integer(col.type):
@@ -263,18 +348,12 @@ def _read_parquet(path: str) -> Table:
     paths = t.column("path")
     if not (pat.is_string(paths.type) or pat.is_large_string(paths.type)):
         raise BadTable(f"{path}: column path holds {paths.type}, not text")
-    columns.paths[:] = paths.to_pylist()
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return _table(columns, path, digest.hexdigest())
-
-
-def _table(c: _Columns, source: str, sha: str) -> Table:
-    return Table(paths=c.paths, frames=c.fixed[0], pixels=c.fixed[1], ignored=c.fixed[2],
-                 unexpected=c.fixed[3], counts=c.counts, objects=c.objects, source=source,
-                 sha256=sha)
+    return Table(paths.to_pylist(), fixed[0], fixed[1], fixed[2], fixed[3], counts, objects,
+                 source=path, sha256=digest.hexdigest())
 
 
 def load_table(path: str | os.PathLike) -> Table:

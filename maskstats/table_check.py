@@ -92,10 +92,8 @@ def class_info(table: Table, stats: str | os.PathLike | None = None) -> ClassInf
                      source, sha256_bytes(raw))
 
 
-def active_classes(table: Table, info: ClassInfo, exclude: Sequence[int] = (),
-                   nonzero=None) -> list[int]:
-    """Class ids that play a part: present in some row, not an ignore value (``nonzero``:
-    ``table.counts != 0`` if the caller has it already)."""
-    present = (table.counts != 0 if nonzero is None else nonzero).any(axis=0)
+def active_classes(table: Table, info: ClassInfo, exclude: Sequence[int] = ()) -> list[int]:
+    """Class ids that play a part: present in some row, not an ignore value."""
+    present = table.images_per_class() > 0
     skip = set(info.ignore_index) | set(exclude)
     return [c for c in range(table.num_classes) if present[c] and c not in skip]

@@ -130,19 +130,18 @@ class SampleWeights:
 
 def build_inputs(table: Table, info: ClassInfo) -> Inputs:
     """The sparse view of the classes that play a part (present, not ignored)."""
-    mask = table.counts != 0
-    classes = np.asarray(active_classes(table, info, nonzero=mask), dtype=np.int64)
-    inactive = np.setdiff1d(np.arange(table.num_classes), classes)
-    if inactive.size:
-        mask[:, inactive] = False
-    rows, cols = np.nonzero(mask)
-    del mask
-    vals = table.counts[rows, cols].astype(np.float64)
+    classes = np.asarray(active_classes(table, info), dtype=np.int64)
     lookup = np.full(table.num_classes, -1, dtype=np.int64)
     lookup[classes] = np.arange(classes.size)
-    cols = lookup[cols].astype(np.int32)
-    rows = rows.astype(np.int32) if table.num_images < 2**31 else rows
+    rows, cols, vals = table.nonzero()
+    cols = lookup[cols]
+    keep = cols >= 0
+    if not keep.all():
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
     n = table.num_images
+    rows = rows.astype(np.int32 if n < 2**31 else np.int64, copy=False)
+    cols = cols.astype(np.int32)
+    vals = vals.astype(np.float64)
     X = np.bincount(rows, weights=vals, minlength=n)
     image_counts = np.bincount(cols, minlength=classes.size).astype(np.int64)
     empty = np.bincount(rows, minlength=n) == 0
