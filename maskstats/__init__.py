@@ -23,7 +23,7 @@ _API = {
     "UnknownScheme": "maskstats.errors",
     "UnreadableMask": "maskstats.errors",
     "UsageProblem": "maskstats.errors",
-    "count_arrays": "maskstats.arrays",
+    "count_arrays": "maskstats.in_memory",
     "Counts": "maskstats.histogram",
     "ImageHist": "maskstats.histogram",
     "count_labels": "maskstats.labels",

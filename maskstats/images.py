@@ -51,7 +51,8 @@ class Selection:
 
     def paths(self) -> list[str]:
         """Matching paths in order, each file once (a stack's frames share one path)."""
-        return list(dict.fromkeys(self.table.paths[self.rows].tolist()))
+        paths = self.table.paths
+        return list(dict.fromkeys(paths[i] for i in self.rows.tolist()))
 
     def to_bytes(self, fmt: str = "paths") -> bytes:
         if fmt == "paths":
@@ -121,7 +122,8 @@ def select_images(table: Table, info: ClassInfo, classes: Sequence[str | int] = 
         shares = np.divide(pixels, counted, out=np.zeros(len(rows)), where=counted > 0)
         order = np.argsort(-shares, kind="stable")
     elif sort == "path":
-        order = np.lexsort((table.frames[rows], table.paths[rows].astype(str)))
+        names = np.array([table.paths[i] for i in rows.tolist()], dtype=str)
+        order = np.lexsort((table.frames[rows], names))
     if order is not None:
         rows, pixels, counted = rows[order], pixels[order], counted[order]
     if top is not None:

@@ -41,7 +41,7 @@ class BadTable(MaskstatsError):
 class Table:
     """Per-image counts: ``counts[i, k]`` pixels of class k in row i (int64, exact).
 
-    Arrays: ``paths`` (n,) object, ``frames``/``pixels``/``ignored``/``unexpected`` (n,)
+    ``paths`` is a list of str (n); arrays: ``frames``/``pixels``/``ignored``/``unexpected`` (n,)
     int64, ``counts`` (n, K) int64, ``objects`` (n, K) int64 or None. A table loaded from
     CSV keeps its counts sparse (:meth:`nonzero`: most cells of a wide table are 0) and
     builds the dense ``counts`` only when it is first asked for.
@@ -53,7 +53,7 @@ class Table:
                  num_classes: int | None = None):
         if counts is None and (nonzero is None or num_classes is None):
             raise ValueError("Table needs counts, or nonzero and num_classes")
-        self.paths = np.asarray(paths, dtype=object)
+        self.paths = list(paths)
         self.frames, self.pixels = np.asarray(frames), np.asarray(pixels)
         self.ignored, self.unexpected = np.asarray(ignored), np.asarray(unexpected)
         self._counts = None if counts is None else np.asarray(counts)
@@ -346,8 +346,9 @@ def _read_parquet(path: str) -> Table:
                            "(counts are non-negative integers)")
         target[:] = values
     paths = t.column("path")
-    if not (pat.is_string(paths.type) or pat.is_large_string(paths.type)):
-        raise BadTable(f"{path}: column path holds {paths.type}, not text")
+    if not (pat.is_string(paths.type) or pat.is_large_string(paths.type)) or paths.null_count:
+        raise BadTable(f"{path}: column path must hold text without gaps (found {paths.type}"
+                       f"{', with nulls' if paths.null_count else ''})")
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

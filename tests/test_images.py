@@ -34,7 +34,7 @@ def test_load_table_reads_every_cell_exactly(tmp_path):
     ignored = rng.integers(0, 99, 25)
     path = write_table(tmp_path / "t.csv", counts, frames=frames, ignored=ignored)
     t = load_table(path)
-    assert t.paths.tolist() == [f"img_{i:03d}.png" for i in range(25)]
+    assert t.paths == [f"img_{i:03d}.png" for i in range(25)]
     assert t.frames.tolist() == frames.tolist()
     assert t.ignored.tolist() == ignored.tolist()
     assert t.counts.dtype == np.int64 and (t.counts == counts).all()
@@ -47,7 +47,7 @@ def test_load_table_quoted_paths_and_crlf(tmp_path):
     names = ['a,b.png', 'say "hi".png', "plain.png"]
     counts = np.array([[1, 0], [0, 2], [3, 4]])
     path = write_table(tmp_path / "q.csv", counts, names)
-    assert load_table(path).paths.tolist() == names
+    assert load_table(path).paths == names
     crlf = tmp_path / "crlf.csv"
     plain = write_table(tmp_path / "p.csv", counts)
     crlf.write_bytes(plain.read_bytes().replace(b"\n", b"\r\n"))
@@ -69,7 +69,7 @@ def test_parquet_table_loads_like_csv(tmp_path):
     counts = random_counts(rng, 30, 5)
     a = load_table(write_table(tmp_path / "t.parquet", counts, frames=np.arange(30)))
     b = load_table(write_table(tmp_path / "t.csv", counts, frames=np.arange(30)))
-    assert (a.counts == b.counts).all() and a.paths.tolist() == b.paths.tolist()
+    assert (a.counts == b.counts).all() and a.paths == b.paths
     assert a.frames.tolist() == list(range(30))
 
 

@@ -64,7 +64,7 @@ class SampleWeights:
             "classes": self.inputs.classes.tolist(),
             "empty_images": int(self.inputs.empty.sum()),
             "weights": self.weights.tolist(),
-            "paths": t.paths.tolist(),
+            "paths": list(t.paths),
             "frames": t.frames.tolist(),
             "source": {"table": t.source, "sha256": t.sha256,
                        "stats": self.info.stats_path, "stats_sha256": self.info.stats_sha256},
@@ -87,7 +87,7 @@ class SampleWeights:
             buf = io.StringIO()
             out = csv.writer(buf, lineterminator="\n")
             out.writerow(["path", "frame", "weight"])
-            out.writerows(zip(self.table.paths.tolist(), self.table.frames.tolist(),
+            out.writerows(zip(self.table.paths, self.table.frames.tolist(),
                               map(repr, self.weights.tolist())))
             return buf.getvalue().encode("utf-8")
         if fmt == "npy":
@@ -166,7 +166,7 @@ def sample_weights(table_or_path: Table | str | os.PathLike, method: str = "repe
     x = build_inputs(table, info)
     weights = m(x, **resolved)
     if x.empty.any():
-        shown = ", ".join(table.paths[np.flatnonzero(x.empty)[:5]].tolist())
+        shown = ", ".join(table.paths[i] for i in np.flatnonzero(x.empty)[:5].tolist())
         more = int(x.empty.sum()) - 5
         x.warn(f"{int(x.empty.sum())} image(s) hold no counted class (only ignored or "
                f"unexpected pixels) and get the smallest weight, "
