@@ -256,3 +256,40 @@ def test_python_api(skewed):
     assert r.weights.tolist() == pytest.approx(lvis_repeat_factors(counts, 0.2))
     assert r.to_dict()["method"] == "repeat-factor" and len(r.explain()) == 8
     assert "balanced" in maskstats.list_sampling_methods()
+
+
+def test_scan_table_images_and_sample_weights_end_to_end(tmp_path, run):
+    """scan --per-image, then images and sample-weights --stats: the image sets and repeat
+    factors follow from the generated masks, the ignore value is never a class, and an
+    edited table no longer matches the stats."""
+    from PIL import Image
+
+    rng = np.random.default_rng(21)
+    masks, names = [], []
+    for i in range(12):
+        a = np.zeros((16, 20), np.uint8)
+        for c in rng.choice([1, 2, 3, 4], size=int(rng.integers(0, 3)), replace=False):
+            a[rng.integers(0, 8):, rng.integers(0, 10):][:4, :5] = c
+        a[0, :3] = 255
+        names.append(f"m{i:02d}.png")
+        Image.fromarray(a).save(tmp_path / names[-1])
+        masks.append(a)
+    stats, table = tmp_path / "stats.json", tmp_path / "images.csv"
+    result = run("scan", tmp_path, "--ignore-index", 255, "--per-image", table, "-o", stats,
+                 "--no-progress", "-q")
+    assert result.exit_code == 0, result.stderr
+    held = np.array([[int((m == c).sum()) for c in range(5)] for m in masks])
+    for c in range(1, 5):
+        out = run("images", table, "--stats", stats, "--class", c)
+        assert out.exit_code == 0, out.stderr
+        assert lines(out.stdout) == [n for n, h in zip(names, held) if h[c] > 0]
+    out = tmp_path / "w.json"
+    assert run("sample-weights", table, "--stats", stats, "--method", "repeat-factor",
+               "--param", "t=0.4", "-o", out).exit_code == 0
+    doc = json.loads(out.read_text())
+    assert doc["paths"] == names
+    assert doc["weights"] == pytest.approx(lvis_repeat_factors(held, 0.4))
+    assert 255 not in doc["classes"]
+    table.write_text(table.read_text().replace("m00.png", "x00.png"))
+    result = run("images", table, "--stats", stats, "--class", 1)
+    assert result.exit_code == 1 and "sha256 differs" in result.stderr
