@@ -19,7 +19,6 @@ import io
 import mmap
 import os
 import re
-import warnings
 from itertools import repeat
 from dataclasses import dataclass
 from typing import Sequence
@@ -31,7 +30,6 @@ from maskstats.errors import MaskstatsError
 FIXED_COLUMNS = ("path", "frame", "pixels", "ignored", "unexpected")
 _CLASS_COLUMN = re.compile(r"([co])(\d+)\Z")
 _BLOCK = 1 << 22  # bytes of lines parsed at once: bounds the parser's temporary memory
-_INT64_MAX = np.iinfo(np.int64).max  # NumPy's parser saturates here on overflow
 
 
 class BadTable(MaskstatsError):
@@ -179,18 +177,27 @@ class _Columns:
         self.nz: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.objects: list[np.ndarray] = []
 
-    def add(self, paths: list[str], numbers: np.ndarray) -> None:
-        """``numbers``: (rows, width - 1) int64 block in column order after ``path``."""
+    def add(self, paths: list[str], numbers) -> None:
+        """``numbers``: a (rows, width - 1) int64 block in column order after ``path``, or
+        (first four columns, sparse (row, col, value) of the rest) from the fast parser."""
         offset = len(self.paths)
         self.paths.extend(paths)
-        self.fixed.append(numbers[:, :4].copy())
-        counts = numbers[:, 4:4 + self.k]
-        rows, cols = np.nonzero(counts)
-        self.nz.append(((rows + offset).astype(np.int32 if offset + len(paths) < 2**31
-                                                else np.int64), cols.astype(np.int32),
-                        counts[rows, cols]))
+        if isinstance(numbers, tuple):
+            fixed, (rows, cols, vals) = numbers
+        else:
+            fixed = numbers[:, :4]
+            rows, cols = np.nonzero(numbers[:, 4:])
+            vals = numbers[:, 4:][rows, cols]
+        self.fixed.append(np.ascontiguousarray(fixed))
+        is_class = cols < self.k
+        index = np.int32 if offset + len(paths) < 2**31 else np.int64
+        self.nz.append(((rows[is_class] + offset).astype(index),
+                        cols[is_class].astype(np.int32), vals[is_class]))
         if self.has_objects:
-            self.objects.append(numbers[:, 4 + self.k:].copy())
+            block = np.zeros((len(paths), self.k), dtype=np.int64)
+            obj = ~is_class
+            block[rows[obj], cols[obj] - self.k] = vals[obj]
+            self.objects.append(block)
 
     def table(self, source: str, sha: str) -> Table:
         fixed = np.concatenate(self.fixed) if self.fixed else np.zeros((0, 4), np.int64)
@@ -201,31 +208,61 @@ class _Columns:
 
 
 def _parse_block(lines: list[bytes], width: int, source: str, names: Sequence[str],
-                 first_line: int) -> tuple[list[str], np.ndarray]:
-    """Paths and the (rows, width - 1) integer block of complete, unquoted lines."""
+                 first_line: int) -> tuple[list[str], np.ndarray | tuple]:
+    """Paths and the numbers of complete, unquoted lines: a (rows, width - 1) int64 block,
+    or, on the fast path, the same as (dense first columns, sparse (row, col, value))."""
     heads, _, rests = zip(*map(bytes.partition, lines, repeat(b",")))
     try:
         paths = list(map(bytes.decode, heads))
     except UnicodeDecodeError:
         raise BadTable(f"{source}: a path is not UTF-8 text") from None
     text = b",".join(rests)
-    numbers = np.empty(0, dtype=np.int64)
-    plain = (not text.translate(None, b"0123456789,") and b",," not in text
+    plain = (text[:1].isdigit() and text[-1:].isdigit()
+             and not text.translate(None, b"0123456789,") and b",," not in text
              and (np.fromiter(map(bytes.count, rests, repeat(b",")), np.int64, len(rests))
                   == width - 2).all())
     if plain:  # digits and commas only, every row complete: NumPy parses the block
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # NumPy warns (and stops) at a bad cell
-            try:
-                numbers = np.fromstring(text, dtype=np.int64, sep=",")
-            except ValueError:
-                pass
-    if numbers.size != len(lines) * (width - 1) or (numbers == _INT64_MAX).any():
-        # the slow path: Python ints, naming the first bad cell
-        numbers = np.array([_checked_row(next(csv.reader([line.decode("utf-8")])), width,
-                                         names, source, first_line + off)
-                            for off, line in enumerate(lines)], dtype=np.int64)
+        parsed = _sparse_fields(text, len(lines), width - 1)
+        if parsed is not None:
+            return paths, parsed
+    # the slow path: Python ints, naming the first bad cell
+    numbers = np.array([_checked_row(next(csv.reader([line.decode("utf-8")])), width,
+                                     names, source, first_line + off)
+                        for off, line in enumerate(lines)], dtype=np.int64)
     return paths, numbers.reshape(len(lines), width - 1)
+
+
+def _sparse_fields(text: bytes, rows: int, fields: int):
+    """Parse ``rows`` x ``fields`` comma-separated whole numbers (validated: digits and
+    commas only, no empty field) without touching the many "0" cells one by one: returns
+    (first four columns dense, (row, col, value) of the other non-zero cells), or None when
+    a cell has more than 18 digits (the caller's slow path checks int64 range)."""
+    b = np.frombuffer(text + b",", dtype=np.uint8)  # every cell ends at a comma
+    comma = b == 44
+    ends = np.flatnonzero(comma)
+    if ends.size != rows * fields:
+        return None
+    starts_cell = np.empty(b.size, dtype=bool)  # first byte of a cell
+    starts_cell[0] = True
+    starts_cell[1:] = comma[:-1]
+    zero_cell = b == 48  # a cell that is exactly "0"
+    zero_cell[:-1] &= comma[1:]
+    pos = np.flatnonzero(starts_cell & ~zero_cell & ~comma)  # the cells worth parsing
+    field = np.searchsorted(ends, pos)
+    n = ends[field] - pos
+    if n.size and n.max() > 18:
+        return None
+    value = np.zeros(pos.size, dtype=np.int64)
+    for d in range(int(n.max()) if n.size else 0):
+        live = np.flatnonzero(n > d)
+        value[live] = value[live] * 10 + (b[pos[live] + d] - 48)
+    row = field // fields
+    col = field - row * fields
+    fixed = np.zeros((rows, 4), dtype=np.int64)
+    head = col < 4
+    fixed[row[head], col[head]] = value[head]
+    keep = ~head & (value != 0)
+    return fixed, (row[keep], col[keep] - 4, value[keep])
 
 
 def _read_csv(path: str) -> Table:
