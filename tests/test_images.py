@@ -234,3 +234,26 @@ def test_no_match_is_a_warning(table, run):
     result = run("images", path, "--class", 0, "--min-pixels", int(counts.max()) + 1)
     assert result.exit_code == 0 and result.stdout == ""
     assert "no image" in result.stderr
+
+
+def test_small_blocks_odd_cells_and_line_numbers(tmp_path, monkeypatch):
+    """Parsed in many small blocks, a table with leading zeros, 18- and 19-digit cells reads
+    exactly, and a bad cell far down is named by its own line number."""
+    import maskstats.table as table_module
+
+    monkeypatch.setattr(table_module, "_BLOCK", 64)
+    rng = np.random.default_rng(9)
+    counts = random_counts(rng, 60, 4, density=0.5)
+    counts[5, 1] = 10**17 + 3
+    counts[6] = 0
+    counts[6, 2] = 2**63 - 2  # 19 digits: the exact slow path
+    path = write_table(tmp_path / "t.csv", counts, frames=np.arange(60) % 2)
+    text = path.read_text().replace("\nimg_010.png,0,", "\nimg_010.png,000,")
+    path.write_text(text)
+    t = load_table(path)
+    assert (t.counts == counts).all() and t.frames.tolist() == (np.arange(60) % 2).tolist()
+    lines_ = path.read_text().splitlines()
+    lines_[41] = lines_[41].rsplit(",", 1)[0] + ",-3"
+    path.write_text("\n".join(lines_) + "\n")
+    with pytest.raises(BadTable, match=r"line 42: column c3: -3 is negative"):
+        load_table(path)
