@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.schemes import to_number
+from maskstats.scheme_registry import to_number
 
 
 class UnknownMethod(UsageProblem):
