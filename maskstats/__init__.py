@@ -18,11 +18,13 @@ from maskstats.errors import (  # noqa: E402
     UsageProblem,
 )
 from maskstats.arrays import count_arrays  # noqa: E402
+from maskstats.compare import Comparison, compare  # noqa: E402
 from maskstats.histogram import Counts, ImageHist  # noqa: E402
 from maskstats.labels import count_labels  # noqa: E402
 from maskstats.scan import scan  # noqa: E402
 from maskstats.stats import Stats  # noqa: E402
 from maskstats.schemes import list_schemes  # noqa: E402
+from maskstats.split import SplitResult, split  # noqa: E402
 from maskstats.weights import compute_weights, load_weights  # noqa: E402
 
 
@@ -34,14 +36,17 @@ def load_stats(path) -> Stats:
 __all__ = [
     "__version__",
     "BadStats",
+    "Comparison",
     "Counts",
     "ImageHist",
     "MaskstatsError",
     "MaskstatsWarning",
+    "SplitResult",
     "Stats",
     "UnknownScheme",
     "UnreadableMask",
     "UsageProblem",
+    "compare",
     "compute_weights",
     "count_arrays",
     "count_labels",
@@ -49,4 +54,5 @@ __all__ = [
     "load_stats",
     "load_weights",
     "scan",
+    "split",
 ]
