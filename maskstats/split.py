@@ -49,11 +49,16 @@ class SplitResult:
     @property
     def missing(self) -> dict[int, str]:
         """Classes present in the table but absent from some split, with the reason."""
-        out = {c: f"present in only {n} group{'s' if n != 1 else ''}, fewer than the "
-                  f"{self.num_splits} splits" for c, n in self.too_few_groups.items()}
+        held = self.image_counts > 0
+
+        def where(c: int) -> str:
+            return ", ".join(n for n, h in zip(self.names, held[:, c]) if h)
+
+        out = {c: f"present in only {n} group{'s' if n != 1 else ''} (in {where(c)}), fewer "
+                  f"than the {self.num_splits} splits" for c, n in self.too_few_groups.items()}
         for c in self.unplaced:
-            out[c] = ("its groups could not be put in every split without breaking the "
-                      "split sizes or another class's placement")
+            out[c] = (f"in {where(c)} only: its groups could not be put in every split without "
+                      "breaking the split sizes or another class's placement")
         return dict(sorted(out.items()))
 
     def rows(self, j: int) -> np.ndarray:
@@ -176,9 +181,10 @@ def split(table: Table | str | os.PathLike, ratios: Sequence[float], group: str 
     keys = group_keys(table.paths, group)
     groups, group_names, row_group = build_groups(table, keys)
     if groups.num_groups < len(ratios):
-        what = "groups" if group is not None else "files"
-        raise UsageProblem(f"{len(ratios)} splits but only {groups.num_groups} {what}: "
-                           "every split needs at least one")
+        what = "group" if group is not None else "file"
+        n = groups.num_groups
+        raise UsageProblem(f"{len(ratios)} splits but only {n} {what}{'s' if n != 1 else ''}:"
+                           " every split needs at least one")
     group_split, unplaced = stratify(groups, ratios, seed)
     per_class = groups.groups_per_class()
     too_few = {int(c): int(per_class[c]) for c in np.flatnonzero(per_class > 0)

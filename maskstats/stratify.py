@@ -4,7 +4,8 @@ The algorithm adapts Sechidis, Tsoumakas and Vlahavas, "On the stratification of
 data" (ECML PKDD 2011) from single examples to groups that carry several images:
 
 1. Seed the guarantee: each class present in at least as many groups as there are splits gets
-   one of its groups in every split (rarest class first; the group that costs least).
+   one of its groups in every split (rarest class first; the group that costs least); a class
+   in fewer groups (but two or more) gets one in each of the largest splits it can fill.
 2. Deal: repeatedly take the class with the fewest remaining groups and deal its groups, the
    largest first, to the split that most needs them. "Most needs" is measured over all the
    classes of the group, not just the dealt one: the split whose squared relative deviation
@@ -12,8 +13,10 @@ data" (ECML PKDD 2011) from single examples to groups that carry several images:
    the split third) grows least. Rare classes weigh most, as in Sechidis' rarest-first order.
 3. Sizes: no split ever holds more than its share plus the largest group; splits short of
    their share minus the largest group get groups moved from splits above their share.
-4. Polish: move single groups between splits while that lowers the deviation and keeps the
-   sizes and the guarantee.
+4. Improve (:mod:`maskstats.stratify_search`): move single groups and swap pairs of groups
+   between splits while that lowers the deviation and keeps the size bounds and the seeded
+   classes; small tables then search on from randomly kicked copies of the best split found
+   (iterated local search), all driven by the seeded random generator.
 
 Everything here works on NumPy arrays; :mod:`maskstats.split` builds them from a table.
 """
@@ -51,48 +54,59 @@ def _deal_chunk(st: State, xs: np.ndarray, c: int, rng: np.random.Generator) -> 
     picked = np.flatnonzero(cols == k + c)
     v_pix = np.bincount(owner[picked], weights=vals[picked], minlength=len(xs))
     sizes = st.g.sizes[xs].astype(np.float64)
-    w_img, w_pix, w_size = st.w[:, c], st.w[:, k + c], st.w[:, 2 * k]
-    acc_img, acc_pix, acc_size = np.zeros(s), np.zeros(s), np.zeros(s)
-    js = np.empty(len(xs), dtype=np.int64)
-    noise = rng.random((len(xs), s)) * 1e-12
-    for i in range(len(xs)):
-        cost = (base[i] + 2 * (v_img[i] * w_img * acc_img + v_pix[i] * w_pix * acc_pix
-                               + sizes[i] * w_size * acc_size) + noise[i])
-        cost[st.load + acc_size + sizes[i] > st.upper + 1e-9] = np.inf
-        j = int(np.argmin(cost))
-        js[i] = j
-        acc_img[j] += v_img[i]
-        acc_pix[j] += v_pix[i]
-        acc_size[j] += sizes[i]
+    w_img, w_pix, w_size = (st.w[:, col].tolist() for col in (c, k + c, 2 * k))
+    room = (st.upper + 1e-9 - st.load).tolist()
+    acc_img, acc_pix, acc_size = [0.0] * s, [0.0] * s, [0.0] * s
+    base = (base + rng.random(base.shape) * 1e-12).tolist()  # seeded order among ties
+    js = []
+    # plain Python: a handful of splits per group is faster than NumPy calls on tiny arrays
+    for b, vi, vp, size in zip(base, v_img.tolist(), v_pix.tolist(), sizes.tolist()):
+        best, best_cost = 0, float("inf")
+        for j in range(s):
+            if acc_size[j] + size > room[j]:
+                continue
+            cost = b[j] + 2 * (vi * w_img[j] * acc_img[j] + vp * w_pix[j] * acc_pix[j]
+                               + size * w_size[j] * acc_size[j])
+            if cost < best_cost:
+                best, best_cost = j, cost
+        js.append(best)
+        acc_img[best] += vi
+        acc_pix[best] += vp
+        acc_size[best] += size
+    js = np.asarray(js, dtype=np.int64)
     st.put_many(xs, js)
 
 
-def _seed(st: State, rng: np.random.Generator) -> list[int]:
-    """Step 1; returns the classes that could not be put in every split."""
+def _seed(st: State, rng: np.random.Generator) -> None:
+    """Step 1: one group of each class in every split, rarest class first.
+
+    A class in fewer groups than splits (but at least two) is seeded into that many splits,
+    the largest first (train and val of 0.8/0.1/0.1 for a class in two groups), so that it
+    can be both learned and evaluated.
+    """
     g = st.g
     s = len(st.want)
     per_class = g.groups_per_class()
-    eligible = np.flatnonzero(per_class >= s)
-    order = eligible[np.lexsort((rng.random(len(eligible)), per_class[eligible]))]
+    by_size = np.argsort(-st.want, kind="stable")
+    seeded = np.flatnonzero(per_class >= 2)
+    order = seeded[np.lexsort((rng.random(len(seeded)), per_class[seeded]))]
     groups_of = _groups_of_class(g)
-    failed = []
     for c in order:
         st.protected[c] = True
-        for j in rng.permutation(s):
+        targets = rng.permutation(s) if per_class[c] >= s else by_size[:per_class[c]]
+        for j in targets:
             if st.held[j, c]:
                 continue
             cands = groups_of[c]
             cands = cands[(st.assign[cands] < 0)
                           & (st.load[j] + g.sizes[cands] <= st.upper[j] + 1e-9)]
             if not len(cands):
-                failed.append(int(c))
                 st.protected[c] = False
                 break
             if len(cands) > SEED_CANDIDATES:
                 cands = rng.choice(cands, SEED_CANDIDATES, replace=False)
             costs = [st.add_cost(x)[j] for x in cands]
             st.put(int(cands[int(np.argmin(costs))]), int(j))
-    return failed
 
 
 def _groups_of_class(g: Groups) -> list[np.ndarray]:
@@ -118,7 +132,7 @@ def _deal(st: State, rng: np.random.Generator) -> None:
         c = live[np.argmin(left[live])]
         todo = groups_of[c][st.assign[groups_of[c]] < 0]
         todo = todo[np.lexsort((tie[todo], -g.sizes[todo]))]
-        if len(todo) >= 2 * CHUNK and g.num_groups > LARGE:
+        if g.num_groups > LARGE:
             for start in range(0, len(todo), CHUNK):
                 _deal_chunk(st, todo[start:start + CHUNK], int(c), rng)
             np.subtract.at(left, g.cls[ranges(g.indptr, todo)[1]], 1)

@@ -131,10 +131,8 @@ def _pair_delta(sq, lin, cross, a, rows) -> np.ndarray:
 
 
 def local_search(st: State, rng: np.random.Generator, swaps: bool) -> None:
-    if st.g.num_groups > LARGE:
-        for _ in range(POLISH_PASSES):
-            if not polish_many(st):
-                break
+    if st.g.num_groups > LARGE:  # fine-grained groups: one screening pass is plenty
+        polish_many(st)
         return
     for _ in range(POLISH_PASSES):
         moved = polish(st, rng)

@@ -184,3 +184,27 @@ def test_python_api_takes_a_path(tmp_path):
     s = result.stats(0)
     assert s.num_images == result.sizes[0]
     assert s.pixel_counts == counts[result.rows(0)].sum(axis=0).tolist()
+
+
+def test_scan_table_split_merge_end_to_end(tmp_path, run):
+    """scan --per-image, split --stats, merge: the merged stats equal the scan's."""
+    rng = np.random.default_rng(4)
+    root = tmp_path / "masks"
+    for g in range(6):
+        for i in range(3):
+            save_png(root / f"seq{g:02d}" / f"m{i}.png", blob_mask(rng, classes=5))
+    stats_file, table = tmp_path / "all.json", tmp_path / "images.csv"
+    assert run("scan", root, "--per-image", table, "-o", stats_file, "--no-progress",
+               "-q").exit_code == 0
+    out = tmp_path / "splits"
+    result = run("split", table, "--ratios", "0.5,0.5", "--group", r"(seq\d+)/",
+                 "--stats", stats_file, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    groups = [{line.split("/")[0] for line in (out / f"{n}.txt").read_text().splitlines()}
+              for n in ("train", "val")]
+    assert not groups[0] & groups[1] and len(groups[0] | groups[1]) == 6
+    merged = tmp_path / "merged.json"
+    assert run("merge", out / "train.json", out / "val.json", "-o", merged, "-q").exit_code == 0
+    whole, back = json.loads(stats_file.read_text()), json.loads(merged.read_text())
+    for key in COMPARED:
+        assert back[key] == whole[key], key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from maskstats.cli.common import console, debug_option
@@ -61,6 +63,12 @@ def _times(x: float | None) -> str:
     return "-" if x is None else f"x{x:.2f}"
 
 
+def _short(names: list[str]) -> list[str]:
+    """Column labels: the file names without folder and .json when that keeps them apart."""
+    stems = [os.path.splitext(os.path.basename(n))[0] for n in names]
+    return stems if len(set(stems)) == len(stems) else list(names)
+
+
 def _print(result) -> None:
     from rich.table import Table
 
@@ -71,7 +79,7 @@ def _print(result) -> None:
     table.add_column("class", justify="right")
     if result.class_names:
         table.add_column("name")
-    for f, name in enumerate(result.names):
+    for name in _short(result.names):
         table.add_column(f"{name}\n{unit}", justify="right")
         table.add_column(f"{name}\nimages", justify="right")
     rows = list(range(result.num_classes))

@@ -49,10 +49,11 @@ def _check_folder(folder: str, files: list[str], force: bool) -> None:
                    "ignore values, unit and options (checked against the table).")
 @click.option("-o", "--output", default="splits", show_default=True, metavar="DIR",
               help="Folder for <name>.txt (paths) and <name>.json (stats) of each split.")
+@click.option("-q", "--quiet", is_flag=True, help="No table; errors and warnings only.")
 @click.option("--force", is_flag=True,
               help="Write into a folder that holds other files (they are left alone).")
 @debug_option
-def split(table, ratios, names, group, seed, stats_file, output, force) -> None:
+def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -> None:
     """Split the images of a per-image table, stratified by class, keeping groups together.
 
     TABLE is a table written by 'maskstats scan --per-image'. Classes present in at least as
@@ -94,8 +95,9 @@ def split(table, ratios, names, group, seed, stats_file, output, force) -> None:
     os.makedirs(output, exist_ok=True)
     for fname, blob in contents.items():
         atomic_write_bytes(os.path.join(output, fname), blob)
-    _print_table(result, base)
-    console(stderr=False).print(f"Wrote {', '.join(os.path.join(output, f) for f in files)}")
+    if not quiet:
+        _print_table(result, base)
+        console(stderr=False).print(f"Wrote {', '.join(os.path.join(output, f) for f in files)}")
 
 
 def _print_table(result, base) -> None:
@@ -112,14 +114,12 @@ def _print_table(result, base) -> None:
     if class_names:
         table.add_column("name")
     for name, ratio in zip(result.names, result.ratios):
-        table.add_column(f"{name} {100 * ratio:g}%\nimages", justify="right")
-        table.add_column(f"{name}\npx share", justify="right")
+        table.add_column(f"{name} {100 * ratio:g}%\nimages  px share", justify="right")
     images, pixels = result.image_counts, result.pixel_counts
     counted = pixels.sum(axis=1)
     sizes = result.sizes
     row = ["all"] + ([""] if class_names else [])
-    for j, ratio in enumerate(result.ratios):
-        row += [f"{sizes[j]:,}", f"{100 * sizes[j] / t.num_images:.1f}%"]
+    row += [f"{sizes[j]:,}  {100 * sizes[j] / t.num_images:5.1f}% " for j in range(len(sizes))]
     table.add_row(*row, end_section=True)
     present = [c for c in range(t.num_classes) if images[:, c].sum()]
     if len(present) > _MAX_ROWS:  # many classes: the rarest, where a split can go wrong
@@ -130,7 +130,7 @@ def _print_table(result, base) -> None:
         row = [str(c)] + ([class_names[c]] if class_names else [])
         for j in range(result.num_splits):
             share = 100 * pixels[j, c] / counted[j] if counted[j] else 0.0
-            row += [f"{images[j, c]:,}", f"{share:.2f}%"]
+            row.append(f"{images[j, c]:,}  {share:6.2f}%")
         table.add_row(*row)
     out.print(table)
     missing = result.missing
