@@ -72,7 +72,10 @@ def count_arrays(
             counts.add(h)
     stats = Stats.from_counts(counts, ignore_index=ignore_index, num_classes=num_classes,
                               class_names=list(class_names) if class_names else None,
-                              options={"num_classes": num_classes})
+                              options={"num_classes": num_classes,
+                                       **({"layout": layout} if layout == "multi-label" else {})})
+    if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
+        stats.extra["multi_label"] = {"samples": stats.total_pixels}
     if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
         raise UsageProblem(f"{len(stats.class_names)} class names given but the arrays hold "
                            f"{stats.num_classes} classes; pass num_classes")

@@ -223,10 +223,14 @@ def scan(
             totals.counts, ignore_index=ignore_index, num_classes=num_classes,
             class_names=list(class_names) if class_names is not None else None,
             paths=paths, skipped=totals.skipped, non_mask_files=found.non_mask_files,
-            options={"num_classes": num_classes, **conv.options}, unit=volume_unit(found.files),
+            options={"num_classes": num_classes, **conv.options,
+                     **({"layout": layout} if layout == "multi-label" else {})},
+            unit=volume_unit(found.files),
         )
         if unknown:
             stats.extra["unknown_colors"] = unknown
+        if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
+            stats.extra["multi_label"] = {"samples": stats.total_pixels}
         if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
             raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
                                f"hold {stats.num_classes} classes; pass --num-classes")
