@@ -152,17 +152,16 @@ def _repair_sizes(st: State) -> None:
         if not len(short):
             return
         j = int(short[np.argmin(st.load[short] - st.lower[short])])
-        best, best_cost = None, np.inf
-        for x in np.flatnonzero(st.load[st.assign] > st.want[st.assign]):
-            if not st.movable(x):
-                continue
-            k = st.assign[x]
-            cost = st.add_cost(x)[j] + st.add_cost(x, -1.0)[k]
-            if cost < best_cost:
-                best, best_cost = x, cost
+        # any group of a split above its share fits: j stays below its share, and the
+        # other split above its share minus the largest group
+        cands = np.flatnonzero(st.load[st.assign] > st.want[st.assign])
+        cost = st.costs(cands)[:, j] + st.costs(cands, -1.0)[np.arange(len(cands)),
+                                                             st.assign[cands]]
+        best = next((int(x) for x in cands[np.argsort(cost, kind="stable")]
+                     if st.movable(x)), None)
         if best is None:
             return  # nothing can move without breaking the guarantee
-        st.put(best, st.assign[best], -1)
+        st.put(best, int(st.assign[best]), -1)
         st.put(best, j)
 
 

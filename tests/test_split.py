@@ -223,3 +223,26 @@ def test_cli_names_the_classes_that_cannot_reach_every_split(tmp_path, run):
     k = counts.shape[1] - 1
     assert f"class {k}: present in only 1 group (in " in result.stdout
     assert "fewer than the 3 splits" in result.stdout
+
+
+def test_sizes_are_repaired_when_dealing_leaves_a_split_short():
+    """Even when class balance pulls groups into one split, sizes stay within one group."""
+    # every image holds the same classes, so only the size term steers; big groups first
+    paths = [f"seq{g:03d}/{i}.png" for g in range(20) for i in range(1 + g % 4)]
+    counts = np.tile([[100, 10]], (len(paths), 1))
+    result = split(make_table(paths, counts), [0.6, 0.2, 0.2], group=GROUP, seed=0)
+    for size, ratio in zip(result.sizes, [0.6, 0.2, 0.2]):
+        assert abs(size - ratio * len(paths)) <= 4
+
+
+def test_quiet_still_names_the_missing_classes(tmp_path, run):
+    """With -q there is no table, and the classes not in every split are warnings."""
+    paths, counts = grouped_counts(rare=0)
+    counts = np.concatenate([counts, np.zeros((len(paths), 1), np.int64)], axis=1)
+    counts[[i for i, p in enumerate(paths) if group_of(p) == "seq002"], -1] = 9
+    table = write_table(tmp_path / "images.csv", paths, counts)
+    result = run("split", table, "--ratios", "0.8,0.1,0.1", "--group", GROUP, "-q",
+                 "-o", tmp_path / "o")
+    assert result.exit_code == 0 and result.stdout == ""
+    k = counts.shape[1] - 1
+    assert f"Warning: class {k} is not in every split: present in only 1 group" in result.stderr

@@ -92,12 +92,19 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
         paths = result.paths(j)
         contents[f"{name}.txt"] = "".join(p + "\n" for p in paths).encode("utf-8")
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
-    os.makedirs(output, exist_ok=True)
+    try:
+        os.makedirs(output, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot create the folder "
+                                   f"({exc.strerror or exc})") from None
     for fname, blob in contents.items():
         atomic_write_bytes(os.path.join(output, fname), blob)
-    if not quiet:
-        _print_table(result, base)
-        console(stderr=False).print(f"Wrote {', '.join(os.path.join(output, f) for f in files)}")
+    if quiet:
+        for c, reason in result.missing.items():
+            warn(f"class {c} is not in every split: {reason}")
+        return
+    _print_table(result, base)
+    console(stderr=False).print(f"Wrote {', '.join(os.path.join(output, f) for f in files)}")
 
 
 def _print_table(result, base) -> None:
