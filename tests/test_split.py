@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import maskstats
 from maskstats.errors import UsageProblem
@@ -246,3 +248,29 @@ def test_quiet_still_names_the_missing_classes(tmp_path, run):
     assert result.exit_code == 0 and result.stdout == ""
     k = counts.shape[1] - 1
     assert f"Warning: class {k} is not in every split: present in only 1 group" in result.stderr
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**16), groups=st.integers(4, 14), classes=st.integers(1, 6),
+       splits=st.integers(2, 4))
+def test_split_invariants_on_random_tables(seed, groups, classes, splits):
+    """Any table: groups stay whole, sizes within the largest group, and `missing` names
+    exactly the classes that are absent from some split."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, groups)
+    paths = [f"seq{g:03d}/{i}.png" for g in range(groups) for i in range(sizes[g])]
+    present = rng.random((len(paths), classes)) < rng.uniform(0.05, 0.9, classes)
+    counts = np.where(present, rng.integers(1, 100, present.shape), 0)
+    ratios = rng.dirichlet(np.ones(splits) * 3)
+    ratios = np.maximum(ratios, 0.05)
+    ratios = (ratios / ratios.sum()).tolist()
+    ratios[-1] = 1.0 - sum(ratios[:-1])
+    result = split(make_table(paths, counts), ratios, group=GROUP, seed=seed)
+    keys = [group_of(p) for p in paths]
+    for k in set(keys):
+        assert len({int(j) for j, kk in zip(result.assignment, keys) if kk == k}) == 1
+    for size, ratio in zip(result.sizes, ratios):
+        assert abs(size - ratio * len(paths)) <= sizes.max() + 1e-9
+    absent = {c for c in range(classes)
+              if present[:, c].any() and (result.image_counts[:, c] == 0).any()}
+    assert set(result.missing) == absent
