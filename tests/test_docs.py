@@ -13,6 +13,8 @@ from maskstats.cli import cli
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
+# the user docs: the README and the pages under docs/ (options may be documented in either)
+README += "".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
 COMMANDS = sorted(cli.commands)
 
 
