@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from maskstats.cli.common import debug_option, split_values
+from maskstats.cli.common import CliUsageError, debug_option, split_values
 from maskstats.report import SECTIONS
 
 
@@ -54,7 +54,7 @@ def report(stats, per_image, compare, sections, title, output) -> None:
     from maskstats.report import build_report, write_report
 
     if output != "-" and os.path.isdir(output):
-        raise click.UsageError(f"{output}: is a folder; give a file name such as report.html")
+        raise CliUsageError(f"{output}: is a folder; give a file name such as report.html")
     html = build_report(stats, per_image, compare, sections=sections, title=title,
                         source="<stdin>" if stats == "-" else stats)
     if output == "-":

@@ -1,0 +1,313 @@
+"""maskstats report: the sections each input kind gets, the numbers behind them, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import blob_mask, save_png
+from report_inputs import (external_refs, plots, save, sections, stats_dict, table_counts,
+                           write_table)
+
+pytest.importorskip("matplotlib")
+
+from maskstats.report import build_report  # noqa: E402
+from maskstats.report.data import jensen_shannon, prepare  # noqa: E402
+from maskstats.stats import Stats  # noqa: E402
+from maskstats.table import load_table  # noqa: E402
+
+SIZE = 4096
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(15)
+
+
+def svg_texts(html: str, plot: str) -> list[str]:
+    """The text elements of one plot (text is kept as text: fonttype 'none')."""
+    fig = re.search(rf'<figure id="plot-{plot}".*?</figure>', html, re.S).group(0)
+    return [re.sub(r"\s+", " ", t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>",
+                                                               fig, re.S)]
+
+
+@pytest.fixture
+def scanned(tmp_path, rng, run):
+    """A scan of generated masks with class 4 absent (classes 0-5), as a stats file."""
+    arrays = []
+    for i in range(12):
+        a = blob_mask(rng, classes=4)
+        a[0, :3] = 5
+        a[1, 0] = 255
+        arrays.append(a)
+        save_png(tmp_path / "m" / f"{i:02d}.png", a)
+    out = tmp_path / "stats.json"
+    result = run("scan", tmp_path / "m", "--ignore-index", "255", "-o", out, "-q",
+                 "--no-progress")
+    assert result.exit_code == 0, result.output
+    return out, arrays
+
+
+def test_pixel_stats_report_has_the_class_and_weight_sections(scanned, tmp_path, run):
+    """Stats alone give summary, classes and weights, every class labelled, class 4 absent."""
+    path, arrays = scanned
+    out = tmp_path / "r.html"
+    result = run("report", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Wrote {out}\n"
+    html = out.read_text()
+    assert sections(html) == ["summary", "classes", "weights"]
+    assert plots(html) == ["shares", "weights", "loss-share"]
+    labels = svg_texts(html, "shares")
+    for c in range(6):
+        assert str(c) in labels
+    assert "absent" in labels  # class 4 has no bar; the plot says so
+    total = sum(a.size for a in arrays)
+    ignored = sum(int((a == 255).sum()) for a in arrays)
+    assert f"<dd>{total:,}</dd>" in html
+    assert f"{ignored:,} (values 255)" in html
+    assert "<dd>1: 4</dd>" in html  # absent classes
+    assert external_refs(html) == []
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "element ids repeat between plots"
+
+
+def test_shares_and_weights_match_independent_formulas(scanned):
+    """Pixel/image shares and the loss share after inverse-frequency follow their formulas."""
+    path, arrays = scanned
+    data = prepare(Stats.load(path))
+    flat = np.concatenate([a.ravel() for a in arrays])
+    flat = flat[flat != 255]
+    n = np.bincount(flat, minlength=6).astype(float)
+    np.testing.assert_allclose(data.pixel_share, n / n.sum())
+    holding = np.array([sum(int((a == c).any()) for a in arrays) for c in range(6)])
+    np.testing.assert_allclose(data.image_share, holding / len(arrays))
+    present = n > 0
+    # inverse frequency: every present class carries 1/C of the loss
+    np.testing.assert_allclose(data.loss_after["inverse-frequency"][present],
+                               1 / present.sum())
+    np.testing.assert_allclose(data.loss_before, n / n.sum())
+    w = data.weights["inverse-frequency"]
+    np.testing.assert_allclose(w[present].mean(), 1.0)
+    np.testing.assert_allclose(w[present] * n[present], (w[present] * n[present])[0])
+    assert data.order[-1] == 4 and data.status[4] == "absent"
+    assert list(data.order[:5]) == sorted(np.nonzero(present)[0], key=lambda c: -n[c])
+
+
+def test_voxel_stats_say_volumes_and_voxels(tmp_path, rng):
+    """Voxel stats are reported in voxels per volume."""
+    counts, ignored, _ = table_counts(rng, 6, 3, SIZE)
+    html = build_report(stats_dict(counts, ignored, SIZE, unit="voxels", ignore_index=()))
+    assert sections(html) == ["summary", "classes", "weights"]
+    assert "<dt>volumes</dt><dd>6</dd>" in html
+    assert "share of voxels (log)" in svg_texts(html, "shares")
+    assert "share of volumes holding the class (log)" in svg_texts(html, "shares")
+
+
+def test_sample_stats_show_one_share_panel(tmp_path, run):
+    """Labels stats (samples) get one share panel and class names in the plots."""
+    rows = ["label"] + ["cat"] * 7 + ["dog"] * 3 + ["emu"]
+    (tmp_path / "l.csv").write_text("\n".join(rows) + "\n")
+    stats = tmp_path / "s.json"
+    assert run("labels", tmp_path / "l.csv", "-o", stats, "-q").exit_code == 0
+    out = tmp_path / "r.html"
+    assert run("report", stats, "-o", out).exit_code == 0
+    html = out.read_text()
+    texts = svg_texts(html, "shares")
+    assert {"0 cat", "1 dog", "2 emu", "share of samples (log)"} <= set(texts)
+    assert not any("holding" in t for t in texts)
+    assert "<dt>samples</dt><dd>11</dd>" in html
+
+
+def test_table_sections_numbers(tmp_path, rng):
+    """Classes per image, per-class quantiles and co-occurrence come from the table's rows."""
+    counts, ignored, _ = table_counts(rng, 40, 5, SIZE, absent=(3,))
+    sha = write_table(tmp_path / "images.csv", counts, ignored, SIZE)
+    stats = Stats.from_dict(stats_dict(counts, ignored, SIZE, table_sha=sha))
+    data = prepare(stats, load_table(tmp_path / "images.csv"))
+    per_row = [(row > 0).sum() for row in counts]
+    assert data.classes_per_image.tolist() == [per_row.count(k) for k in range(6)]
+    for c in range(5):
+        held = counts[counts[:, c] > 0, c]
+        if held.size:
+            np.testing.assert_allclose(data.pixels_quantiles[c],
+                                       np.percentile(held, [0, 10, 25, 50, 75, 90, 100]))
+        else:
+            assert np.isnan(data.pixels_quantiles[c]).all()
+        for d in range(5):
+            both = sum(1 for row in counts if row[c] > 0 and row[d] > 0)
+            assert data.cooccurrence[c, d] == both
+    html = build_report(stats, tmp_path / "images.csv")
+    assert sections(html) == ["summary", "classes", "weights", "per-image"]
+    assert plots(html)[3:] == ["classes-per-image", "pixels-per-image", "cooccurrence"]
+
+
+def test_object_sections_from_stats_and_table(tmp_path, rng):
+    """Object counts, sizes and objects per image appear with scan --objects data."""
+    counts, ignored, objs = table_counts(rng, 30, 4, SIZE, objects=True)
+    sha = write_table(tmp_path / "images.csv", counts, ignored, SIZE, objs)
+    quant = [[1, 2.5, 10.0, 40.5, 90], [3, 3.0, 3.0, 3.0, 3], None, [2, 4.0, 8.0, 16.0, 32]]
+    doc = stats_dict(counts, ignored, SIZE, table_sha=sha,
+                     object_counts=objs.sum(axis=0).tolist(), object_pixels_quantiles=quant)
+    html = build_report(doc, tmp_path / "images.csv")
+    assert sections(html)[-1] == "objects"
+    assert plots(html)[-3:] == ["object-counts", "object-sizes", "objects-per-image"]
+    data = prepare(Stats.from_dict(doc), load_table(tmp_path / "images.csv"))
+    np.testing.assert_array_equal(data.object_counts, objs.sum(axis=0))
+    assert np.isnan(data.object_quantiles[2]).all()
+    np.testing.assert_array_equal(data.object_quantiles[0], quant[0])
+    for c in range(4):
+        held = objs[objs[:, c] > 0, c]
+        np.testing.assert_allclose(data.objects_per_image[c, [0, 3, 6]],
+                                   [held.min(), np.median(held), held.max()])
+
+
+def test_object_section_from_stats_alone(rng):
+    """object_counts without a table still give the objects section (counts only)."""
+    counts, ignored, objs = table_counts(rng, 10, 3, SIZE, objects=True)
+    html = build_report(stats_dict(counts, ignored, SIZE,
+                                   object_counts=objs.sum(axis=0).tolist()))
+    assert sections(html)[-1] == "objects"
+    assert plots(html)[-1] == "object-counts"
+
+
+def test_compare_section_and_divergence(tmp_path, rng, run):
+    """--compare adds per-file shares and the Jensen-Shannon divergence (scipy's, squared)."""
+    distance = pytest.importorskip("scipy.spatial.distance")
+    a, ia, _ = table_counts(rng, 20, 4, SIZE)
+    b, ib, _ = table_counts(rng, 8, 4, SIZE, absent=(2,))
+    main = save(tmp_path / "train.json", stats_dict(a, ia, SIZE))
+    other = save(tmp_path / "val.json", stats_dict(b, ib, SIZE))
+    out = tmp_path / "r.html"
+    assert run("report", main, "--compare", other, "-o", out).exit_code == 0
+    html = out.read_text()
+    assert sections(html)[-1] == "compare"
+    assert plots(html)[-2:] == ["compare-pixel-share", "compare-image-share"]
+    pa, pb = a.sum(axis=0) / a.sum(), b.sum(axis=0) / b.sum()
+    expected = distance.jensenshannon(pa, pb, base=2) ** 2
+    assert f"{expected:.4f}" in html
+    assert jensen_shannon(pa, pb) == pytest.approx(expected, abs=1e-12)
+    assert jensen_shannon(pa, pa) == 0.0
+    assert jensen_shannon([1, 0], [0, 1]) == pytest.approx(1.0)
+    assert {"train.json", "val.json"} <= set(svg_texts(html, "compare-pixel-share"))
+
+
+def test_150_classes_every_class_in_every_per_class_plot(tmp_path, rng):
+    """With 150 classes no class is cut from any per-class plot; the plots scroll."""
+    counts, ignored, objs = table_counts(rng, 60, 150, 1 << 16, absent=(149,), objects=True)
+    sha = write_table(tmp_path / "images.csv", counts, ignored, 1 << 16, objs)
+    names = [f"name{c}" for c in range(150)]
+    doc = stats_dict(counts, ignored, 1 << 16, names=names, table_sha=sha,
+                     object_counts=objs.sum(axis=0).tolist())
+    html = build_report(doc, tmp_path / "images.csv", [Stats.from_dict(doc)])
+    for plot in ("shares", "weights", "loss-share", "pixels-per-image", "cooccurrence",
+                 "object-counts", "objects-per-image", "compare-pixel-share"):
+        texts = set(svg_texts(html, plot))
+        missing = [c for c in range(150) if f"{c} name{c}" not in texts]
+        assert missing == [], (plot, missing[:5])
+        fig = re.search(rf'<figure id="plot-{plot}".*?</figure>', html, re.S).group(0)
+        assert '<div class="scroll">' in fig
+    assert html.count("<tr") - html.count("<thead><tr") >= 150  # the full table, every row
+
+
+def test_stats_from_stdin(tmp_path, run, scanned):
+    """'-' reads the stats from stdin; '-o -' writes the HTML to stdout."""
+    path, _ = scanned
+    result = run("report", "-", "-o", "-", input=path.read_bytes())
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("<!DOCTYPE html>")
+    assert "&lt;stdin&gt;" in result.stdout
+
+
+# --------------------------------------------------------------------------- bad input
+def test_per_image_section_without_table(scanned, tmp_path, run):
+    """Asking for the per-image section without a table is a usage error (exit 2)."""
+    path, _ = scanned
+    result = run("report", path, "--sections", "summary,per-image", "-o", tmp_path / "r.html")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the per-image section needs a per-image table")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_unknown_section(scanned, tmp_path, run):
+    """A section name that does not exist is a usage error naming the choices."""
+    path, _ = scanned
+    result = run("report", path, "--sections", "summary,nope")
+    assert result.exit_code == 2
+    assert "nope" in result.stderr and "per-image" in result.stderr
+
+
+@pytest.mark.parametrize("problem", ["classes", "sha256"])
+def test_table_that_does_not_belong_to_the_stats(tmp_path, rng, run, problem):
+    """A table with other class columns, or another sha256 than recorded: exit 1, one line."""
+    counts, ignored, _ = table_counts(rng, 10, 4, SIZE)
+    sha = write_table(tmp_path / "images.csv", counts, ignored, SIZE)
+    if problem == "classes":
+        doc = stats_dict(counts[:, :3], ignored, SIZE)
+    else:
+        doc = stats_dict(counts, ignored, SIZE, table_sha="0" * 64)
+        assert sha != "0" * 64
+    stats = save(tmp_path / "s.json", doc)
+    out = tmp_path / "r.html"
+    out.write_text("old report")
+    result = run("report", stats, "--per-image", tmp_path / "images.csv", "-o", out)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {tmp_path / 'images.csv'}: ")
+    assert ("4 class columns" in lines[0]) if problem == "classes" else ("sha256" in lines[0])
+    assert out.read_text() == "old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images.csv", "r.html", "s.json"]
+
+
+def test_missing_matplotlib_is_one_error_line(scanned, tmp_path, run, monkeypatch):
+    """Without matplotlib the command says which extra to install (exit 1)."""
+    path, _ = scanned
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    result = run("report", path, "-o", tmp_path / "r.html")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: the report needs matplotlib, the 'report' extra: "
+                             "pip install 'maskstats[report]'\n")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_output_folder_is_a_usage_error(scanned, tmp_path, run):
+    """-o naming a folder is refused before any work (exit 2)."""
+    path, _ = scanned
+    result = run("report", path, "-o", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"Error: {tmp_path}: is a folder; give a file name such "
+                                     "as report.html")
+
+
+def test_compare_with_other_unit(tmp_path, rng, run):
+    """Comparing pixel stats with sample stats is a usage error."""
+    a, ia, _ = table_counts(rng, 5, 3, SIZE)
+    main = save(tmp_path / "a.json", stats_dict(a, ia, SIZE))
+    other = save(tmp_path / "b.json", stats_dict(a, ia, SIZE, unit="samples"))
+    result = run("report", main, "--compare", other, "-o", tmp_path / "r.html")
+    assert result.exit_code == 2
+    assert "b.json: counts samples" in result.stderr
+
+
+def test_missing_stats_file(tmp_path, run):
+    """A stats path that does not exist: one Error line naming it, exit 1."""
+    result = run("report", tmp_path / "nope.json", "-o", tmp_path / "r.html")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'nope.json'}: no such file\n"
+
+
+def test_bad_object_quantiles(rng):
+    """object_pixels_quantiles rows that are not five numbers are refused, naming the class."""
+    from maskstats.report import ReportMismatch
+
+    counts, ignored, _ = table_counts(rng, 5, 2, SIZE)
+    doc = stats_dict(counts, ignored, SIZE, object_pixels_quantiles=[[1, 2, 3], None])
+    with pytest.raises(ReportMismatch, match=r"object_pixels_quantiles\[0\]"):
+        build_report(doc)
+    assert json.loads(json.dumps(doc))  # the input itself is valid JSON
