@@ -141,9 +141,11 @@ def test_table_sections_numbers(tmp_path, rng):
         for d in range(5):
             both = sum(1 for row in counts if row[c] > 0 and row[d] > 0)
             assert data.cooccurrence[c, d] == both
-    html = build_report(stats, tmp_path / "images.csv")
-    assert sections(html) == ["summary", "classes", "weights", "per-image"]
-    assert plots(html)[3:] == ["classes-per-image", "pixels-per-image", "cooccurrence"]
+    html = build_report(stats, tmp_path / "images.csv", sections=["summary", "per-image"])
+    assert sections(html) == ["summary", "per-image"]
+    assert plots(html) == ["classes-per-image", "pixels-per-image", "cooccurrence"]
+    assert sections(build_report(stats, tmp_path / "images.csv", sections=["summary"])) == [
+        "summary"]
 
 
 def test_object_sections_from_stats_and_table(tmp_path, rng):
@@ -153,9 +155,9 @@ def test_object_sections_from_stats_and_table(tmp_path, rng):
     quant = [[1, 2.5, 10.0, 40.5, 90], [3, 3.0, 3.0, 3.0, 3], None, [2, 4.0, 8.0, 16.0, 32]]
     doc = stats_dict(counts, ignored, SIZE, table_sha=sha,
                      object_counts=objs.sum(axis=0).tolist(), object_pixels_quantiles=quant)
-    html = build_report(doc, tmp_path / "images.csv")
-    assert sections(html)[-1] == "objects"
-    assert plots(html)[-3:] == ["object-counts", "object-sizes", "objects-per-image"]
+    html = build_report(doc, tmp_path / "images.csv", sections=["objects"])
+    assert sections(html) == ["objects"]
+    assert plots(html) == ["object-counts", "object-sizes", "objects-per-image"]
     data = prepare(Stats.from_dict(doc), load_table(tmp_path / "images.csv"))
     np.testing.assert_array_equal(data.object_counts, objs.sum(axis=0))
     assert np.isnan(data.object_quantiles[2]).all()

@@ -63,9 +63,14 @@ def load(tmp_path, html_path):
     return result.stdout, console_lines(result.stderr), page_requests(netlog)
 
 
-@pytest.fixture
-def full_report(tmp_path, run):
+@pytest.fixture(scope="module")
+def full_report(tmp_path_factory):
     """A report with every section: table with objects, object stats, a compared split."""
+    from click.testing import CliRunner
+
+    from maskstats.cli import cli
+
+    tmp_path = tmp_path_factory.mktemp("report")
     rng = np.random.default_rng(7)
     counts, ignored, objs = table_counts(rng, 50, 6, SIZE, absent=(4,), objects=True)
     sha = write_table(tmp_path / "images.csv", counts, ignored, SIZE, objs)
@@ -77,8 +82,9 @@ def full_report(tmp_path, run):
     v, iv, _ = table_counts(rng, 12, 6, SIZE)
     other = save(tmp_path / "val.json", stats_dict(v, iv, SIZE))
     out = tmp_path / "report.html"
-    result = run("report", stats, "--per-image", tmp_path / "images.csv", "--compare", other,
-                 "-o", out)
+    result = CliRunner().invoke(cli, ["report", str(stats), "--per-image",
+                                      str(tmp_path / "images.csv"), "--compare", str(other),
+                                      "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
 

@@ -6,14 +6,14 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats.report.plots import COLORS, _figure, _text_inches
+from maskstats.report.plots import COLORS, add_label, new_figure, text_inches
 
 def histogram(counts: np.ndarray, xlabel: str, ylabel: str):
     """Bars of ``counts[k]`` at k = 0, 1, ...: e.g. images holding k classes."""
     counts = np.asarray(counts)
     nz = np.nonzero(counts)[0]
     hi = int(nz.max()) + 1 if nz.size else 1
-    fig, (ax,) = _figure(0, width=7.0, bottom=0.5, top=0.2)
+    fig, (ax,) = new_figure(0, width=7.0, bottom=0.5, top=0.2)
     ax.bar(np.arange(hi), counts[:hi], width=0.8, color=COLORS[0])
     for k in nz:
         ax.annotate(f"{int(counts[k]):,}", (k, counts[k]), ha="center", va="bottom",
@@ -38,9 +38,9 @@ def heatmap(matrix: np.ndarray, labels: Sequence[str], colorbar: str):
 
     k = len(labels)
     side = min(30.0, max(4.0, 0.6 + 0.13 * k))
-    fs = 8 if k <= 40 else 6 if k <= 100 else 5
-    margin = _text_inches(labels, fs)
-    fig, (ax,) = _figure(0, width=side + margin + 1.3, left=margin, right=1.3,
+    fs = 8 if k <= 40 else 6.5
+    margin = text_inches(labels, fs)
+    fig, (ax,) = new_figure(0, width=side + margin + 1.3, left=margin, right=1.3,
                          top=margin + 0.05, bottom=0.15, sharey=False,
                          height=side + margin + 0.2)
     m = np.asarray(matrix, dtype=np.float64)
@@ -54,14 +54,16 @@ def heatmap(matrix: np.ndarray, labels: Sequence[str], colorbar: str):
     ax.grid(False)
     xt, yt = ax.get_xaxis_transform(), ax.get_yaxis_transform()
     for i, text in enumerate(labels):
-        ax.text(-0.004 * 30 / side, i, text, transform=yt, ha="right", va="center", fontsize=fs)
-        ax.text(i, 1.004, text, transform=xt, ha="center", va="bottom", rotation=90,
-                fontsize=fs)
+        add_label(fig, yt, -0.12 / side, i, text, size=fs)
+        add_label(fig, xt, i, 1 + 0.12 / side, text, size=fs, anchor="start", rotate=True)
     if k <= 12:
         for i in range(k):
             for j in range(k):
                 if m[i, j] > 0:
                     ax.text(j, i, f"{int(m[i, j]):,}", ha="center", va="center", fontsize=7,
                             color="white" if m[i, j] < vmax ** 0.6 else "black")
-    fig.colorbar(im, ax=ax, shrink=0.6 if k > 12 else 0.9, label=colorbar, pad=0.02)
+    from matplotlib.ticker import FuncFormatter
+
+    bar = fig.colorbar(im, ax=ax, shrink=0.6 if k > 12 else 0.9, label=colorbar, pad=0.02)
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     return fig

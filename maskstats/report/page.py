@@ -28,6 +28,7 @@ border-bottom:1px solid #eee} th{background:#fafafa;position:sticky;top:0}
 td.l,th.l{text-align:left} tr.dim td{color:#999}
 .scroll{max-height:75vh;overflow:auto;border:1px solid #eee;margin:.4rem 0}
 figure{margin:.6rem 0 1.2rem} figure svg{max-width:100%;height:auto;display:block}
+figure.wide svg{max-width:none}
 figcaption{font-size:.9rem;color:#444;margin-top:.3rem}
 dl.summary{display:grid;grid-template-columns:max-content auto;gap:.15rem 1.2rem}
 dl.summary dt{color:#555} dl.summary dd{margin:0;font-variant-numeric:tabular-nums}
@@ -51,9 +52,11 @@ def _ranges(ids: Iterable[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
-def figure(name: str, svg: str, caption: str, scroll: bool = False) -> str:
+def figure(name: str, svg: str, caption: str, scroll: bool = False, wide: bool = False) -> str:
+    """A plot with its caption; tall ones scroll, wide ones keep their size (no shrinking)."""
     body = f'<div class="scroll">{svg}</div>' if scroll else svg
-    return (f'<figure id="plot-{esc(name)}" data-plot="{esc(name)}">{body}'
+    cls = ' class="wide"' if wide else ""
+    return (f'<figure id="plot-{esc(name)}" data-plot="{esc(name)}"{cls}>{body}'
             f"<figcaption>{caption}</figcaption></figure>")
 
 
@@ -184,7 +187,7 @@ def per_image_section(d: ReportData) -> str:
                                prefix="cooccurrence"),
                   f"{noun.capitalize()}s holding both classes (the diagonal: {noun}s holding "
                   "the class); grey: never together. Classes in the order above.",
-                  scroll=k > 60)
+                  scroll=k > 40, wide=k > 40)
     return out
 
 

@@ -8,6 +8,7 @@ classes, so 150 classes stay readable (the page scrolls them); nothing is cut.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from typing import Any, Sequence
@@ -41,11 +42,43 @@ def _mpl():
 _SVG_ID = re.compile(r'\bid="([^"]+)"')
 
 
+def add_label(fig, transform, x: float, y: float, text: str, *, size: float = 8,
+              color: str = "#222222", anchor: str = "end", rotate: bool = False) -> None:
+    """Queue a label to be written straight into the SVG at (x, y) under ``transform``.
+
+    Class labels are many (150 per plot, 300 on the co-occurrence map); matplotlib lays out
+    each text artist at a cost of milliseconds, so they are placed by :func:`to_svg` as SVG
+    ``<text>`` elements instead, centred on their row.
+    """
+    fig.__dict__.setdefault("maskstats_labels", []).append(
+        (transform, x, y, text, size, color, anchor, rotate))
+
+
+def _labels_svg(fig) -> str:
+    """The queued labels as SVG text, in the figure's point coordinates (72 per inch)."""
+    items = fig.__dict__.get("maskstats_labels", [])
+    if not items:
+        return ""
+    scale = 72.0 / fig.dpi
+    height = fig.get_figheight() * 72.0
+    out = ['<g font-family="DejaVu Sans, Bitstream Vera Sans, Arial, Helvetica, sans-serif">']
+    for transform, x, y, text, size, color, anchor, rotate in items:
+        px, py = transform.transform((x, y))
+        px, py = px * scale, height - py * scale
+        turn = f' transform="rotate(-90 {px:.2f} {py:.2f})"' if rotate else ""
+        out.append(f'<text x="{px:.2f}" y="{py:.2f}" font-size="{size}" fill="{color}" '
+                   f'text-anchor="{anchor}" dominant-baseline="central"{turn}>'
+                   f"{html.escape(text)}</text>")
+    return "".join(out) + "</g>"
+
+
 def to_svg(fig, prefix: str) -> str:
     """The figure as an inline ``<svg>`` element: no XML prolog, no metadata, unique ids."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
+    end = svg.rindex("</svg>")
+    svg = svg[:end] + _labels_svg(fig) + svg[end:]
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
     ids = set(_SVG_ID.findall(svg))
@@ -56,7 +89,7 @@ def to_svg(fig, prefix: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" data-plot="{prefix}" ', 1)
 
 
-def _figure(rows: int, *, width: float = WIDTH, left: float = 0.6, right: float = 0.25,
+def new_figure(rows: int, *, width: float = WIDTH, left: float = 0.6, right: float = 0.25,
             top: float = 0.3, bottom: float = 0.55, ncols: int = 1, sharey: bool = True,
             height: float | None = None):
     """A figure whose axes row grows with ``rows`` (classes); margins in inches.
@@ -75,7 +108,7 @@ def _figure(rows: int, *, width: float = WIDTH, left: float = 0.6, right: float 
     return fig, list(axes)
 
 
-def _text_inches(labels: Sequence[str], size: float = 9) -> float:
+def text_inches(labels: Sequence[str], size: float = 9) -> float:
     """Rough width of the longest label (DejaVu Sans averages ~0.6 em per character)."""
     longest = max((len(t) for t in labels), default=1)
     return 0.15 + longest * size * 0.6 / 72
@@ -84,7 +117,7 @@ def _text_inches(labels: Sequence[str], size: float = 9) -> float:
 def _margins(labels: Sequence[str], legend_rows: int = 0) -> dict[str, float]:
     """Margins for a per-class plot: labels at the left, x ticks on top too when tall."""
     tall = len(labels) > 30
-    return {"left": _text_inches(labels), "top": 0.15 + 0.28 * legend_rows + 0.25 * tall}
+    return {"left": text_inches(labels), "top": 0.15 + 0.28 * legend_rows + 0.25 * tall}
 
 
 def render(draw, *args: Any, prefix: str, **kwargs: Any) -> str:
@@ -108,8 +141,8 @@ def _class_axis(ax, labels: Sequence[str], status: Sequence[str]) -> None:
     trans = ax.get_yaxis_transform()
     size = 9 if n <= 30 else 8
     for y, (text, st) in enumerate(zip(labels, status)):
-        ax.text(-0.008, y, text, transform=trans, ha="right", va="center", fontsize=size,
-                color="#999999" if st else "#222222")
+        add_label(ax.figure, trans, -0.008, y, text, size=size,
+                  color="#999999" if st else "#222222")
     if n > 12:
         shade = [[(0, y - 0.5), (1, y - 0.5), (1, y + 0.5), (0, y + 0.5)]
                  for y in range(1, n, 2)]
@@ -130,8 +163,10 @@ def _hrects(ax, y: np.ndarray, left: np.ndarray, right: np.ndarray, height: floa
 
 
 def _finish(ax, n: int) -> None:
-    ax.xaxis.set_ticks_position("both")
-    ax.tick_params(axis="x", labeltop=n > 30)
+    """Tall plots (many classes) repeat the x axis labels on top."""
+    if n > 30:
+        ax.xaxis.set_ticks_position("both")
+        ax.tick_params(axis="x", labeltop=True)
 
 
 def _tick(value: float, percent: bool) -> str:
@@ -142,7 +177,7 @@ def _tick(value: float, percent: bool) -> str:
 
 def _log_axis(ax, values: np.ndarray, label: str, percent: bool = False) -> None:
     """Log x axis spanning the positive values, ticks as plain numbers (or percentages)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
     pos = values[np.isfinite(values) & (values > 0)]
     ax.set_xscale("log")
@@ -157,6 +192,8 @@ def _log_axis(ax, values: np.ndarray, label: str, percent: bool = False) -> None
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=20))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _tick(v, percent)))
     ax.xaxis.set_minor_formatter(NullFormatter())
+    if decades > 4:  # minor ticks of many decades: clutter, and slow to draw
+        ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel(label)
 
 
@@ -171,7 +208,7 @@ def _mark_missing(ax, status: Sequence[str], values: np.ndarray) -> None:
 
 def bars(labels, status, panels: Sequence[tuple[str, np.ndarray]], percent: bool = True):
     """One horizontal log-scale bar panel per (x label, values); rows are classes."""
-    fig, axes = _figure(len(labels), ncols=len(panels), **_margins(labels))
+    fig, axes = new_figure(len(labels), ncols=len(panels), **_margins(labels))
     y = np.arange(len(labels), dtype=np.float64)
     for i, (ax, (xlabel, values)) in enumerate(zip(axes, panels)):
         values = np.asarray(values, dtype=np.float64)
@@ -192,7 +229,7 @@ def dots(labels, status, series: dict[str, np.ndarray], xlabel: str, percent: bo
     The series sit side by side within a row (a small vertical offset each) so equal
     values do not hide each other.
     """
-    fig, (ax,) = _figure(len(labels), **_margins(labels, -(-len(series) // 5)))
+    fig, (ax,) = new_figure(len(labels), **_margins(labels, -(-len(series) // 6)))
     values = np.concatenate([np.asarray(v, dtype=np.float64) for v in series.values()])
     _log_axis(ax, values, xlabel, percent)
     y = np.arange(len(labels))
@@ -207,7 +244,7 @@ def dots(labels, status, series: dict[str, np.ndarray], xlabel: str, percent: bo
     _mark_missing(ax, status, np.nanmax(np.vstack([np.asarray(v, float)
                                                     for v in series.values()]), axis=0))
     _finish(ax, len(labels))
-    fig.legend(loc="upper center", ncols=min(len(series), 5), frameon=False,
+    fig.legend(loc="upper center", ncols=min(len(series), 6), frameon=False,
                bbox_to_anchor=(0.5, 1.0), borderaxespad=0.1)
     return fig
 
@@ -220,8 +257,8 @@ def boxes(labels, status, quantiles: np.ndarray, xlabel: str, counts=None):
     box. ``counts`` labels each row at the right.
     """
     q = np.asarray(quantiles, dtype=np.float64).reshape(len(labels), -1)
-    right = _text_inches([f"{int(n):,}" for n in counts], 7) if counts is not None else 0.25
-    fig, (ax,) = _figure(len(labels), right=right, **_margins(labels))
+    right = text_inches([f"{int(n):,}" for n in counts], 7) if counts is not None else 0.25
+    fig, (ax,) = new_figure(len(labels), right=right, **_margins(labels))
     finite = q[np.isfinite(q)]
     _log_axis(ax, np.clip(finite, 0.5, None) if finite.size else finite, xlabel)
     y = np.arange(len(labels), dtype=np.float64)
@@ -241,7 +278,7 @@ def boxes(labels, status, quantiles: np.ndarray, xlabel: str, counts=None):
     if counts is not None:
         trans = ax.get_yaxis_transform()
         for r, n in enumerate(counts):
-            ax.text(1.008, r, f"{int(n):,}", transform=trans, ha="left", va="center",
-                    fontsize=7, color="#555555")
+            add_label(ax.figure, trans, 1.008, r, f"{int(n):,}", size=7, color="#555555",
+                      anchor="start")
     _finish(ax, len(labels))
     return fig
