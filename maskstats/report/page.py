@@ -229,9 +229,10 @@ def compare_section(d: ReportData, main_label: str) -> str:
         rows.append([o.label, f"{o.stats.num_images:,}", f"{o.divergence:.4f}",
                      _ranges(only_main) or "-", _ranges(only_other) or "-"])
     out = table_html(["file", f"{d.noun}s", "JS divergence", f"absent here, present in "
-                      f"{main_label}", "present here, absent in main"], rows, left=(0,))
-    out += ("<p class=note>Jensen-Shannon divergence (base 2, 0 = same shares, 1 = no class "
-            f"in common) of the {d.stats.unit} shares against {esc(main_label)}.</p>")
+                      f"{main_label}", f"present here, absent in {main_label}"], rows,
+                     left=(0,))
+    out += ("<p class=note>Jensen-Shannon divergence (base 2; 0: the same shares, 1: no class "
+            f"in common) of the shares of {d.stats.unit}, against {esc(main_label)}.</p>")
     series = {main_label: _sorted(d, d.pixel_share)}
     series.update({o.label: o.pixel_share[d.order] for o in d.compared})
     out += figure("compare-pixel-share",

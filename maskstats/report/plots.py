@@ -183,8 +183,8 @@ def _log_axis(ax, values: np.ndarray, label: str, percent: bool = False) -> None
     ax.set_xscale("log")
     lo, hi = (float(pos.min()), float(pos.max())) if pos.size else (0.1, 1.0)
     lo, hi = lo / 2, (hi * 2 if hi > lo else hi * 10)
-    if percent:
-        hi = min(hi, 1.5)
+    if percent:  # a share never exceeds 100%: no tick beyond it
+        hi = min(hi, 1.15)
     ax.set_xlim(lo, hi)
     decades = np.log10(hi / lo)
     subs = (1.0,) if decades > 3 else (1.0, 2.0, 5.0) if decades > 1 else \
