@@ -20,7 +20,6 @@ reduces to ``median_k(f_k) / f_c`` with ``f_c = n_c / N``, as it does for ``--co
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from collections import Counter
@@ -103,10 +102,9 @@ def _lines(path: str) -> Iterator[tuple[str, str]]:
 
 
 def _json_list(path: str) -> Iterator[tuple[str, str | list]]:
-    try:
-        items = json.loads("".join(_text_lines(path)))
-    except json.JSONDecodeError as exc:
-        raise MaskstatsError(f"{path}: not valid JSON ({exc})") from None
+    from maskstats.io import parse_json
+
+    items = parse_json("".join(_text_lines(path)), str(path), MaskstatsError)
     if not isinstance(items, list):
         raise MaskstatsError(f"{path}: expected a JSON list of labels, not a "
                              f"{type(items).__name__}")
@@ -216,11 +214,15 @@ def count_labels(
     else:
         counts, names = _by_name(tally, labels, class_names, num_classes)
     n = tally.samples
+    # a sample may hold several labels: record how many samples there are, so pos-weight
+    # counts the real negatives (n - n_c), not sum(counts) - n_c
+    several = multi_label is not None or sum(counts) != n
     return Stats(
         pixel_counts=counts, image_counts=list(counts),
         image_pixels=[n if c else 0 for c in counts],
         num_images=n, total_pixels=n, class_names=names, unit="samples", paths=sources,
         options={"num_classes": num_classes, "multi_label": multi_label},
+        extra={"multi_label": {"samples": n}} if several else {},
     )
 
 

@@ -15,30 +15,17 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from maskstats.errors import UnreadableMask
 from maskstats.histogram import ImageHist, hist_from_array, hist_from_bins
-
-Warn = Callable[[str], None]
+from maskstats.options import ReadOptions, Warn, integral_or_fail
 
 PIL_EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg")
 JPEG_WARNING = ("JPEG masks are lossy: compression leaves stray label values along edges; "
                 "check 'unexpected' in the stats, and prefer PNG masks")
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """Reader settings that travel to worker processes (must stay picklable)."""
-
-    layout: str = "auto"
-    key: str | None = None
-    #: colour table as sorted (packed RGB, class id) pairs: RGB/RGBA masks are then counted
-    #: by colour (maskstats.colors); None = colour-coded masks are refused
-    colors: tuple[tuple[int, int], ...] | None = None
 
 
 def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
@@ -73,12 +60,10 @@ def mask_extensions() -> list[str]:
 
 def read_hists(path: str, options: ReadOptions = ReadOptions(),
                warn: Warn | None = None) -> Iterator[ImageHist]:
-    """Yield the histogram of every image in the mask file at ``path``."""
-    if "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/remote.py)
-        from maskstats.remote import read_remote
+    """Yield the histogram of every image in the local mask file at ``path``.
 
-        yield from read_remote(path, options, warn or (lambda _msg: None))
-        return
+    fsspec URLs are read by :func:`maskstats.remote.read_remote`.
+    """
     reader = reader_for(path)
     if reader is None:
         raise UnreadableMask(path, "not a mask file type (known: "
@@ -92,15 +77,19 @@ def read_hists(path: str, options: ReadOptions = ReadOptions(),
 
 
 # ------------------------------------------------------------------------------ Pillow
-def read_pil(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """PNG, TIFF, BMP, JPEG through Pillow; every page of a multi-page TIFF is an image."""
+def read_pil(path: str, options: ReadOptions, warn: Warn,
+             source: Any = None) -> Iterator[ImageHist]:
+    """PNG, TIFF, BMP, JPEG through Pillow; every page of a multi-page TIFF is an image.
+
+    ``source``: a file object holding the bytes of ``path`` when they are already read.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
             # over MAX_IMAGE_PIXELS Pillow warns; over twice that it raises (handled below)
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+            im = Image.open(path if source is None else source)
     except Image.DecompressionBombError as exc:
         raise UnreadableMask(path, f"refused as a possible decompression bomb ({exc})") from None
     except UnidentifiedImageError:
@@ -154,7 +143,7 @@ def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
     if mode.startswith("I;16") or mode in ("I", "F"):
         arr = np.asarray(im)
         if mode == "F":
-            arr = _integral_or_fail(path, arr)
+            arr = integral_or_fail(path, arr)
         return hist_from_array(arr)
     if mode in ("RGB", "RGBA") and options.colors:
         from maskstats.colors import hist_of_image
@@ -181,14 +170,6 @@ def _colour_message(im) -> str:
     return msg
 
 
-def _integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
-    """Float pixels that are whole numbers become int64; any other float is an error."""
-    if not np.isfinite(arr).all() or not (arr == np.round(arr)).all():
-        raise UnreadableMask(path, f"{arr.dtype} values that are not whole numbers; "
-                             "label masks must hold integer class ids")
-    return arr.astype(np.int64)
-
-
 # --------------------------------------------------------------------------------- NumPy
 def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator[ImageHist]:
     """Histograms of a label array under ``options.layout`` (see :mod:`maskstats.arrays`)."""
@@ -201,6 +182,7 @@ def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator
 #: (imported on first use, so optional dependencies stay lazy)
 _READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
     **{ext: read_pil for ext in PIL_EXTENSIONS},
+    ".png": "maskstats.png:read_png",  # chunk CRCs checked, libspng for 8-bit grey/palette
     ".npy": "maskstats.arrays:read_npy",
     ".npz": "maskstats.arrays:read_npz",
     ".h5": "maskstats.arrays:read_hdf5",
