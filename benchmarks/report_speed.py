@@ -70,22 +70,24 @@ def main() -> None:
         folder = Path(tmp)
         stats, table = make(folder, args.images, args.classes, 0)
         other, _ = make(folder, args.images // 5, args.classes, 1)
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         from maskstats.report import build_report, write_report
         from maskstats.table import load_table
 
         loaded = load_table(table)
-        t_load = time.perf_counter()
+        t_load, cpu1 = time.perf_counter(), time.process_time()
         html = build_report(str(stats), loaded, [str(other)])
         write_report(folder / "report.html", html)
-        end = time.perf_counter()
+        end, cpu2 = time.perf_counter(), time.process_time()
     total = end - start
     print(f"report: {args.classes} classes, {args.images:,}-image table with object columns, "
           f"one compared split; page {len(html) / 1e6:.1f} MB")
-    print(f"  imports + load_table: {t_load - start:6.2f} s")
-    print(f"  build + write:        {end - t_load:6.2f} s")
-    print(f"  total:                {total:6.2f} s   goal {GOAL_S:.0f} s   "
-          f"ratio {total / GOAL_S:.2f} ({'meets' if total < GOAL_S else 'misses'} the goal)")
+    print("                        wall      CPU (this process; what a busy machine hides)")
+    print(f"  imports + load_table: {t_load - start:6.2f} s  {cpu1 - cpu0:6.2f} s")
+    print(f"  build + write:        {end - t_load:6.2f} s  {cpu2 - cpu1:6.2f} s")
+    print(f"  total:                {total:6.2f} s  {cpu2 - cpu0:6.2f} s   goal {GOAL_S:.0f} s   "
+          f"ratio {total / GOAL_S:.2f} wall, {(cpu2 - cpu0) / GOAL_S:.2f} CPU "
+          f"({'meets' if total < GOAL_S else 'misses'} the goal in wall time)")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from maskstats import __version__
-from maskstats.report import matrix, plots
+import maskstats.report.matrix as matrix
+import maskstats.report.plots as plots
 from maskstats.report.data import ReportData, fmt_share
 
 CSS = """
