@@ -313,3 +313,21 @@ def test_bad_object_quantiles(rng):
     with pytest.raises(ReportMismatch, match=r"object_pixels_quantiles\[0\]"):
         build_report(doc)
     assert json.loads(json.dumps(doc))  # the input itself is valid JSON
+
+
+def test_edge_cases_one_class_no_present_class_and_markup_in_names():
+    """One class, no present class, and names with markup all give a page, names escaped."""
+    base = {"format": "maskstats-stats", "version": 1, "num_images": 3, "total_pixels": 30,
+            "ignore_index": [], "ignored_pixels": 0, "unexpected": {}, "unit": "pixels",
+            "options": {}}
+
+    def doc(counts, names):
+        return dict(base, pixel_counts=counts, image_counts=[3 if c else 0 for c in counts],
+                    image_pixels=[30 if c else 0 for c in counts], class_names=names)
+
+    one = build_report(doc([30], ["<b>&x"]))
+    assert "<b>&x" not in one and "0 &lt;b&gt;&amp;x" in svg_texts(one, "shares")
+    empty = build_report(doc([0, 0], None))
+    assert sections(empty) == ["summary", "classes", "weights"]
+    assert "No weights: no present class" in empty
+    assert plots(empty) == ["shares"]
