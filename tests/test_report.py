@@ -155,9 +155,12 @@ def test_object_sections_from_stats_and_table(tmp_path, rng):
     quant = [[1, 2.5, 10.0, 40.5, 90], [3, 3.0, 3.0, 3.0, 3], None, [2, 4.0, 8.0, 16.0, 32]]
     doc = stats_dict(counts, ignored, SIZE, table_sha=sha,
                      object_counts=objs.sum(axis=0).tolist(), object_pixels_quantiles=quant)
-    html = build_report(doc, tmp_path / "images.csv", sections=["objects"])
-    assert sections(html) == ["objects"]
-    assert plots(html) == ["object-counts", "object-sizes", "objects-per-image"]
+    html = build_report(doc, tmp_path / "images.csv", sections=["classes", "objects"])
+    assert sections(html) == ["classes", "objects"]
+    assert "<th>objects</th>" in html
+    for n in objs.sum(axis=0):
+        assert f"<td>{n:,}</td></tr>" in html  # the last column of the class table
+    assert plots(html) == ["shares", "object-counts", "object-sizes", "objects-per-image"]
     data = prepare(Stats.from_dict(doc), load_table(tmp_path / "images.csv"))
     np.testing.assert_array_equal(data.object_counts, objs.sum(axis=0))
     assert np.isnan(data.object_quantiles[2]).all()

@@ -126,6 +126,8 @@ def classes_section(d: ReportData) -> str:
     if s.unit != "samples":
         header += [f"{d.noun}s", f"{d.noun} share"]
     header += [f"{sch}" for sch in d.weights]
+    if d.object_counts is not None:
+        header.append("objects")
     rows, dim = [], []
     for i, c in enumerate(d.order):
         name = s.class_names[c] if s.class_names is not None else ""
@@ -133,6 +135,8 @@ def classes_section(d: ReportData) -> str:
         if s.unit != "samples":
             row += [f"{s.image_counts[c]:,}", fmt_share(d.image_share[c])]
         row += [f"{w[c]:.4g}" if not d.status[c] else d.status[c] for w in d.weights.values()]
+        if d.object_counts is not None:
+            row.append(f"{int(d.object_counts[c]):,}")
         rows.append(row)
         if d.status[c]:
             dim.append(i)
