@@ -152,7 +152,9 @@ def test_object_sections_from_stats_and_table(tmp_path, rng):
     """Object counts, sizes and objects per image appear with scan --objects data."""
     counts, ignored, objs = table_counts(rng, 30, 4, SIZE, objects=True)
     sha = write_table(tmp_path / "images.csv", counts, ignored, SIZE, objs)
-    quant = [[1, 2.5, 10.0, 40.5, 90], [3, 3.0, 3.0, 3.0, 3], None, [2, 4.0, 8.0, 16.0, 32]]
+    keys = ("min", "p10", "p50", "p90", "max")
+    quant = [[1, 2.5, 10.0, 40.5, 90], dict(zip(keys, [3, 3, 3, 3, 3])), None,
+             [2, 4.0, 8.0, 16.0, 32]]
     doc = stats_dict(counts, ignored, SIZE, table_sha=sha,
                      object_counts=objs.sum(axis=0).tolist(), object_pixels_quantiles=quant)
     html = build_report(doc, tmp_path / "images.csv", sections=["classes", "objects"])
@@ -165,6 +167,7 @@ def test_object_sections_from_stats_and_table(tmp_path, rng):
     np.testing.assert_array_equal(data.object_counts, objs.sum(axis=0))
     assert np.isnan(data.object_quantiles[2]).all()
     np.testing.assert_array_equal(data.object_quantiles[0], quant[0])
+    np.testing.assert_array_equal(data.object_quantiles[1], [3, 3, 3, 3, 3])  # dict form
     for c in range(4):
         held = objs[objs[:, c] > 0, c]
         np.testing.assert_allclose(data.objects_per_image[c, [0, 3, 6]],
@@ -334,3 +337,27 @@ def test_edge_cases_one_class_no_present_class_and_markup_in_names():
     assert sections(empty) == ["summary", "classes", "weights"]
     assert "No weights: no present class" in empty
     assert plots(empty) == ["shares"]
+
+
+def test_report_of_a_real_objects_scan(tmp_path, run):
+    """scan --objects --per-image feeds the objects sections; counts match scipy's labelling."""
+    pytest.importorskip("cc3d")
+    ndimage = pytest.importorskip("scipy.ndimage")
+    a = np.zeros((20, 30), np.uint8)
+    a[2:5, 2:5] = 1
+    a[10:12, 10:20] = 1
+    a[15:18, 25:28] = 2
+    np.save(tmp_path / "m.npy", a)
+    stats, table = tmp_path / "s.json", tmp_path / "t.csv"
+    result = run("scan", tmp_path / "m.npy", "--layout", "mask", "--objects", "--per-image",
+                 table, "-o", stats, "-q")
+    assert result.exit_code == 0, result.output
+    html = build_report(stats, table)
+    assert sections(html)[-1] == "objects"
+    assert plots(html)[-3:] == ["object-counts", "object-sizes", "objects-per-image"]
+    data = prepare(Stats.load(stats), load_table(table))
+    eight = np.ones((3, 3))
+    expected = [ndimage.label(a == c, structure=eight)[1] for c in range(3)]
+    np.testing.assert_array_equal(data.object_counts, expected)
+    sizes = sorted([9, 20])  # class 1: a 3x3 and a 2x10 block
+    np.testing.assert_array_equal(data.object_quantiles[1, [0, 4]], sizes)

@@ -22,6 +22,7 @@ from maskstats.weights import compute_weights
 # the schemes shown side by side (normalised to mean 1 over the present classes)
 MAIN_SCHEMES = ("inverse-frequency", "median-frequency", "inverse-sqrt", "enet", "log-inverse")
 NOUNS = {"pixels": "image", "voxels": "volume", "samples": "sample"}
+_QUANTILE_KEYS = ("min", "p10", "p50", "p90", "max")
 
 
 class ReportMismatch(MaskstatsError):
@@ -167,11 +168,15 @@ def _objects(data: ReportData, stats: Stats, table) -> None:
             raise ReportMismatch(f"object_pixels_quantiles has {len(quant)} entries for "
                                  f"{k} classes")
         for c, q in enumerate(quant):
-            if q is not None and len(q) == 5:
-                rows[c] = q
-            elif q not in (None, []):
-                raise ReportMismatch(f"object_pixels_quantiles[{c}] must be [min, p10, p50, "
-                                     f"p90, max] or null, not {q!r}")
+            if isinstance(q, dict):  # what scan --objects writes: {"min": .., "p10": .., ...}
+                q = [q.get(key) for key in _QUANTILE_KEYS]
+            if q in (None, []):
+                continue
+            if not (isinstance(q, list) and len(q) == 5 and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in q)):
+                raise ReportMismatch(f"object_pixels_quantiles[{c}] must hold min, p10, p50, "
+                                     f"p90 and max (or be null), not {quant[c]!r}")
+            rows[c] = q
         data.object_quantiles = rows
 
 

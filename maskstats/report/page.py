@@ -199,7 +199,11 @@ def per_image_section(d: ReportData) -> str:
 def objects_section(d: ReportData) -> str:
     labels, status = _labels(d)
     k, noun = len(labels), d.noun
-    out = ""
+    info = d.stats.extra.get("objects")
+    info = info if isinstance(info, dict) else {}
+    how = info.get("quantile_method")
+    out = (f"<p class=note>Objects are connected components of one class (connectivity: "
+           f"{esc(info['connectivity'])}).</p>" if info.get("connectivity") else "")
     if d.object_counts is not None:
         out += figure("object-counts",
                       plots.render(plots.bars, labels, status,
@@ -212,7 +216,8 @@ def objects_section(d: ReportData) -> str:
                       plots.render(plots.boxes, labels, status, d.object_quantiles[d.order],
                                    f"object size in {d.stats.unit} (log)",
                                    prefix="object-sizes"),
-                      "Object sizes per class: box p10-p90, red median, whiskers min and max.",
+                      "Object sizes per class: box p10-p90, red median, whiskers min and max"
+                      + (f" ({esc(how)})." if how else "."),
                       scroll=k > 40)
     if d.objects_per_image is not None:
         out += figure("objects-per-image",
