@@ -46,7 +46,8 @@ def report(stats, per_image, compare, sections, title, output) -> None:
     \b
     Examples:
       maskstats report maskstats.json -o report.html
-      maskstats scan masks/ --per-image images.csv && maskstats report maskstats.json --per-image images.csv
+      maskstats scan masks/ --objects --per-image images.csv
+      maskstats report maskstats.json --per-image images.csv   # + per-image, objects
       maskstats report train.json --compare val.json --compare test.json -o splits.html
     """
     import os
