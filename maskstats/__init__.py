@@ -9,27 +9,61 @@ The Python API is what the ``maskstats`` command uses::
 
 __version__ = "0.1.0"
 
-from maskstats.errors import (  # noqa: E402
-    BadStats,
-    MaskstatsError,
-    MaskstatsWarning,
-    UnknownScheme,
-    UnreadableMask,
-    UsageProblem,
-)
-from maskstats.arrays import count_arrays  # noqa: E402
-from maskstats.histogram import Counts, ImageHist  # noqa: E402
-from maskstats.labels import count_labels  # noqa: E402
-from maskstats.scan import scan  # noqa: E402
-from maskstats.stats import Stats  # noqa: E402
-from maskstats.schemes import list_schemes  # noqa: E402
-from maskstats.weights import compute_weights, load_weights  # noqa: E402
+import importlib
+import types
+
+#: public name -> the module that defines it; imported on first use, so that
+#: ``import maskstats`` (and the start-up of the ``maskstats`` command) stays light
+_API = {
+    "BadStats": "maskstats.errors",
+    "MaskstatsError": "maskstats.errors",
+    "MaskstatsWarning": "maskstats.errors",
+    "UnknownScheme": "maskstats.errors",
+    "UnreadableMask": "maskstats.errors",
+    "UsageProblem": "maskstats.errors",
+    "count_arrays": "maskstats.arrays",
+    "Counts": "maskstats.histogram",
+    "ImageHist": "maskstats.histogram",
+    "count_labels": "maskstats.labels",
+    "scan": "maskstats.scan",
+    "Stats": "maskstats.stats",
+    "list_schemes": "maskstats.schemes",
+    "compute_weights": "maskstats.weights",
+    "load_weights": "maskstats.weights",
+}
 
 
-def load_stats(path) -> Stats:
+def load_stats(path) -> "Stats":
     """Read a stats JSON file written by ``maskstats scan`` (``-`` = stdin)."""
+    from maskstats.stats import Stats
+
     return Stats.load(path)
 
+
+class _Package(types.ModuleType):
+    """The package object: API names resolve lazily, and an API function that shares its
+    name with a submodule (``maskstats.scan``) is not shadowed when the submodule loads."""
+
+    def __getattr__(self, name: str):
+        module = _API.get(name)
+        if module is None:
+            raise AttributeError(f"module 'maskstats' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        types.ModuleType.__setattr__(self, name, value)
+        return value
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _API.get(name) == value.__name__:
+            return  # the import system binding the submodule: keep the API function
+        types.ModuleType.__setattr__(self, name, value)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(_API))
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "__version__",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -39,6 +39,8 @@ class ReadOptions:
     #: colour table as sorted (packed RGB, class id) pairs: RGB/RGBA masks are then counted
     #: by colour (maskstats.colors); None = colour-coded masks are refused
     colors: tuple[tuple[int, int], ...] | None = None
+    #: also check the zlib adler32 of PNGs decoded by Pillow (a second inflate, maskstats.png)
+    verify_checksums: bool = False
 
 
 def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
@@ -92,15 +94,19 @@ def read_hists(path: str, options: ReadOptions = ReadOptions(),
 
 
 # ------------------------------------------------------------------------------ Pillow
-def read_pil(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """PNG, TIFF, BMP, JPEG through Pillow; every page of a multi-page TIFF is an image."""
+def read_pil(path: str, options: ReadOptions, warn: Warn,
+             source: Any = None) -> Iterator[ImageHist]:
+    """PNG, TIFF, BMP, JPEG through Pillow; every page of a multi-page TIFF is an image.
+
+    ``source``: a file object holding the bytes of ``path`` when they are already read.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
             # over MAX_IMAGE_PIXELS Pillow warns; over twice that it raises (handled below)
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+            im = Image.open(path if source is None else source)
     except Image.DecompressionBombError as exc:
         raise UnreadableMask(path, f"refused as a possible decompression bomb ({exc})") from None
     except UnidentifiedImageError:
@@ -201,6 +207,7 @@ def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator
 #: (imported on first use, so optional dependencies stay lazy)
 _READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
     **{ext: read_pil for ext in PIL_EXTENSIONS},
+    ".png": "maskstats.png:read_png",  # chunk CRCs checked, libspng for 8-bit grey/palette
     ".npy": "maskstats.arrays:read_npy",
     ".npz": "maskstats.arrays:read_npz",
     ".h5": "maskstats.arrays:read_hdf5",
