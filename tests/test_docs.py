@@ -27,13 +27,14 @@ README = (ROOT / "README.md").read_text()
 PAGES = sorted((ROOT / "docs").glob("*.md"))
 DOCS = "\n".join(p.read_text() for p in PAGES)
 COMMANDS = sorted(cli.commands)
-FENCE = re.compile(r"^(`{3,}|~{3,})\s*([^\n`]*)$")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^\n`]*)$")
 
 
 def code_blocks(text: str) -> list[tuple[str, str, int, bool]]:
     """Fenced blocks of ``text``: (info string, body, opening line, follows the previous block).
 
-    The last item is True when only blank lines separate the block from the one before it.
+    Fences may be indented (a block inside a list item); the body loses that indent. The last
+    item is True when only blank lines separate the block from the one before it.
     """
     blocks, lines, i, last_end = [], text.splitlines(), 0, -2
     while i < len(lines):
@@ -42,11 +43,12 @@ def code_blocks(text: str) -> list[tuple[str, str, int, bool]]:
             i += 1
             continue
         adjacent = last_end >= 0 and not any(ln.strip() for ln in lines[last_end + 1:i])
-        fence, info, start, body = m.group(1), m.group(2).strip(), i + 1, []
+        indent, fence, info = len(m.group(1)), m.group(2), m.group(3).strip()
+        start, body = i + 1, []
         i += 1
-        while i < len(lines) and not (lines[i].startswith(fence)
-                                      and not lines[i].strip(fence[0]).strip()):
-            body.append(lines[i])
+        while i < len(lines) and not (lines[i].strip().startswith(fence)
+                                      and not lines[i].strip().strip(fence[0])):
+            body.append(lines[i][indent:] if not lines[i][:indent].strip() else lines[i])
             i += 1
         blocks.append((info, "\n".join(body) + "\n", start, adjacent))
         last_end = i
@@ -55,14 +57,14 @@ def code_blocks(text: str) -> list[tuple[str, str, int, bool]]:
 
 
 def python_blocks() -> list:
-    """One pytest param per ```python block (with the ```text block right after it, if any)."""
+    """One pytest param per ```python (or ```py) block, with the ```text block right after it."""
     params = []
     for path in [ROOT / "README.md", *PAGES]:
         rel = path.relative_to(ROOT).as_posix()
         blocks = code_blocks(path.read_text())
         n = 0
         for k, (info, body, line, _) in enumerate(blocks):
-            if info.split()[:1] != ["python"]:
+            if info.split()[:1] not in (["python"], ["py"]):
                 continue
             after = blocks[k + 1] if k + 1 < len(blocks) else None
             output = after[1] if after and after[3] and after[0] == "text" else None
@@ -90,6 +92,19 @@ def test_every_option_is_in_help_and_docs(name, run):
         longest = max(param.opts, key=len)
         assert longest in help_text, (name, longest)
         assert f"`{longest}" in DOCS or f"{longest} " in DOCS, (name, longest)
+
+
+def test_code_blocks_finds_fences_and_outputs():
+    """The block parser finds indented and nested fences and tells which block follows which."""
+    text = ("intro\n```python\nprint(1)\n```\n\n```text\n1\n```\nprose\n"
+            "- item\n\n    ```python\n    x = '```'\n    if x:\n        pass\n    ```\n"
+            "````markdown\n```python\nnot code\n```\n````\n")
+    blocks = code_blocks(text)
+    assert [(b[0], b[3]) for b in blocks] == [("python", False), ("text", True),
+                                             ("python", False), ("markdown", True)]
+    assert blocks[0][1] == "print(1)\n" and blocks[0][2] == 2
+    assert blocks[2][1] == "x = '```'\nif x:\n    pass\n"
+    assert blocks[3][1] == "```python\nnot code\n```\n"
 
 
 def test_quick_start_has_exactly_two_commands():
