@@ -214,11 +214,15 @@ def count_labels(
     else:
         counts, names = _by_name(tally, labels, class_names, num_classes)
     n = tally.samples
+    # a sample may hold several labels: record how many samples there are, so pos-weight
+    # counts the real negatives (n - n_c), not sum(counts) - n_c
+    several = multi_label is not None or sum(counts) != n
     return Stats(
         pixel_counts=counts, image_counts=list(counts),
         image_pixels=[n if c else 0 for c in counts],
         num_images=n, total_pixels=n, class_names=names, unit="samples", paths=sources,
         options={"num_classes": num_classes, "multi_label": multi_label},
+        extra={"multi_label": {"samples": n}} if several else {},
     )
 
 
