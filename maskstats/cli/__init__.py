@@ -11,8 +11,8 @@ import click
 
 from maskstats import __version__
 from maskstats.cli.common import MaskstatsGroup, debug_option
-from maskstats.cli.images import images
 from maskstats.cli.compare import compare
+from maskstats.cli.images import images
 from maskstats.cli.labels import labels
 from maskstats.cli.merge import merge
 from maskstats.cli.report import report
