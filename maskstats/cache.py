@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from maskstats import __version__
 from maskstats.errors import MaskstatsError
 from maskstats.executors import Executor
-from maskstats.io import atomic_write_bytes
+from maskstats.io import CACHEDIR_SIGNATURE, CACHEDIR_TAG, atomic_write_bytes
 from maskstats.notices import CACHE, Notice
 from maskstats.records import FileRecord, stat_key
 from maskstats.shards import SHARD_VERSION, Shard
@@ -145,6 +145,7 @@ class FileCache:
         full = os.path.join(self.folder, name)
         try:
             os.makedirs(self.folder, exist_ok=True)
+            tag_cache_folder(self.folder)
             atomic_write_bytes(full, table.to_bytes())
         except (OSError, MaskstatsError) as exc:
             self.stopped = True
@@ -177,6 +178,15 @@ class FileCache:
             return
         for path in old:
             _unlink(path)
+
+
+def tag_cache_folder(folder: str) -> None:
+    """Mark the shard ``folder`` as a cache (``CACHEDIR.TAG``), so that a scan of a tree
+    holding it, with or without ``--cache``, never reads its shards as masks."""
+    tag = os.path.join(folder, CACHEDIR_TAG)
+    if not os.path.exists(tag):
+        atomic_write_bytes(tag, CACHEDIR_SIGNATURE + b"\n# a maskstats --cache folder: "
+                           b"its shards are not masks; see https://bford.info/cachedir/\n")
 
 
 def _unlink(path: str) -> None:

@@ -21,6 +21,11 @@ WEIGHTS_FORMAT = "maskstats-weights"
 WEIGHTS_VERSION = 1
 
 
+#: a folder holding this file (the Cache Directory Tagging convention, bford.info/cachedir)
+#: is a cache: ``--cache`` writes one, and no scan walks into a folder that has one.
+CACHEDIR_TAG = "CACHEDIR.TAG"
+CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+
 #: hidden temporary files of :func:`atomic_write_bytes`: ``.<name>.<pid>.<random>.tmp``
 _TMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
 

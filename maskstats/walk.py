@@ -8,6 +8,7 @@ from typing import Callable, Iterator, Sequence
 
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.globs import matches
+from maskstats.io import CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from maskstats.readers import is_mask_file, mask_extensions
 
 
@@ -38,7 +39,8 @@ def walk_sorted(top: str, onerror: Callable[[str, OSError], None],
     recursion, so a tree nested thousands deep is walked, not a RecursionError; real paths
     are built as it goes down (linked folders are never entered), not asked of the kernel
     per folder. A folder that cannot be listed goes to ``onerror(folder, error)``;
-    ``prune(real path)`` True skips a folder and everything under it (the scan's cache).
+    ``prune(real path)`` True skips a folder and everything under it (the scan's cache), and
+    so does a ``CACHEDIR.TAG`` in a folder (any maskstats cache, see :func:`is_cache_folder`).
     """
     stack = [(top, os.path.realpath(top))]
     while stack:
@@ -48,6 +50,8 @@ def walk_sorted(top: str, onerror: Callable[[str, OSError], None],
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             onerror(root, exc)
+            continue
+        if any(e.name == CACHEDIR_TAG for e in entries) and is_cache_folder(root):
             continue
         files, subdirs = [], []
         for entry in entries:
@@ -65,6 +69,15 @@ def walk_sorted(top: str, onerror: Callable[[str, OSError], None],
                     subdirs.append((entry.path, child))
         yield root, real, files
         stack.extend(reversed(subdirs))
+
+
+def is_cache_folder(folder: str) -> bool:
+    """True when ``folder`` holds a ``CACHEDIR.TAG`` with the convention's signature."""
+    try:
+        with open(os.path.join(folder, CACHEDIR_TAG), "rb") as fh:
+            return fh.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+    except OSError:
+        return False
 
 
 def find_files(paths: Sequence[str], include: Sequence[str] = (),

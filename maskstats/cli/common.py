@@ -18,8 +18,56 @@ class CliUsageError(click.ClickException):
     exit_code = 2
 
 
+class StdoutFailed(MaskstatsError):
+    """Writing to stdout failed (a full disk, an I/O error): the command's output is lost."""
+
+
+class GuardedStdout:
+    """``sys.stdout`` while a command runs: a failing write is one :class:`StdoutFailed`.
+
+    Every command prints through ``sys.stdout`` (click.echo, the rich console, help texts), so
+    guarding the stream here turns ``maskstats ... > /dev/full`` into one ``Error:`` line for
+    all of them. A closed pipe (``| head``) stays a :class:`BrokenPipeError`, handled below.
+    """
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def write(self, text):
+        try:
+            return self._raw.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutFailed(f"<stdout>: cannot write ({exc.strerror or exc})") from None
+
+    def flush(self):
+        try:
+            return self._raw.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutFailed(f"<stdout>: cannot write ({exc.strerror or exc})") from None
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+
 class MaskstatsGroup(click.Group):
     """Turns library errors into ``Error: ...`` lines; no traceback unless ``--debug``."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run with a guarded stdout; a failing stdout while parsing (``--help``,
+        ``--version``) is one ``Error:`` line too (``invoke`` maps everything later)."""
+        raw = sys.stdout
+        sys.stdout = GuardedStdout(raw)
+        try:
+            return super().main(*args, **kwargs)
+        except StdoutFailed as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        finally:
+            sys.stdout = raw
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
