@@ -241,6 +241,7 @@ def scan(
     on_unknown_color: str = "error",
     panoptic: str | os.PathLike | None = None,
     verify: bool = False,
+    verify_checksums: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -272,6 +273,9 @@ def scan(
         on_unknown_color: ``"error"`` (default) or ``"report"`` colours not in the table.
         panoptic: COCO panoptic JSON; ``paths`` is then the folder of its PNGs, read only
             with ``verify=True`` (see :mod:`maskstats.panoptic`).
+        verify_checksums: also check the zlib adler32 of PNGs that Pillow decodes (a second
+            inflate; chunk CRCs are always checked, and libspng checks the adler32 of 8-bit
+            grey and palette PNGs anyway; see :mod:`maskstats.png`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -293,7 +297,8 @@ def scan(
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
     from maskstats.arrays import MISSING_CHANNELS, check_layout
 
-    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs)
+    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
+                          verify_checksums=verify_checksums)
     found = find_files(paths, include, exclude)
     result = count_files(found.files, jobs=jobs, on_error=on_error, progress=progress,
                          options=options, cache=cache, backend=backend, scheduler=scheduler,

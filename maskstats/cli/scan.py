@@ -67,6 +67,10 @@ from maskstats.presets import list_presets
 @click.option("--verify", is_flag=True,
               help="With --panoptic: decode every PNG (id = R + 256 G + 65536 B) and check "
                    "each segment's area against the JSON.")
+@click.option("--verify-checksums", is_flag=True,
+              help="Also check the zlib checksum of PNGs decoded by Pillow (16-bit, 1/2/4-bit, "
+                   "interlaced): a second inflate. Chunk CRCs are always checked, and 8-bit "
+                   "grey and palette PNGs always have their zlib checksum checked.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
 @debug_option
