@@ -13,6 +13,7 @@ from maskstats.cli import cli
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
+DOCS = README + "".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
 COMMANDS = sorted(cli.commands)
 
 
@@ -34,7 +35,7 @@ def test_every_option_is_in_help_and_readme(name, run):
             continue
         longest = max(param.opts, key=len)
         assert longest in help_text, (name, longest)
-        assert f"`{longest}" in README or f"{longest} " in README, (name, longest)
+        assert f"`{longest}" in DOCS or f"{longest} " in DOCS, (name, longest)
 
 
 def test_quick_start_has_exactly_two_commands():
