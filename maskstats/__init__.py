@@ -9,21 +9,18 @@ The Python API is what the ``maskstats`` command uses::
 
 __version__ = "0.1.0"
 
-import sys as _sys
-import types as _types
+import importlib
+import types
 
-from maskstats.errors import (  # noqa: E402
-    BadStats,
-    MaskstatsError,
-    MaskstatsWarning,
-    UnknownScheme,
-    UnreadableMask,
-    UsageProblem,
-)
-
-#: public name -> the module defining it; imported on first use (PEP 562), so that
-#: ``maskstats --version`` or ``import maskstats.errors`` do not pay for NumPy and Pillow
-_LAZY = {
+#: public name -> the module that defines it; imported on first use, so that
+#: ``import maskstats`` (and the start-up of the ``maskstats`` command) stays light
+_API = {
+    "BadStats": "maskstats.errors",
+    "MaskstatsError": "maskstats.errors",
+    "MaskstatsWarning": "maskstats.errors",
+    "UnknownScheme": "maskstats.errors",
+    "UnreadableMask": "maskstats.errors",
+    "UsageProblem": "maskstats.errors",
     "count_arrays": "maskstats.arrays",
     "Counts": "maskstats.histogram",
     "ImageHist": "maskstats.histogram",
@@ -36,43 +33,37 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'maskstats' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    _Package.__setattr__(_sys.modules[__name__], name, value, force=True)
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
-
-class _Package(_types.ModuleType):
-    """Keeps ``maskstats.scan`` the function once the submodule of that name is imported.
-
-    Importing ``maskstats.scan`` (the module) makes Python set the package attribute
-    ``scan`` to the module; the public API promises the function (``maskstats.scan(...)``).
-    """
-
-    def __setattr__(self, name: str, value, force: bool = False) -> None:
-        if not force and name in _LAZY and isinstance(value, _types.ModuleType):
-            self.__dict__.pop(name, None)  # the function is looked up lazily again
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package
-
-
-def load_stats(path):
+def load_stats(path) -> "Stats":
     """Read a stats JSON file written by ``maskstats scan`` (``-`` = stdin)."""
     from maskstats.stats import Stats
 
     return Stats.load(path)
 
+
+class _Package(types.ModuleType):
+    """The package object: API names resolve lazily, and an API function that shares its
+    name with a submodule (``maskstats.scan``) is not shadowed when the submodule loads."""
+
+    def __getattr__(self, name: str):
+        module = _API.get(name)
+        if module is None:
+            raise AttributeError(f"module 'maskstats' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        types.ModuleType.__setattr__(self, name, value)
+        return value
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _API.get(name) == value.__name__:
+            return  # the import system binding the submodule: keep the API function
+        types.ModuleType.__setattr__(self, name, value)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(_API))
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "__version__",

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from maskstats.channels import count_channels
-from maskstats.errors import MaskstatsWarning, UnreadableMask, UsageProblem
+from maskstats.errors import MaskstatsWarning, UnreadableMask, UnsuitableMask, UsageProblem
 from maskstats.histogram import Counts, ImageHist, hist_from_array
 from maskstats.readers import ReadOptions, Warn, _integral_or_fail
 from maskstats.stats import Stats
@@ -59,14 +59,14 @@ def resolve_layout(path: str, shape: Sequence[int], layout: str) -> str:
             return "mask"
         if ndim == 3 or (ndim == 4 and shape[-1] == 1):
             return "stack"
-        raise UsageProblem(
-            f"{path}: array of shape {tuple(shape)} has no default layout (2-D is a mask, "
+        raise UnsuitableMask(
+            path, f"array of shape {tuple(shape)} has no default layout (2-D is a mask, "
             "3-D or (N,H,W,1) a stack); choose --layout mask, stack, one-hot or multi-label")
     if ndim == 0:
-        raise UsageProblem(f"{path}: a 0-d array (a single number) is not a mask")
+        raise UnsuitableMask(path, "a 0-d array (a single number) is not a mask")
     if layout in CHANNEL_LAYOUTS and ndim < 2:
-        raise UsageProblem(f"{path}: --layout {layout} needs a last axis of channels, but "
-                           f"the array has shape {tuple(shape)}")
+        raise UnsuitableMask(path, f"--layout {layout} needs a last axis of channels, but "
+                             f"the array has shape {tuple(shape)}")
     return layout
 
 
@@ -212,7 +212,7 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
     if key is not None:
         if key in names:
             return key
-        raise UsageProblem(f"{path}: no array named {key!r} (arrays: {listing})")
+        raise UnsuitableMask(path, f"no array named {key!r} (arrays: {listing})")
     if not names:
         raise UnreadableMask(path, "holds no arrays")
     if len(names) == 1:
@@ -220,8 +220,8 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
     found = [n for n in names if n.rsplit("/", 1)[-1] in DEFAULT_KEYS]
     if len(found) == 1:
         return found[0]
-    raise UsageProblem(f"{path}: cannot tell which array holds the masks (arrays: {listing}; "
-                       f"none or several named {', '.join(DEFAULT_KEYS)}); pick one with --key")
+    raise UnsuitableMask(path, f"cannot tell which array holds the masks (arrays: {listing}; "
+                         f"none or several named {', '.join(DEFAULT_KEYS)}); pick one with --key")
 
 
 def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:

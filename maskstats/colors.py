@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +97,9 @@ def load_color_table(path: str | os.PathLike) -> ColorTable:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageProblem(f"{path}: cannot read the colour table ({exc})") from None
     if suffix == ".json":
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageProblem(f"{path}: not valid JSON ({exc})") from None
+        from maskstats.io import parse_json
+
+        obj = parse_json(text, str(path), UsageProblem)
         table = _json_table(obj, path)
     elif suffix in (".csv", ".tsv") or not _looks_like_labelmap(text):
         table = _csv_table(text, path)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import secrets
+import stat
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +21,139 @@ WEIGHTS_FORMAT = "maskstats-weights"
 WEIGHTS_VERSION = 1
 
 
+#: hidden temporary files of :func:`atomic_write_bytes`: ``.<name>.<pid>.<random>.tmp``
+_TMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+    """Write ``data`` to ``path`` so that nothing but the file named is ever changed.
 
-    A reader never sees a half-written file, and a failure leaves an existing file untouched.
+    * A regular file (or a new one) is replaced atomically: a temporary file in the same
+      folder, fsync, rename. A reader never sees a half-written file, a failure leaves the
+      old one untouched.
+    * A symlink is followed (the whole chain) and its target replaced; the link stays.
+    * A device, FIFO or socket (``/dev/null``, ``/dev/stdout``, a pipe) is written in
+      place, never replaced by a file; ``-`` writes to stdout.
+    * A new file gets mode 0666 minus the umask (like a shell redirect); an existing file
+      keeps its mode (and, when we may, its owner).
+    * Temporary files of the same target left by a killed writer (their process is gone)
+      are removed.
     """
-    import tempfile
-
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    name = os.fspath(path)
+    if name == "-":
+        write_stdout(data)
+        return
+    target = os.path.realpath(name)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
     except OSError as exc:
-        raise MaskstatsError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise _write_error(name, exc) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise MaskstatsError(f"{name}: is a folder, not a file")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        _write_in_place(name, target, data)
+        return
+    folder, base = os.path.split(target)
+    _remove_stale_temps(folder, base)
+    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        # 0o666: the kernel applies the umask, as for any new file
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                     0o666)
+    except OSError as exc:
+        raise _write_error(name, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
+            if st is not None:  # an existing file keeps its mode and owner
+                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
+                if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                    try:
+                        os.fchown(fh.fileno(), st.st_uid, st.st_gid)
+                    except OSError:
+                        pass
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise MaskstatsError(f"{path}: cannot write ({exc.strerror or exc})") from None
+            raise _write_error(name, exc) from None
         raise
+
+
+def _write_in_place(name: str, target: str, data: bytes) -> None:
+    """Write to a device or FIFO as a shell redirect does (open, write, close)."""
+    try:
+        with open(target, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+    except OSError as exc:
+        raise _write_error(name, exc) from None
+
+
+def _write_error(name: str, exc: OSError) -> MaskstatsError:
+    return MaskstatsError(f"{name}: cannot write ({exc.strerror or exc})")
+
+
+def write_stdout(data: bytes) -> None:
+    """Write bytes to stdout; a full or failing stdout is one :class:`MaskstatsError`."""
+    try:
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            out.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise MaskstatsError(f"<stdout>: cannot write ({exc.strerror or exc})") from None
+
+
+def _remove_stale_temps(folder: str, base: str, min_age: float = 2.0) -> None:
+    """Remove ``.<base>.<pid>.<hex>.tmp`` files whose writer process no longer runs.
+
+    Only files of this exact target, owned by us, regular, older than ``min_age`` seconds
+    and named by a process id that is not alive are removed: they are clearly ours and
+    clearly abandoned (a writer killed with SIGKILL cannot clean up after itself).
+    """
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return
+    now = time.time()
+    for entry in names:
+        m = _TMP.fullmatch(entry)
+        if m is None or m.group("name") != base:
+            continue
+        pid = int(m.group("pid"))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        full = os.path.join(folder, entry)
+        try:
+            st = os.lstat(full)
+            if (stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+                    and now - st.st_mtime >= min_age):
+                os.unlink(full)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or cannot tell: leave its file alone
+    return True
 
 
 def dumps_json(obj: Any) -> str:
@@ -53,12 +163,7 @@ def dumps_json(obj: Any) -> str:
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as strict JSON to ``path`` atomically, or to stdout when ``path`` is ``-``."""
-    text = dumps_json(obj)
-    if str(path) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, dumps_json(obj).encode("utf-8"))
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
@@ -83,14 +188,43 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json(data: bytes, source: str) -> Any:
-    """Parse strict JSON (no NaN/Infinity), naming ``source`` in the error."""
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+#: integers longer than this many digits are refused while parsing (an int64 has 19)
+MAX_INT_DIGITS = 40
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a {len(text.lstrip('-'))}-digit integer ({text[:12]}...) is far "
+                         "beyond any count or class id")
+    return int(text)
+
+
+def parse_json(data: bytes | str, source: str, error: type[MaskstatsError] = BadStats) -> Any:
+    """Parse strict JSON, naming ``source`` in the one-line ``error`` it raises otherwise.
+
+    Refused: NaN/Infinity, numbers that overflow to infinity (``1e999``), integers of more
+    than :data:`MAX_INT_DIGITS` digits, nesting deeper than Python can parse, non-UTF-8 text.
+    Every JSON file maskstats reads (stats, weights, remaps, class names, colour tables,
+    labels, panoptic annotations, cache metadata) goes through here.
+    """
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        text = data.decode("utf-8-sig") if isinstance(data, (bytes, bytearray)) else data
     except UnicodeDecodeError:
-        raise BadStats(f"{source}: not a text file (not UTF-8)") from None
+        raise error(f"{source}: not a text file (not UTF-8)") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                          parse_int=_bounded_int)
+    except RecursionError:
+        raise error(f"{source}: not valid JSON (nested too deeply)") from None
     except (json.JSONDecodeError, ValueError) as exc:
-        raise BadStats(f"{source}: not valid JSON ({exc})") from None
+        raise error(f"{source}: not valid JSON ({exc})") from None
 
 
 def check_format(obj: Any, source: str, fmt: str, version: int) -> dict:

@@ -20,7 +20,6 @@ reduces to ``median_k(f_k) / f_c`` with ``f_c = n_c / N``, as it does for ``--co
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from collections import Counter
@@ -103,10 +102,9 @@ def _lines(path: str) -> Iterator[tuple[str, str]]:
 
 
 def _json_list(path: str) -> Iterator[tuple[str, str | list]]:
-    try:
-        items = json.loads("".join(_text_lines(path)))
-    except json.JSONDecodeError as exc:
-        raise MaskstatsError(f"{path}: not valid JSON ({exc})") from None
+    from maskstats.io import parse_json
+
+    items = parse_json("".join(_text_lines(path)), str(path), MaskstatsError)
     if not isinstance(items, list):
         raise MaskstatsError(f"{path}: expected a JSON list of labels, not a "
                              f"{type(items).__name__}")

@@ -24,7 +24,6 @@ any mismatch is an error naming the PNG. The counts then come from the decoded p
 
 from __future__ import annotations
 
-import json
 import os
 from functools import partial
 from pathlib import Path
@@ -39,12 +38,15 @@ from maskstats.stats import Stats
 
 def load_panoptic(path: str | os.PathLike) -> dict[str, Any]:
     """Parse a COCO panoptic JSON and check the keys this module uses."""
+    from maskstats.io import parse_json
+
     try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise UsageProblem(f"{path}: no such panoptic JSON file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageProblem(f"{path}: not a readable JSON file ({exc})") from None
+    except OSError as exc:
+        raise UsageProblem(f"{path}: not a readable JSON file ({exc.strerror or exc})") from None
+    obj = parse_json(data, str(path), UsageProblem)
     if not isinstance(obj, dict) or not isinstance(obj.get("annotations"), list):
         raise UsageProblem(f"{path}: not a COCO panoptic file (no 'annotations' list)")
     if not isinstance(obj.get("images"), list):
@@ -187,7 +189,8 @@ def scan_panoptic(paths: Sequence[str], annotations: str | os.PathLike, *, verif
         if progress is not None:
             progress(len(work), len(work))
     else:
-        from maskstats.scan import _batches, _pool_context
+        from maskstats.scan import _batches
+        from maskstats.workers import worker_pool
 
         n_jobs = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
         batches = _batches(work, n_jobs) if work else []
@@ -206,7 +209,7 @@ def scan_panoptic(paths: Sequence[str], annotations: str | os.PathLike, *, verif
         if n_jobs == 1:
             take(map(run, batches))
         else:
-            with _pool_context().Pool(n_jobs) as pool:
+            with worker_pool(n_jobs) as pool:
                 take(pool.imap(run, batches))
     names = list(class_names) if class_names is not None else names
     if names is not None and len(names) != len(cat_ids):

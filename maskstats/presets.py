@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,10 +210,9 @@ def _int(text: Any, where: str) -> int:
 
 
 def _parse_json(text: str, path: str | os.PathLike):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageProblem(f"{path}: not valid JSON ({exc})") from None
+    from maskstats.io import parse_json
+
+    return parse_json(text, str(path), UsageProblem)
 
 
 def load_remap(path: str | os.PathLike) -> dict[int, int]:

@@ -8,7 +8,6 @@ addition does not depend on order, so the result is identical for any number of 
 from __future__ import annotations
 
 import fnmatch
-import multiprocessing
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from maskstats.histogram import Counts, remap_hist
 from maskstats.nifti import volume_unit
 from maskstats.readers import ReadOptions, is_mask_file, mask_extensions, read_hists
 from maskstats.stats import Stats
+from maskstats.workers import worker_pool
 
 Progress = Callable[[int, int], None]
 
@@ -119,15 +119,22 @@ def count_file(path: str, options: ReadOptions = ReadOptions(),
     half-way contributes nothing.
     """
     counts = Counts()
-    try:
-        for h in read_hists(path, options, warn):
-            counts.add(remap_hist(h, remap) if remap else h)
-    except MaskstatsError:
-        raise
-    except MemoryError:
-        raise UnreadableMask(path, "out of memory while reading") from None
-    except Exception as exc:  # a reader bug or an exotic file must not kill a long scan
-        raise UnreadableMask(path, f"unexpected {type(exc).__name__}: {exc}") from None
+    with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
+        warnings.simplefilter("always")
+        try:
+            for h in read_hists(path, options, warn):
+                counts.add(remap_hist(h, remap) if remap else h)
+        except MaskstatsError:
+            raise
+        except MemoryError:
+            raise UnreadableMask(path, "out of memory while reading") from None
+        except RecursionError:
+            raise UnreadableMask(path, "structure nested too deeply to read") from None
+        except Exception as exc:  # a reader bug or an exotic file must not kill a long scan
+            raise UnreadableMask(path, f"unexpected {type(exc).__name__}: {exc}") from None
+    for w in caught:  # become maskstats' own one-line warnings
+        if warn is not None:
+            warn(f"{path}: {w.message}")
     return counts
 
 
@@ -155,11 +162,6 @@ def _batches(files: list[str], jobs: int) -> list[list[str]]:
     """Batches small enough that no worker idles long at the end, big enough to cut IPC."""
     size = max(1, min(24, len(files) // (jobs * 16) or 1))
     return [files[i:i + size] for i in range(0, len(files), size)]
-
-
-def _pool_context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
@@ -211,7 +213,7 @@ def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "f
         for batch in batches:
             take(work(batch))
     else:
-        with _pool_context().Pool(jobs) as pool:
+        with worker_pool(jobs) as pool:
             for result in pool.imap_unordered(work, batches):
                 take(result)
     total.skipped.sort(key=lambda s: s["path"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from maskstats.errors import MaskstatsError, UsageProblem
+from maskstats.errors import MaskstatsError, UsageProblem, one_line
 
 DEBUG_KEY = "maskstats.debug"
 
@@ -29,7 +29,12 @@ class MaskstatsGroup(click.Group):
                 raise
             cls = CliUsageError if isinstance(exc, UsageProblem) else click.ClickException
             raise cls(str(exc)) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            if ctx.meta.get(DEBUG_KEY):
+                raise
+            click.echo("Error: interrupted (Ctrl-C)", err=True)
+            raise click.exceptions.Exit(130) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
             sys.stderr.close()  # the reader went away (e.g. `| head`): not our error
@@ -61,7 +66,8 @@ def console(stderr: bool):
 
 
 def warn(message: str) -> None:
-    click.echo(f"Warning: {message}", err=True)
+    """Print one ``Warning: ...`` line on stderr (control characters escaped)."""
+    click.echo(f"Warning: {one_line(str(message))}", err=True)
 
 
 
