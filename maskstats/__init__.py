@@ -21,7 +21,7 @@ _API = {
     "UnknownScheme": "maskstats.errors",
     "UnreadableMask": "maskstats.errors",
     "UsageProblem": "maskstats.errors",
-    "count_arrays": "maskstats.arrays",
+    "count_arrays": "maskstats.in_memory",
     "Counts": "maskstats.histogram",
     "ImageHist": "maskstats.histogram",
     "count_labels": "maskstats.labels",
@@ -30,6 +30,8 @@ _API = {
     "list_schemes": "maskstats.schemes",
     "compute_weights": "maskstats.weights",
     "load_weights": "maskstats.weights",
+    "load_table": "maskstats.table",
+    "Table": "maskstats.table",
 }
 
 
@@ -73,6 +75,7 @@ __all__ = [
     "MaskstatsError",
     "MaskstatsWarning",
     "Stats",
+    "Table",
     "UnknownScheme",
     "UnreadableMask",
     "UsageProblem",
@@ -81,6 +84,7 @@ __all__ = [
     "count_labels",
     "list_schemes",
     "load_stats",
+    "load_table",
     "load_weights",
     "scan",
 ]

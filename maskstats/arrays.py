@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import math
 import mmap
-import warnings
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from maskstats.channels import count_channels
-from maskstats.errors import MaskstatsWarning, UnreadableMask, UnsuitableMask, UsageProblem
-from maskstats.histogram import Counts, ImageHist, hist_from_array
-from maskstats.readers import ReadOptions, Warn, _integral_or_fail
-from maskstats.stats import Stats
+from maskstats.errors import UnreadableMask, UnsuitableMask, UsageProblem
+from maskstats.histogram import ImageHist, hist_from_array
+from maskstats.notices import MISSING_CHANNELS as MISSING_CHANNELS_KIND, Notice
+from maskstats.options import ReadOptions, Warn, integral_or_fail
 
 LAYOUTS = ("auto", "mask", "stack", "one-hot", "multi-label")
 CHANNEL_LAYOUTS = ("one-hot", "multi-label")
@@ -117,7 +116,7 @@ def hists_of_array(path: str, arr: Any, options: ReadOptions = ReadOptions(),
 
 def _label_hist(path: str, img: np.ndarray) -> ImageHist:
     if img.dtype.kind == "f":
-        img = _integral_or_fail(path, img)
+        img = integral_or_fail(path, img)
     return hist_from_array(img)
 
 
@@ -171,7 +170,8 @@ def _checked(path: str, arr: Any, options: ReadOptions, warn: Warn,
             top = max(top, int(h.values[-1]))
         yield h
     if options.layout in CHANNEL_LAYOUTS and top + 1 < arr.shape[-1]:
-        warn(missing_channels(arr.shape[-1], top + 1))
+        warn(Notice(missing_channels(arr.shape[-1], top + 1), MISSING_CHANNELS_KIND,
+                    (int(arr.shape[-1]), top + 1)))
 
 
 MISSING_CHANNELS = "the arrays have"  # how missing_channels() messages start
@@ -253,73 +253,3 @@ def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist
         fh.visititems(lambda name, obj: names.append(name)
                       if isinstance(obj, h5py.Dataset) else None)
         yield from _checked(path, fh[pick_key(path, names, options.key)], options, warn)
-
-
-# ---------------------------------------------------------------------------- Python API
-def count_arrays(
-    masks: Iterable[Any],
-    *,
-    num_classes: int | None = None,
-    ignore_index: Iterable[int] = (),
-    layout: str = "mask",
-    class_names: Sequence[str] | None = None,
-) -> Stats:
-    """Count classes in label arrays held in memory and return :class:`~maskstats.Stats`.
-
-    The same counting as ``maskstats scan`` on array files, for training scripts::
-
-        stats = maskstats.count_arrays(y_train, layout="one-hot")    # Keras (N,H,W,C)
-        stats = maskstats.count_arrays((m for _, m in loader), layout="stack")  # PyTorch
-        weights = maskstats.compute_weights(stats, scheme="inverse-frequency")
-
-    Args:
-        masks: an iterable of array-likes (NumPy arrays; torch/TF tensors go through
-            ``np.asarray``, so move GPU tensors to the CPU first). Each item is one mask
-            (``layout="mask"``), one batch (B,H,W) or (B,H,W,1) (``"stack"``), or one
-            (H,W,C) image or (B,H,W,C) batch (``"one-hot"``, ``"multi-label"``); ``"auto"``
-            applies the ``scan --layout auto`` rules to each item. A single array given
-            instead of an iterable is taken whole: (H,W) is one mask, (N,H,W) N masks.
-        num_classes: length K of the class vector; values >= K go to ``unexpected``.
-            Default: the largest class present + 1 (as ``scan``); with one-hot arrays of C
-            channels pass ``num_classes=C`` to keep trailing classes that never occur (a
-            :class:`MaskstatsWarning` says when that happens).
-        ignore_index: values counted as ignored, not as classes.
-        layout: ``mask`` (default), ``stack``, ``one-hot``, ``multi-label`` or ``auto``.
-        class_names: optional names, one per class.
-
-    Returns:
-        Stats with ``unit="pixels"`` and no ``paths``; ``Stats.save(path)`` writes the
-        same JSON as ``maskstats scan``.
-
-    Raises:
-        UsageProblem: an unknown layout, or an array whose shape does not fit it.
-        UnreadableMask: non-integer labels, or one-hot values other than 0 and 1; the
-            message names the item as ``masks[i]``.
-    """
-    check_layout(layout)
-    if num_classes is not None and num_classes < 1:
-        raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
-    if hasattr(masks, "__array__") and hasattr(masks, "shape"):  # one array, not a list
-        whole = np.asarray(masks)
-        if layout == "mask" and whole.ndim > 2:
-            layout = "stack"
-        masks = [whole]
-    options = ReadOptions(layout=layout)
-    counts = Counts()
-    channels = 0
-    for i, item in enumerate(masks):
-        item = np.asarray(item)
-        if layout in CHANNEL_LAYOUTS and item.ndim:
-            channels = max(channels, item.shape[-1])
-        for h in hists_of_array(f"masks[{i}]", item, options):
-            counts.add(h)
-    stats = Stats.from_counts(counts, ignore_index=ignore_index, num_classes=num_classes,
-                              class_names=list(class_names) if class_names else None,
-                              options={"num_classes": num_classes})
-    if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
-        raise UsageProblem(f"{len(stats.class_names)} class names given but the arrays hold "
-                           f"{stats.num_classes} classes; pass num_classes")
-    if num_classes is None and stats.num_classes < channels:
-        warnings.warn(missing_channels(channels, stats.num_classes), MaskstatsWarning,
-                      stacklevel=2)
-    return stats

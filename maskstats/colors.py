@@ -5,13 +5,7 @@ ISPRS Potsdam, DeepGlobe; see DOMAIN.md). Counting them needs a colour -> class 
 anti-aliased or JPEG-compressed masks leave colours that are in no table: those are counted
 per colour and reported, never mapped to the nearest class.
 
-A colour table comes from one of (class id = row order, from 0):
-
-* CSV ``name,r,g,b`` with a header, as CamVid's ``class_dict.csv`` (SegNet tutorial, Kaggle);
-* CVAT ``labelmap.txt`` lines ``name:r,g,b:parts:actions`` (``#`` lines are comments);
-* JSON ``{"name": [r, g, b], ...}`` (or ``"#rrggbb"``), or a JSON list of ``[r, g, b]``;
-* a palette ('P') image: palette index i is class i (the first index wins for a colour
-  listed twice), e.g. a VOC ``SegmentationClass`` PNG used as a reference palette.
+Colour tables are loaded by :mod:`maskstats.colortable` (re-exported here).
 
 Counting takes the distinct colours and their pixel counts (Pillow's C ``getcolors`` when an
 image has at most ``GETCOLORS_LIMIT`` colours, else ``np.unique`` of every pixel packed to one
@@ -25,15 +19,17 @@ reports them under ``unknown_colors`` (they still count in ``total_pixels``).
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from maskstats.colortable import (  # noqa: F401  (re-exported: the colour table API)
+    ColorPairs,
+    ColorTable,
+    hex_color,
+    load_color_table,
+    pack_rgb,
+)
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.histogram import Counts, ImageHist
 
@@ -45,181 +41,6 @@ MAX_FILES = 5
 MAX_COLORS = 20
 #: most distinct colours counted with Pillow's Image.getcolors before NumPy takes over
 GETCOLORS_LIMIT = 1 << 16
-
-ColorPairs = tuple[tuple[int, int], ...]
-
-
-def pack_rgb(r: int, g: int, b: int) -> int:
-    """One colour as an integer, ``r + 256 g + 65536 b`` (also the COCO panoptic segment id)."""
-    return int(r) | (int(g) << 8) | (int(b) << 16)
-
-
-def hex_color(packed: int) -> str:
-    """``#rrggbb`` of a packed colour."""
-    r, g, b = packed & 0xFF, (packed >> 8) & 0xFF, (packed >> 16) & 0xFF
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-@dataclass(frozen=True)
-class ColorTable:
-    """Class id -> colour (``colors[i]`` is the (r, g, b) of class i), with optional names."""
-
-    colors: tuple[tuple[int, int, int], ...]
-    names: tuple[str, ...] | None = None
-    source: str = "colour table"
-
-    def pairs(self) -> ColorPairs:
-        """``(packed colour, class id)`` pairs for :class:`~maskstats.readers.ReadOptions`.
-
-        A colour listed twice keeps its first class id.
-        """
-        seen: dict[int, int] = {}
-        for class_id, rgb in enumerate(self.colors):
-            seen.setdefault(pack_rgb(*rgb), class_id)
-        return tuple(sorted(seen.items()))
-
-    def as_option(self) -> dict[str, int]:
-        """``{"#rrggbb": class id}``: recorded in ``Stats.options`` so merges can compare."""
-        return {hex_color(packed): cid for packed, cid in self.pairs()}
-
-
-# ---------------------------------------------------------------------------- loading
-def load_color_table(path: str | os.PathLike) -> ColorTable:
-    """Read a colour table file; the form is chosen by extension (see the module docstring)."""
-    path = os.fspath(path)
-    suffix = Path(path).suffix.lower()
-    if suffix in (".png", ".gif", ".bmp", ".tif", ".tiff"):
-        return _palette_table(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageProblem(f"{path}: no such colour table file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageProblem(f"{path}: cannot read the colour table ({exc})") from None
-    if suffix == ".json":
-        from maskstats.io import parse_json
-
-        obj = parse_json(text, str(path), UsageProblem)
-        table = _json_table(obj, path)
-    elif suffix in (".csv", ".tsv") or not _looks_like_labelmap(text):
-        table = _csv_table(text, path)
-    else:
-        table = _labelmap_table(text, path)
-    if not table.colors:
-        raise UsageProblem(f"{path}: the colour table lists no colours")
-    _check_unique(table)
-    return table
-
-
-def _rgb(values: Sequence[Any], where: str) -> tuple[int, int, int]:
-    try:
-        rgb = tuple(int(str(v).strip()) for v in values)
-    except ValueError:
-        raise UsageProblem(f"{where}: colour {list(values)} is not three integers") from None
-    if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):
-        raise UsageProblem(f"{where}: colour {list(values)} must be three integers 0-255")
-    return rgb  # type: ignore[return-value]
-
-
-def _hex(text: str, where: str) -> tuple[int, int, int]:
-    s = text.strip().lstrip("#")
-    if len(s) != 6:
-        raise UsageProblem(f"{where}: colour {text!r} is not #rrggbb")
-    try:
-        return int(s[0:2], 16), int(s[2:4], 16), int(s[4:6], 16)
-    except ValueError:
-        raise UsageProblem(f"{where}: colour {text!r} is not #rrggbb") from None
-
-
-def _csv_table(text: str, path: str) -> ColorTable:
-    """CamVid ``class_dict.csv``: ``name,r,g,b`` (header optional; columns found by name)."""
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    dialect = "excel-tab" if "\t" in first else "excel"
-    rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text), dialect), 1)
-            if row and any(cell.strip() for cell in row)]
-    cols = {"name": 0, "r": 1, "g": 2, "b": 3}
-    if rows and not rows[0][1][-1].strip().lstrip("-").isdigit():  # a header line
-        header = [h.strip().lower() for h in rows[0][1]]
-        if {"name", "r", "g", "b"} <= set(header):
-            cols = {k: header.index(k) for k in cols}
-        rows = rows[1:]
-    names, colors = [], []
-    for n, row in rows:
-        where = f"{path}: line {n}"
-        if len(row) < 4:
-            raise UsageProblem(f"{where}: expected name,r,g,b")
-        names.append(row[cols["name"]].strip())
-        colors.append(_rgb([row[cols[k]] for k in "rgb"], where))
-    return ColorTable(tuple(colors), tuple(names), path)
-
-
-def _looks_like_labelmap(text: str) -> bool:
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    return bool(lines) and all(":" in ln for ln in lines)
-
-
-def _labelmap_table(text: str, path: str) -> ColorTable:
-    """CVAT ``labelmap.txt`` (Segmentation mask 1.1 export): ``name:r,g,b:parts:actions``."""
-    names, colors = [], []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = line.split(":")
-        names.append(fields[0].strip())
-        colors.append(_rgb(fields[1].split(","), f"{path}: line {n}"))
-    return ColorTable(tuple(colors), tuple(names), path)
-
-
-def _json_table(obj: Any, path: str) -> ColorTable:
-    """``{"name": [r, g, b] or "#rrggbb"}`` in document order, or a list of ``[r, g, b]``."""
-    def colour(value: Any, where: str) -> tuple[int, int, int]:
-        if isinstance(value, str):
-            return _hex(value, where)
-        if not isinstance(value, list):
-            raise UsageProblem(f"{where}: colour {value!r} is not [r, g, b] or '#rrggbb'")
-        return _rgb(value, where)
-
-    if isinstance(obj, dict):
-        colors = tuple(colour(v, f"{path}: {k!r}") for k, v in obj.items())
-        return ColorTable(colors, tuple(str(k) for k in obj), path)
-    if isinstance(obj, list):
-        return ColorTable(tuple(colour(v, f"{path}: entry {i}") for i, v in enumerate(obj)),
-                          None, path)
-    raise UsageProblem(f"{path}: expected a JSON object {{name: [r, g, b]}} or a list of "
-                       "[r, g, b]")
-
-
-def _palette_table(path: str) -> ColorTable:
-    """Palette index i of a reference palette image is class i."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            mode, palette = im.mode, im.getpalette()
-    except FileNotFoundError:
-        raise UsageProblem(f"{path}: no such colour table file") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UsageProblem(f"{path}: cannot read the palette image ({exc})") from None
-    if mode != "P" or not palette:
-        raise UsageProblem(f"{path}: a reference palette image must be a palette ('P') "
-                           f"image, not mode {mode}")
-    colors = tuple(tuple(palette[i:i + 3]) for i in range(0, len(palette) - 2, 3))
-    return ColorTable(colors, None, path)  # type: ignore[arg-type]
-
-
-def _check_unique(table: ColorTable) -> None:
-    """Two names sharing a colour (or one name twice) make the table ambiguous."""
-    if table.names is None:
-        return  # palette images: the first index wins, documented above
-    first: dict[tuple[int, int, int], str] = {}
-    for name, rgb in zip(table.names, table.colors):
-        if rgb in first:
-            raise UsageProblem(f"{table.source}: classes {first[rgb]!r} and {name!r} have the "
-                               f"same colour {list(rgb)}")
-        first[rgb] = name
-    dupes = sorted({n for n in table.names if table.names.count(n) > 1})
-    if dupes:
-        raise UsageProblem(f"{table.source}: class name {dupes[0]!r} is listed twice")
 
 
 # --------------------------------------------------------------------------- counting
@@ -290,10 +111,8 @@ def _lookup(colours: np.ndarray, counts: np.ndarray, pairs: ColorPairs, pixels: 
 
 # ---------------------------------------------------------------- unknown colours report
 # Unknown colours stay in the Counts as negative values, so their pixel and image totals are
-# exact through worker processes, the cache and Dask. Which files they occur in travels as a
-# tagged note in the batch's warning set (also cached per file) and is taken out again in
-# :func:`finish_unknown` before warnings are shown.
-_NOTE = "maskstats:unknown-colors\t"
+# exact through worker processes, the cache and Dask. Which files they occur in is gathered
+# from the per-file records by the scan's UnknownColors sink (maskstats.sinks).
 
 
 def take_unknown(counts: Counts) -> dict[int, tuple[int, int]]:
@@ -305,17 +124,9 @@ def take_unknown(counts: Counts) -> dict[int, tuple[int, int]]:
     return out
 
 
-def note_unknown(notes: set[str], counts: Counts, path: str) -> None:
-    """Add a note naming ``path`` and its ``MAX_COLORS`` most common unknown colours."""
-    found = [(row[0], v - UNKNOWN_BASE) for v, row in counts.sparse.items()
-             if v < 0 and v - UNKNOWN_BASE >= 0]
-    if found:
-        top = sorted(found, key=lambda t: (-t[0], t[1]))[:MAX_COLORS]
-        notes.add(_NOTE + path + "\t" + ",".join(str(p) for _, p in top))
-
-
-def finish_unknown(counts: Counts, warnings: set[str]) -> dict[str, Any] | None:
-    """Take unknown colours out of ``counts`` and notes out of ``warnings``; the report.
+def finish_unknown(counts: Counts, files: Mapping[int, Sequence[str]]
+                   ) -> dict[str, Any] | None:
+    """Take unknown colours out of ``counts``; the report (``files``: colour -> files).
 
     The report (the ``unknown_colors`` entry of the stats JSON, None when every colour was
     in the table) is ``{"pixels": total, "colors": distinct colours, "top": {"#rrggbb":
@@ -323,16 +134,9 @@ def finish_unknown(counts: Counts, warnings: set[str]) -> dict[str, Any] | None:
     with the most pixels; ``files`` the first ``MAX_FILES`` files (path order) where the
     colour is among that file's ``MAX_COLORS`` most common unknown colours.
     """
-    notes = {w for w in warnings if w.startswith(_NOTE)}
-    warnings -= notes
     store = take_unknown(counts)
     if not store:
         return None
-    files: dict[int, list[str]] = {}
-    for note in sorted(notes):
-        path, packed = note[len(_NOTE):].rsplit("\t", 1)
-        for p in packed.split(","):
-            files.setdefault(int(p), []).append(path)
     ranked = sorted(store.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return {
         "pixels": sum(row[0] for row in store.values()),

@@ -1,11 +1,9 @@
 """Run a scan's batches on a Dask cluster (the ``dask`` extra: ``pip install 'maskstats[dask]'``).
 
-Workers receive batches of paths (never pixels) and return
-:class:`~maskstats.scan.BatchResult` accumulators, small per-value tables. The accumulators are
-added up on the cluster in a tree reduction (``FAN_IN`` at a time, the pattern of
-``dask.bag.Bag.reduction`` and Dask's "tree reduction" best practice), so the client receives
-one result. Integer addition is associative and commutative, so the result is identical to a
-local scan for any cluster size or completion order.
+:class:`DaskExecutor` is an executor (:mod:`maskstats.executors`): workers receive batches of
+paths (never pixels) and return their per-file records, small per-image histograms; the client
+takes them in batch order, so a Dask scan gives exactly the records of a local one, and the
+totals, being integer sums, are identical for any cluster size or completion order.
 
 Without a scheduler address a ``LocalCluster`` of ``jobs`` single-threaded worker processes is
 started on 127.0.0.1 for the scan and stopped afterwards. On a real cluster, start
@@ -18,26 +16,12 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from maskstats.errors import MaskstatsError, UsageProblem
-from maskstats.scan import BatchResult
 
-#: how many accumulators one reduction task adds up
-FAN_IN = 8
 #: how long to try reaching a scheduler given by address
 CONNECT_TIMEOUT = "20s"
-
-
-def merge_results(*results: BatchResult) -> BatchResult:
-    """Add batch results (runs on a worker during the tree reduction)."""
-    total = BatchResult()
-    for r in results:
-        total.counts.update(r.counts)
-        total.skipped.extend(r.skipped)
-        total.warnings |= r.warnings
-        total.files += r.files
-    return total
 
 
 def _import_distributed():
@@ -83,43 +67,25 @@ def local_cluster_config():
     return dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
 
 
-def tree_reduce(client, futures: list, fan_in: int = FAN_IN):
-    """Merge futures of BatchResults on the cluster, ``fan_in`` at a time, into one future."""
-    while len(futures) > 1:
-        futures = [client.submit(merge_results, *futures[i:i + fan_in], pure=False)
-                   for i in range(0, len(futures), fan_in)]
-    return futures[0]
+class DaskExecutor:
+    """Runs batches on the Dask cluster at ``scheduler``, or on a LocalCluster of ``jobs``."""
 
+    def __init__(self, jobs: int, scheduler: str | None = None):
+        self.jobs, self.scheduler = jobs, scheduler
 
-def run_dask(work: Callable[[Sequence[str]], BatchResult], files: list[str],
-             take: Callable[[BatchResult], None], *, jobs: int, scheduler: str | None,
-             stream: bool = False) -> None:
-    """Count ``files`` in batches with ``work`` on Dask and hand the results to ``take``.
-
-    ``stream=False`` (the usual case): results are tree-reduced on the cluster; ``take`` gets
-    an empty result per finished batch (for progress) and then the merged one (files=0).
-    ``stream=True`` (the cache needs each batch's per-file records): ``take`` gets every batch
-    result as it finishes.
-    """
-    if not files:
-        return
-    distributed = _import_distributed()
-    with dask_client(scheduler, jobs) as client:
-        threads = sum(client.nthreads().values()) or 1
-        # about four tasks per worker thread: fewer scheduler round trips than local batches
-        size = max(1, min(1024, len(files) // (4 * threads)))
-        batches = [files[i:i + size] for i in range(0, len(files), size)]
-        futures = client.map(work, batches, pure=False)
-        if stream:
-            for _future, result in distributed.as_completed(futures, with_results=True):
-                take(result)
+    def map(self, fn: Callable[[list], Any], items: Sequence) -> Iterator[tuple[list, Any]]:
+        """``(batch, fn(batch))`` in batch order; a worker's error is raised at its batch."""
+        if not items:
             return
-        merged = tree_reduce(client, list(futures))
-        batch_files = {f.key: len(b) for f, b in zip(futures, batches)}
-        for future in distributed.as_completed(futures):
-            if future.status == "error":
-                break  # merged.result() raises the worker's error
-            take(BatchResult(files=batch_files[future.key]))
-        result = merged.result()
-        result.files = 0
-        take(result)
+        _import_distributed()
+        with dask_client(self.scheduler, self.jobs) as client:
+            threads = sum(client.nthreads().values()) or 1
+            # about four tasks per worker thread: fewer scheduler round trips than local batches
+            size = max(1, min(1024, len(items) // (4 * threads)))
+            batches = [list(items[i:i + size]) for i in range(0, len(items), size)]
+            futures = client.map(fn, batches, pure=False)
+            try:
+                for batch, future in zip(batches, futures):
+                    yield batch, future.result()
+            finally:
+                client.cancel(futures)

@@ -11,7 +11,7 @@ import stat
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from maskstats.errors import BadStats, MaskstatsError
 
@@ -25,8 +25,11 @@ WEIGHTS_VERSION = 1
 _TMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None:
     """Write ``data`` to ``path`` so that nothing but the file named is ever changed.
+
+    ``data`` is bytes, or an iterable of byte chunks (a large table streamed out without
+    holding it in memory).
 
     * A regular file (or a new one) is replaced atomically: a temporary file in the same
       folder, fsync, rename. A reader never sees a half-written file, a failure leaves the
@@ -73,7 +76,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
                         os.fchown(fh.fileno(), st.st_uid, st.st_gid)
                     except OSError:
                         pass
-            fh.write(data)
+            for chunk in byte_chunks(data):
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -87,11 +91,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
-def _write_in_place(name: str, target: str, data: bytes) -> None:
+def byte_chunks(data: bytes | Iterable[bytes]) -> Iterable[bytes]:
+    """``data`` as an iterable of byte chunks (bytes are one chunk)."""
+    return (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data
+
+
+def _write_in_place(name: str, target: str, data: bytes | Iterable[bytes]) -> None:
     """Write to a device or FIFO as a shell redirect does (open, write, close)."""
     try:
         with open(target, "wb") as fh:
-            fh.write(data)
+            for chunk in byte_chunks(data):
+                fh.write(chunk)
             fh.flush()
     except OSError as exc:
         raise _write_error(name, exc) from None
@@ -101,15 +111,16 @@ def _write_error(name: str, exc: OSError) -> MaskstatsError:
     return MaskstatsError(f"{name}: cannot write ({exc.strerror or exc})")
 
 
-def write_stdout(data: bytes) -> None:
+def write_stdout(data: bytes | Iterable[bytes]) -> None:
     """Write bytes to stdout; a full or failing stdout is one :class:`MaskstatsError`."""
     try:
         sys.stdout.flush()
         out = getattr(sys.stdout, "buffer", None)
-        if out is None:
-            sys.stdout.write(data.decode("utf-8"))
-        else:
-            out.write(data)
+        for chunk in byte_chunks(data):
+            if out is None:
+                sys.stdout.write(bytes(chunk).decode("utf-8"))
+            else:
+                out.write(chunk)
         sys.stdout.flush()
     except BrokenPipeError:
         raise

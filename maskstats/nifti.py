@@ -23,6 +23,7 @@ import numpy as np
 
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.histogram import Counts, ImageHist, hist_from_array
+from maskstats.options import integral_or_fail
 
 #: largest slab read at once (bytes of the decoded array). Counting a slab briefly needs
 #: about 8 bytes per voxel more (np.bincount works on intp), so the peak is ~10x this for
@@ -52,8 +53,6 @@ def volume_unit(files: Iterable[str]) -> str:
 
 def read_nifti(path: str, options=None, warn=None) -> Iterator[ImageHist]:
     """One histogram for the whole volume, counted slab by slab along the last axis."""
-    from maskstats.readers import _integral_or_fail
-
     nib = _nibabel()
     try:
         img = nib.load(path)
@@ -75,7 +74,7 @@ def read_nifti(path: str, options=None, warn=None) -> Iterator[ImageHist]:
             raise UnreadableMask(path, f"truncated or corrupt NIfTI data ({type(exc).__name__}: "
                                  f"{exc})") from None
         if slab.dtype.kind == "f":
-            slab = _integral_or_fail(path, slab)
+            slab = integral_or_fail(path, slab)
         elif slab.dtype.kind not in "iub":
             raise UnreadableMask(path, f"NIfTI voxels of type {slab.dtype}: label volumes "
                                  "must hold integer ids")

@@ -27,12 +27,14 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from maskstats.errors import UnreadableMask, UsageProblem
+from maskstats.executors import Executor
 from maskstats.histogram import Counts, ImageHist
+from maskstats.records import FileRecord
 from maskstats.stats import Stats
 
 
@@ -140,86 +142,83 @@ def verify_segments(path: str, segments: Sequence[Mapping], found: Mapping[int, 
                              f"pixels) but not in the JSON segments_info")
 
 
-def _decode_batch(jobs: Sequence[tuple], folder: str, index: Mapping[int, int]
-                  ) -> tuple[Counts, int]:
-    """Decode and verify a batch of PNGs (runs in a worker process)."""
-    counts, void = Counts(), 0
+def decode_batch(jobs: Sequence[tuple], folder: str, index: Mapping[int, int]
+                 ) -> list[FileRecord]:
+    """Decode and verify a batch of PNGs (runs in a worker process); one record per image."""
+    out = []
     for name, size, segments in jobs:
         path = os.path.join(folder, name)
         found = decode_segments(path, size)
         verify_segments(path, segments, found)
-        hist, unlabelled = hist_from_segments(path, size, segments, index, found)
-        counts.add(hist)
-        void += unlabelled
-    return counts, void
+        hist, _unlabelled = hist_from_segments(path, size, segments, index, found)
+        out.append(FileRecord(name, [hist]))
+    return out
 
 
-def scan_panoptic(paths: Sequence[str], annotations: str | os.PathLike, *, verify: bool = False,
-                  jobs: int | None = None, ignore_index: Sequence[int] = (),
-                  num_classes: int | None = None, class_names: Sequence[str] | None = None,
-                  progress: Callable[[int, int], None] | None = None,
-                  other_options: Mapping[str, Any] | None = None) -> Stats:
-    """Per-category statistics of a COCO panoptic dataset (see the module docstring).
+#: records handed on at a time on the JSON-only path
+CHUNK = 4096
+
+
+class PanopticSource:
+    """A COCO panoptic dataset as a stream of per-image records, and its stats.
 
     ``paths``: the folder holding the panoptic PNGs (read only with ``verify``).
     ``other_options``: count-changing scan options (preset, remap, colors), refused here.
     """
-    if annotations is None:
-        raise UsageProblem("--verify checks COCO panoptic PNGs: it needs --panoptic JSON")
-    if other_options:
-        raise UsageProblem(f"--panoptic cannot be combined with --{next(iter(other_options))}: "
-                           "classes come from the JSON categories")
-    if len(paths) != 1 or not os.path.isdir(paths[0]):
-        raise UsageProblem("with --panoptic, give one PATH: the folder of the panoptic PNGs")
-    folder = os.fspath(paths[0])
-    obj = load_panoptic(annotations)
-    source = os.fspath(annotations)
-    cat_ids, names = categories_of(obj)
-    if num_classes is not None and num_classes != len(cat_ids):
-        raise UsageProblem(f"{source} has {len(cat_ids)} categories, not {num_classes}")
-    index = {cid: i for i, cid in enumerate(cat_ids)}
-    sizes = _image_sizes(obj)
-    work = [_job(ann, sizes, source) for ann in obj["annotations"]]
-    counts, void = Counts(), 0
-    if not verify:
-        for name, size, segments in work:
-            hist, unlabelled = hist_from_segments(name, size, segments, index)
-            counts.add(hist)
-            void += unlabelled
-        if progress is not None:
-            progress(len(work), len(work))
-    else:
-        from maskstats.scan import _batches
-        from maskstats.workers import worker_pool
 
-        n_jobs = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
-        batches = _batches(work, n_jobs) if work else []
-        run = partial(_decode_batch, folder=folder, index=index)
-        done = 0
+    def __init__(self, paths: Sequence[str], annotations: str | os.PathLike | None, *,
+                 verify: bool = False, num_classes: int | None = None,
+                 class_names: Sequence[str] | None = None,
+                 other_options: Mapping[str, Any] | None = None):
+        if annotations is None:
+            raise UsageProblem("--verify checks COCO panoptic PNGs: it needs --panoptic JSON")
+        if other_options:
+            raise UsageProblem(f"--panoptic cannot be combined with "
+                               f"--{next(iter(other_options))}: classes come from the JSON "
+                               "categories")
+        if len(paths) != 1 or not os.path.isdir(paths[0]):
+            raise UsageProblem("with --panoptic, give one PATH: the folder of the panoptic PNGs")
+        self.folder = os.fspath(paths[0])
+        obj = load_panoptic(annotations)
+        self.source = os.fspath(annotations)
+        self.cat_ids, names = categories_of(obj)
+        if num_classes is not None and num_classes != len(self.cat_ids):
+            raise UsageProblem(f"{self.source} has {len(self.cat_ids)} categories, not "
+                               f"{num_classes}")
+        self.index = {cid: i for i, cid in enumerate(self.cat_ids)}
+        sizes = _image_sizes(obj)
+        self.work = [_job(ann, sizes, self.source) for ann in obj["annotations"]]
+        self.verify = verify
+        self.names = list(class_names) if class_names is not None else names
+        if self.names is not None and len(self.names) != len(self.cat_ids):
+            raise UsageProblem(f"{len(self.names)} class names given for {len(self.cat_ids)} "
+                               "categories")
 
-        def take(results) -> None:
-            nonlocal void, done
-            for (c, v), batch in zip(results, batches):
-                counts.update(c)
-                void += v
-                done += len(batch)
-                if progress is not None:
-                    progress(done, len(work))
+    def __len__(self) -> int:
+        return len(self.work)
 
-        if n_jobs == 1:
-            take(map(run, batches))
-        else:
-            with worker_pool(n_jobs) as pool:
-                take(pool.imap(run, batches))
-    names = list(class_names) if class_names is not None else names
-    if names is not None and len(names) != len(cat_ids):
-        raise UsageProblem(f"{len(names)} class names given for {len(cat_ids)} categories")
-    stats = Stats.from_counts(
-        counts, ignore_index=ignore_index, num_classes=len(cat_ids), class_names=names,
-        paths=[folder], options={"num_classes": len(cat_ids), "panoptic_category_ids": cat_ids})
-    stats.ignored_pixels += void
-    stats.extra["panoptic"] = {
-        "annotations": source, "category_ids": cat_ids, "unlabelled_pixels": void,
-        "verified_images": len(work) if verify else 0,
-    }
-    return stats
+    def records(self, executor: Executor) -> Iterator[list[FileRecord]]:
+        """Per-image records in the JSON's order: from the JSON, or decoded with ``verify``."""
+        if self.verify:
+            run = partial(decode_batch, folder=self.folder, index=self.index)
+            for _batch, records in executor.map(run, self.work):
+                yield records
+            return
+        for start in range(0, len(self.work), CHUNK):
+            yield [FileRecord(name, [hist_from_segments(name, size, segments, self.index)[0]])
+                   for name, size, segments in self.work[start:start + CHUNK]]
+
+    def stats(self, counts: Counts, ignore_index: Sequence[int] = ()) -> Stats:
+        """The stats of the counted images; void pixels (id 0) are ignored pixels."""
+        labelled = sum(row[0] for row in counts.table().values())
+        void = counts.total_pixels - labelled
+        stats = Stats.from_counts(
+            counts, ignore_index=ignore_index, num_classes=len(self.cat_ids),
+            class_names=self.names, paths=[self.folder],
+            options={"num_classes": len(self.cat_ids), "panoptic_category_ids": self.cat_ids})
+        stats.ignored_pixels += void
+        stats.extra["panoptic"] = {
+            "annotations": self.source, "category_ids": self.cat_ids, "unlabelled_pixels": void,
+            "verified_images": len(self.work) if self.verify else 0,
+        }
+        return stats

@@ -33,7 +33,8 @@ from typing import Iterator
 
 from maskstats.errors import UnreadableMask
 from maskstats.histogram import ImageHist, hist_from_bins
-from maskstats.readers import ReadOptions, Warn, read_pil
+from maskstats.options import ReadOptions, Warn
+from maskstats.readers import read_pil
 from maskstats.spng import SpngError, decoder
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

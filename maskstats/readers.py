@@ -15,32 +15,17 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from maskstats.errors import UnreadableMask
 from maskstats.histogram import ImageHist, hist_from_array, hist_from_bins
-
-Warn = Callable[[str], None]
+from maskstats.options import ReadOptions, Warn, integral_or_fail
 
 PIL_EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg")
 JPEG_WARNING = ("JPEG masks are lossy: compression leaves stray label values along edges; "
                 "check 'unexpected' in the stats, and prefer PNG masks")
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """Reader settings that travel to worker processes (must stay picklable)."""
-
-    layout: str = "auto"
-    key: str | None = None
-    #: colour table as sorted (packed RGB, class id) pairs: RGB/RGBA masks are then counted
-    #: by colour (maskstats.colors); None = colour-coded masks are refused
-    colors: tuple[tuple[int, int], ...] | None = None
-    #: also check the zlib adler32 of PNGs decoded by Pillow (a second inflate, maskstats.png)
-    verify_checksums: bool = False
 
 
 def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
@@ -75,12 +60,10 @@ def mask_extensions() -> list[str]:
 
 def read_hists(path: str, options: ReadOptions = ReadOptions(),
                warn: Warn | None = None) -> Iterator[ImageHist]:
-    """Yield the histogram of every image in the mask file at ``path``."""
-    if "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/remote.py)
-        from maskstats.remote import read_remote
+    """Yield the histogram of every image in the local mask file at ``path``.
 
-        yield from read_remote(path, options, warn or (lambda _msg: None))
-        return
+    fsspec URLs are read by :func:`maskstats.remote.read_remote`.
+    """
     reader = reader_for(path)
     if reader is None:
         raise UnreadableMask(path, "not a mask file type (known: "
@@ -160,7 +143,7 @@ def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
     if mode.startswith("I;16") or mode in ("I", "F"):
         arr = np.asarray(im)
         if mode == "F":
-            arr = _integral_or_fail(path, arr)
+            arr = integral_or_fail(path, arr)
         return hist_from_array(arr)
     if mode in ("RGB", "RGBA") and options.colors:
         from maskstats.colors import hist_of_image
@@ -185,14 +168,6 @@ def _colour_message(im) -> str:
                    "as colour; re-save it as 8-bit grey (mode L), e.g. "
                    "Image.open(p).convert('L').save(p)")
     return msg
-
-
-def _integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
-    """Float pixels that are whole numbers become int64; any other float is an error."""
-    if not np.isfinite(arr).all() or not (arr == np.round(arr)).all():
-        raise UnreadableMask(path, f"{arr.dtype} values that are not whole numbers; "
-                             "label masks must hold integer class ids")
-    return arr.astype(np.int64)
 
 
 # --------------------------------------------------------------------------------- NumPy

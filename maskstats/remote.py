@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterator, Sequence
 
 from maskstats.errors import MaskstatsError, UnreadableMask, UsageProblem
+from maskstats.globs import matches
 from maskstats.histogram import ImageHist
 from maskstats.readers import ReadOptions, Warn, hists_of_array, reader_for
 
@@ -66,8 +67,6 @@ def walk_remote(url: str, include: Sequence[str] = (), exclude: Sequence[str] = 
     relative to ``url`` or the name, as for local folders. Non-mask files are returned too
     (the caller counts them as skipped).
     """
-    from maskstats.scan import _matches
-
     fs, root = url_to_fs(url)
     fs.invalidate_cache()  # a long-lived process must see new objects
     try:
@@ -86,9 +85,9 @@ def walk_remote(url: str, include: Sequence[str] = (), exclude: Sequence[str] = 
         name = rel.rsplit("/", 1)[-1]
         if any(part.startswith(".") for part in rel.split("/")):
             continue
-        if include and not _matches(rel, name, include):
+        if include and not matches(rel, name, include):
             continue
-        if exclude and _matches(rel, name, exclude):
+        if exclude and matches(rel, name, exclude):
             continue
         full = fs.unstrip_protocol(path)
         _INFO[full] = found[path]

@@ -1,223 +1,104 @@
-"""Walk paths, count every mask in worker processes, merge, and build :class:`Stats`.
+"""``scan()``: wire a walker, an executor (optionally cached) and the sinks, and build Stats.
 
-Workers are started once and fed batches of paths; each returns a
-:class:`~maskstats.histogram.Counts` (never arrays), and the parent adds them up. Integer
-addition does not depend on order, so the result is identical for any number of workers.
+The pipeline (CONVENTIONS.md, "Data flow")::
+
+    walk.find_files -> executor.map(records.read_batch)   -> sinks.Totals       -> Stats
+    (paths)            [cache.CachedReader wraps it]        sinks.UnknownColors
+                       (per-file records, in walk order)
+
+Executors (:mod:`maskstats.executors`, :mod:`maskstats.dask_backend`) run
+:func:`~maskstats.records.read_batch` over batches of paths and yield per-file records in walk
+order; the cache serves unchanged files from its shards and sends the others to the executor.
+Sinks add the records up. Integer addition does not depend on order or grouping, so the
+result is identical for any number of workers, with or without the cache or Dask.
+This is the only module that knows every layer.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import warnings
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
-from maskstats.errors import MaskstatsError, MaskstatsWarning, UnreadableMask, UsageProblem
-from maskstats.histogram import Counts, remap_hist
+from maskstats.errors import MaskstatsWarning, UsageProblem
+from maskstats.executors import Executor, PoolExecutor, SerialExecutor, worker_count
 from maskstats.nifti import volume_unit
-from maskstats.readers import ReadOptions, is_mask_file, mask_extensions, read_hists
+from maskstats.notices import MISSING_CHANNELS, Notice
+from maskstats.options import ReadOptions
+from maskstats.records import FileRecord, read_batch
+from maskstats.sinks import Totals, UnknownColors
 from maskstats.stats import Stats
-from maskstats.workers import worker_pool
+from maskstats.walk import FileList, find_files
+
+if TYPE_CHECKING:
+    from maskstats.per_image import PerImageTable
 
 Progress = Callable[[int, int], None]
 
-
-@dataclass(frozen=True)
-class FileList:
-    """The mask files a scan will read, and how many other files it passed over."""
-
-    files: list[str]
-    non_mask_files: int = 0
+__all__ = ["FileList", "Progress", "count_files", "find_files", "make_executor", "scan"]
 
 
-def _matches(rel: str, name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+def make_executor(jobs: int | None, items: int, backend: str = "local",
+                  scheduler: str | None = None) -> Executor:
+    """The executor for ``jobs`` workers over ``items`` items: serial, process pool or Dask."""
+    if backend not in ("local", "dask"):
+        raise UsageProblem(f"backend must be 'local' or 'dask', not {backend!r}")
+    n = worker_count(jobs, items)
+    if backend == "dask" or scheduler:
+        from maskstats.dask_backend import DaskExecutor
+
+        return DaskExecutor(n, scheduler)
+    return SerialExecutor() if n == 1 else PoolExecutor(n)
 
 
-def find_files(paths: Sequence[str], include: Sequence[str] = (),
-               exclude: Sequence[str] = ()) -> FileList:
-    """List mask files under ``paths`` in a deterministic (sorted, depth-first) order.
+def record_stream(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
+                  options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
+                  cache: str | os.PathLike | None = None, backend: str = "local",
+                  scheduler: str | None = None, notices: list[Notice] | None = None
+                  ) -> Iterator[list[FileRecord]]:
+    """The records of ``files`` in walk order, batch by batch (read, or from the cache).
 
-    Folders are walked recursively; hidden files and folders (name starting with '.', such
-    as macOS ``._x.png`` shadows) are passed over. ``include``/``exclude`` globs match a file's
-    path relative to its folder argument, or its name. Files named directly are always read
-    when they are masks. A file reached twice is read once.
-    """
-    if not paths:
-        raise UsageProblem("no path given")
-    files: list[str] = []
-    seen: set[str] = set()
-    other = 0
-
-    def add(path: str, real_dir: str | None = None) -> None:
-        nonlocal other
-        if not is_mask_file(path):
-            other += 1
-            return
-        if "://" in path:  # a remote object: its URL names it
-            real = path
-        elif real_dir is not None and not os.path.islink(path):  # one lstat, not a realpath
-            real = os.path.join(real_dir, os.path.basename(path))
-        else:
-            real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            files.append(path)
-
-    for top in paths:
-        top = os.fspath(top)
-        if "://" in top:  # an fsspec URL such as s3://bucket/masks/ (maskstats/remote.py)
-            from maskstats.remote import walk_remote
-
-            for url in walk_remote(top, include, exclude):
-                add(url)
-            continue
-        if not os.path.exists(top):
-            raise UsageProblem(f"{top}: no such file or folder")
-        if not os.path.isdir(top):
-            add(top)
-            continue
-        for root, dirs, names in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            real_root = os.path.realpath(root)  # os.walk does not enter linked folders
-            for name in sorted(names):
-                if name.startswith("."):
-                    continue
-                full = os.path.join(root, name)
-                if include or exclude:
-                    rel = os.path.relpath(full, top).replace(os.sep, "/")
-                    if include and not _matches(rel, name, include):
-                        continue
-                    if exclude and _matches(rel, name, exclude):
-                        continue
-                add(full, real_root)
-    if not files:
-        where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
-        what = "empty folder" if (len(paths) == 1 and os.path.isdir(where)
-                                  and not any(os.scandir(where))) else "no mask files found"
-        raise UsageProblem(f"{where}: {what} (looked for {', '.join(mask_extensions())}"
-                           f"{'; check --include/--exclude' if include or exclude else ''})")
-    return FileList(files, other)
-
-
-@dataclass
-class BatchResult:
-    counts: Counts = field(default_factory=Counts)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    warnings: set[str] = field(default_factory=set)
-    files: int = 0
-
-
-def count_file(path: str, options: ReadOptions = ReadOptions(),
-               remap: Mapping[int, int] | None = None,
-               warn: Callable[[str], None] | None = None) -> Counts:
-    """Count one mask file (all of its images) into a fresh :class:`Counts`.
-
-    Either the whole file is counted or :class:`UnreadableMask` is raised: a file that fails
-    half-way contributes nothing.
-    """
-    counts = Counts()
-    with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
-        warnings.simplefilter("always")
-        try:
-            for h in read_hists(path, options, warn):
-                counts.add(remap_hist(h, remap) if remap else h)
-        except MaskstatsError:
-            raise
-        except MemoryError:
-            raise UnreadableMask(path, "out of memory while reading") from None
-        except RecursionError:
-            raise UnreadableMask(path, "structure nested too deeply to read") from None
-        except Exception as exc:  # a reader bug or an exotic file must not kill a long scan
-            raise UnreadableMask(path, f"unexpected {type(exc).__name__}: {exc}") from None
-    for w in caught:  # become maskstats' own one-line warnings
-        if warn is not None:
-            warn(f"{path}: {w.message}")
-    return counts
-
-
-def count_batch(paths: Sequence[str], options: ReadOptions, remap: Mapping[int, int] | None,
-                on_error: str) -> BatchResult:
-    """Count a batch of files (runs in a worker process)."""
-    result = BatchResult()
-    for path in paths:
-        try:
-            counts = count_file(path, options, remap, result.warnings.add)
-            if options.colors:  # which files hold colours not in the table (maskstats.colors)
-                from maskstats.colors import note_unknown
-
-                note_unknown(result.warnings, counts, path)
-            result.counts.update(counts)
-        except UnreadableMask as exc:
-            if on_error != "skip":
-                raise
-            result.skipped.append({"path": exc.path, "reason": exc.problem})
-        result.files += 1
-    return result
-
-
-def _batches(files: list[str], jobs: int) -> list[list[str]]:
-    """Batches small enough that no worker idles long at the end, big enough to cut IPC."""
-    size = max(1, min(24, len(files) // (jobs * 16) or 1))
-    return [files[i:i + size] for i in range(0, len(files), size)]
-
-
-def count_files(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
-                options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
-                progress: Progress | None = None, cache: str | os.PathLike | None = None,
-                backend: str = "local", scheduler: str | None = None,
-                batch_fn: Callable[..., BatchResult] = count_batch,
-                on_batch: Callable[[BatchResult], None] | None = None) -> BatchResult:
-    """Count ``files`` with ``jobs`` worker processes (1 = in this process) and merge.
-
-    ``cache``: folder of the incremental cache (maskstats/cache.py); ``backend="dask"`` or a
-    ``scheduler`` address runs the batches on Dask (maskstats/dask_backend.py).
-    ``batch_fn`` counts one batch in a worker; ``on_batch`` sees each finished batch.
+    Cache problems (a damaged shard) are appended to ``notices``.
     """
     if on_error not in ("fail", "skip"):
         raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
-    if backend not in ("local", "dask"):
-        raise UsageProblem(f"backend must be 'local' or 'dask', not {backend!r}")
-    if cache is not None:
-        from maskstats.cache import count_cached
+    executor = make_executor(jobs, len(files), backend, scheduler)
+    read = partial(read_batch, options=options, remap=remap, on_error=on_error,
+                   keys=cache is not None)
+    if cache is None:
+        for _batch, records in executor.map(read, files):
+            yield records
+        return
+    from maskstats.cache import CachedReader
 
-        return count_cached(cache, files, count_files, jobs=jobs, on_error=on_error,
-                            options=options, remap=remap, progress=progress,
-                            backend=backend, scheduler=scheduler)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
-    batches = _batches(files, jobs)
-    work = partial(batch_fn, options=options, remap=remap, on_error=on_error)
-    if any("://" in f for f in files):  # remote objects, fetched on threads (remote.py)
-        from maskstats.remote import with_prefetch
+    cached = CachedReader(cache, {"options": options, "remap": remap}, executor, read)
+    try:
+        yield from cached.records(files)
+    finally:
+        if notices is not None:
+            notices.extend(cached.notices)
 
-        work = partial(with_prefetch, work)
-    total = BatchResult()
 
-    def take(result: BatchResult) -> None:
-        total.counts.update(result.counts)
-        total.skipped.extend(result.skipped)
-        total.warnings |= result.warnings
-        total.files += result.files
+def feed(stream: Iterable[list[FileRecord]], sinks: Sequence, total: int,
+         progress: Progress | None = None) -> None:
+    """Hand every batch of records to every sink, reporting progress as files are done."""
+    done = 0
+    for records in stream:
+        for sink in sinks:
+            sink.add(records)
+        done += len(records)
         if progress is not None:
-            progress(total.files, len(files))
-        if on_batch is not None:
-            on_batch(result)
+            progress(done, total)
 
-    if backend == "dask" or scheduler:
-        from maskstats.dask_backend import run_dask
 
-        run_dask(work, files, take, jobs=jobs, scheduler=scheduler, stream=on_batch is not None)
-    elif jobs == 1:
-        for batch in batches:
-            take(work(batch))
-    else:
-        with worker_pool(jobs) as pool:
-            for result in pool.imap_unordered(work, batches):
-                take(result)
-    total.skipped.sort(key=lambda s: s["path"])
-    return total
+def count_files(files: list[str], *, progress: Progress | None = None, **options) -> Totals:
+    """Count ``files`` into :class:`~maskstats.sinks.Totals` (the options of :func:`record_stream`)."""
+    totals = Totals()
+    problems: list[Notice] = []
+    feed(record_stream(files, notices=problems, **options), [totals], len(files), progress)
+    totals.notices.update(problems)
+    return totals.finish()
 
 
 def scan(
@@ -243,6 +124,7 @@ def scan(
     on_unknown_color: str = "error",
     panoptic: str | os.PathLike | None = None,
     verify: bool = False,
+    per_image: str | os.PathLike | None = None,
     verify_checksums: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
@@ -275,6 +157,9 @@ def scan(
         on_unknown_color: ``"error"`` (default) or ``"report"`` colours not in the table.
         panoptic: COCO panoptic JSON; ``paths`` is then the folder of its PNGs, read only
             with ``verify=True`` (see :mod:`maskstats.panoptic`).
+        per_image: write the per-image table (one row per image or frame, exact per-class
+            pixels) to this ``.csv`` or ``.parquet`` file (see :mod:`maskstats.per_image`);
+            the stats then record it under ``per_image`` (path, sha256, rows).
         verify_checksums: also check the zlib adler32 of PNGs that Pillow decodes (a second
             inflate; chunk CRCs are always checked, and libspng checks the adler32 of 8-bit
             grey and palette PNGs anyway; see :mod:`maskstats.png`).
@@ -287,45 +172,91 @@ def scan(
     conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
                    ignore_index=ignore_index, num_classes=num_classes)
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
-    if panoptic is not None or verify:
-        from maskstats.panoptic import scan_panoptic
+    totals = Totals()
+    if per_image is not None:
+        from maskstats.per_image import table_format
 
-        return scan_panoptic(paths, panoptic, verify=verify, jobs=jobs, ignore_index=ignore_index,
-                             num_classes=num_classes, class_names=class_names,
-                             progress=progress, other_options=conv.options)
+        table_format(per_image)  # a missing extra fails before any mask is read
+    if panoptic is not None or verify:
+        from maskstats.panoptic import PanopticSource
+
+        source = PanopticSource(paths, panoptic, verify=verify, num_classes=num_classes,
+                                class_names=class_names, other_options=conv.options)
+        table = open_table(per_image, void_is_ignored=True)
+        try:
+            feed(source.records(make_executor(jobs, len(source))), with_table([totals], table),
+                 len(source), progress)
+            return finish_table(source.stats(totals.counts, ignore_index), table)
+        finally:
+            if table is not None:
+                table.close()
     if num_classes is not None and num_classes < 1:
         raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
     if class_names is not None and num_classes is not None and len(class_names) != num_classes:
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
-    from maskstats.arrays import MISSING_CHANNELS, check_layout
+    from maskstats.arrays import check_layout
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
                           verify_checksums=verify_checksums)
     found = find_files(paths, include, exclude)
-    result = count_files(found.files, jobs=jobs, on_error=on_error, progress=progress,
-                         options=options, cache=cache, backend=backend, scheduler=scheduler,
-                         remap=conv.remap)
-    if conv.color_pairs:
-        from maskstats.colors import check_unknown, finish_unknown
+    colours = UnknownColors() if conv.color_pairs else None
+    table = open_table(per_image, dict(zip(found.files, found.names)),
+                       colors=colours is not None)
+    sinks = with_table([totals] + ([colours] if colours is not None else []), table)
+    try:
+        problems: list[Notice] = []
+        stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
+                               remap=conv.remap, cache=cache, backend=backend,
+                               scheduler=scheduler, notices=problems)
+        feed(stream, sinks, len(found.files), progress)
+        totals.notices.update(problems)
+        totals.finish()
+        unknown = None
+        if colours is not None:
+            from maskstats.colors import check_unknown, finish_unknown
 
-        unknown = finish_unknown(result.counts, result.warnings)
-        check_unknown(unknown, on_unknown_color, conv.color_source)
-    for message in sorted(result.warnings):
-        if num_classes is not None and message.startswith(MISSING_CHANNELS):
-            continue  # a fixed class vector keeps one-hot channels that never occur
-        if on_warning is not None:
-            on_warning(message)
-        else:
-            warnings.warn(message, MaskstatsWarning, stacklevel=2)
-    stats = Stats.from_counts(
-        result.counts, ignore_index=ignore_index, num_classes=num_classes,
-        class_names=list(class_names) if class_names is not None else None,
-        paths=paths, skipped=result.skipped, non_mask_files=found.non_mask_files,
-        options={"num_classes": num_classes, **conv.options}, unit=volume_unit(found.files),
-    )
-    if conv.color_pairs and unknown:
-        stats.extra["unknown_colors"] = unknown
-    if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
-        raise UsageProblem(f"{len(stats.class_names)} class names given but the masks hold "
-                           f"{stats.num_classes} classes; pass --num-classes")
+            unknown = finish_unknown(totals.counts, colours.files)
+            check_unknown(unknown, on_unknown_color, conv.color_source)
+        shown = sorted({n.text for n in totals.notices
+                        if not (num_classes is not None and n.kind == MISSING_CHANNELS)})
+        for message in shown:  # a fixed class vector keeps one-hot channels that never occur
+            if on_warning is not None:
+                on_warning(message)
+            else:
+                warnings.warn(message, MaskstatsWarning, stacklevel=2)
+        stats = Stats.from_counts(
+            totals.counts, ignore_index=ignore_index, num_classes=num_classes,
+            class_names=list(class_names) if class_names is not None else None,
+            paths=paths, skipped=totals.skipped, non_mask_files=found.non_mask_files,
+            options={"num_classes": num_classes, **conv.options}, unit=volume_unit(found.files),
+        )
+        if unknown:
+            stats.extra["unknown_colors"] = unknown
+        if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
+            raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
+                               f"hold {stats.num_classes} classes; pass --num-classes")
+        return finish_table(stats, table)
+    finally:
+        if table is not None:  # a failed scan drops the spool: nothing is written
+            table.close()
+
+
+def open_table(path: str | os.PathLike | None, names: Mapping[str, str] | None = None,
+               **options) -> "PerImageTable | None":
+    """The per-image table sink writing to ``path``, or None without one."""
+    if path is None:
+        return None
+    from maskstats.per_image import PerImageTable
+
+    return PerImageTable(path, names, **options)
+
+
+def with_table(sinks: list, table: "PerImageTable | None") -> list:
+    return sinks + ([table] if table is not None else [])
+
+
+def finish_table(stats: Stats, table: "PerImageTable | None") -> Stats:
+    """Write the per-image table (when there is one) and record it in the stats."""
+    if table is not None:
+        stats.extra["per_image"] = table.finish(stats.num_classes, stats.ignore_index)
     return stats

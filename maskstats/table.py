@@ -116,7 +116,8 @@ def _read_csv(path: str) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _read_parquet(path: str) -> tuple[list[str], list[list[str]]]:
+def _read_parquet(path: str) -> tuple[list[str], list[str], np.ndarray]:
+    """Header, paths and the integer columns of a Parquet table (read column by column)."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -127,9 +128,20 @@ def _read_parquet(path: str) -> tuple[list[str], list[list[str]]]:
     except Exception as exc:  # pyarrow raises many kinds on a bad file
         raise BadTable(f"{path}: cannot read the Parquet table ({exc})") from None
     header = t.column_names
-    cols = [t.column(n).to_pylist() for n in header]
-    rows = [[("" if v is None else str(v)) for v in r] for r in zip(*cols)]
-    return header, rows
+    _check_header(header, path)
+    paths = [("" if v is None else str(v)) for v in t.column(0).to_pylist()]
+    numbers = np.zeros((t.num_rows, len(header) - 1), dtype=np.int64)
+    for j, name in enumerate(header[1:]):
+        col = t.column(name)
+        if col.null_count or not str(col.type).startswith(("int", "uint")):
+            raise BadTable(f"{path}: column {name} must hold whole numbers without gaps "
+                           f"(found {col.type}{', with nulls' if col.null_count else ''})")
+        values = col.to_numpy()
+        if values.size and (values.min() < 0 or (values.dtype == np.uint64
+                                                  and values.max() >= 2**63)):
+            raise BadTable(f"{path}: column {name}: counts are non-negative int64")
+        numbers[:, j] = values
+    return header, paths, numbers
 
 
 def load_table(path: str | os.PathLike) -> Table:
@@ -137,17 +149,22 @@ def load_table(path: str | os.PathLike) -> Table:
     from maskstats.io import sha256_bytes
 
     path = os.fspath(path)
-    header, rows = (_read_parquet if path.endswith(".parquet") else _read_csv)(path)
-    k, has_objects = _check_header(header, path)
-    width = len(header)
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise BadTable(f"{path}: line {i + 2}: {len(row)} fields, expected {width} "
-                           "(a truncated or edited file?)")
-    numbers = _to_int_matrix([r[1:] for r in rows], path, header[1:], 2)
-    numbers = numbers.reshape(len(rows), width - 1)
+    if path.endswith(".parquet"):
+        header, paths, numbers = _read_parquet(path)
+        k, has_objects = _check_header(header, path)
+    else:
+        header, rows = _read_csv(path)
+        k, has_objects = _check_header(header, path)
+        width = len(header)
+        for i, row in enumerate(rows):
+            if len(row) != width:
+                raise BadTable(f"{path}: line {i + 2}: {len(row)} fields, expected {width} "
+                               "(a truncated or edited file?)")
+        numbers = _to_int_matrix([r[1:] for r in rows], path, header[1:], 2)
+        numbers = numbers.reshape(len(rows), width - 1)
+        paths = [r[0] for r in rows]
     counts = numbers[:, 4:4 + k]
-    table = Table(paths=[r[0] for r in rows], frames=numbers[:, 0].copy(),
+    table = Table(paths=paths, frames=numbers[:, 0].copy(),
                   pixels=numbers[:, 1].copy(), ignored=numbers[:, 2].copy(),
                   unexpected=numbers[:, 3].copy(), counts=np.ascontiguousarray(counts),
                   objects=np.ascontiguousarray(numbers[:, 4 + k:]) if has_objects else None,

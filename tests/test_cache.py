@@ -23,6 +23,7 @@ from maskstats.histogram import Counts
 from maskstats.readers import ReadOptions
 
 scan_mod = importlib.import_module("maskstats.scan")  # the module (maskstats.scan is the function)
+records_mod = importlib.import_module("maskstats.records")  # where files are read
 
 
 @pytest.fixture
@@ -34,13 +35,13 @@ def rng():
 def reads(monkeypatch):
     """Count (in this process) every mask file the scan opens; jobs=1 keeps reads here."""
     opened: list[str] = []
-    real = scan_mod.read_hists
+    real = records_mod.read_hists
 
     def counting(path, *args, **kwargs):
         opened.append(os.path.basename(path))
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(scan_mod, "read_hists", counting)
+    monkeypatch.setattr(records_mod, "read_hists", counting)
     return opened
 
 
@@ -176,7 +177,7 @@ def test_resume_after_ctrl_c_equals_full_scan(tmp_path, rng, monkeypatch):
     """A scan interrupted by Ctrl-C after 23 files resumes and equals an uncached scan."""
     arrays = make_masks(tmp_path / "m", rng, 40)
     expected = scan_dict(tmp_path / "m")
-    real = scan_mod.read_hists
+    real = records_mod.read_hists
     opened: list[str] = []
 
     def interrupting(path, *args, **kwargs):
@@ -185,13 +186,13 @@ def test_resume_after_ctrl_c_equals_full_scan(tmp_path, rng, monkeypatch):
         opened.append(path)
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(scan_mod, "read_hists", interrupting)
+    monkeypatch.setattr(records_mod, "read_hists", interrupting)
     with pytest.raises(KeyboardInterrupt):
         scan_dict(tmp_path / "m", tmp_path / "c")
     stored = stored_paths(tmp_path / "c")
     assert 0 < len(stored) <= 23  # whole finished batches were kept
     opened.clear()
-    monkeypatch.setattr(scan_mod, "read_hists", real)
+    monkeypatch.setattr(records_mod, "read_hists", real)
     resumed = scan_dict(tmp_path / "m", tmp_path / "c")
     assert resumed == expected
     assert_matches(resumed, expected_stats(arrays))
@@ -202,7 +203,7 @@ def test_resume_after_kill_equals_full_scan(tmp_path, rng):
     arrays = make_masks(tmp_path / "m", rng, 60)
     script = textwrap.dedent(f"""
         import sys, time, maskstats, maskstats.cache
-        s = sys.modules["maskstats.scan"]
+        s = sys.modules["maskstats.records"]
         maskstats.cache.FLUSH_FILES = 4
         real = s.read_hists
         def slow(*a, **k):
@@ -302,24 +303,44 @@ def test_sparse_values_round_trip_through_the_cache(tmp_path):
     assert warm.table() == {-7: (2, 1, 6), 0: (1, 1, 6), 3: (2, 1, 6), 70000: (1, 1, 6)}
 
 
-def test_sum_rows_equals_adding_one_by_one(rng):
-    """The vectorised sum of stored rows (any subset, two shards) equals Counts.update."""
-    parts = []
-    for _ in range(20):
-        c = Counts()
-        c.add(maskstats.histogram.hist_from_array(rng.integers(-3, 9, size=(5, 7))))
-        c.add(maskstats.histogram.hist_from_array(rng.integers(0, 4, size=(3, 3))))
-        parts.append(c)
-    records = [(f"f{i}", (i, i, i), c.to_dict(), []) for i, c in enumerate(parts)]
-    first, second = (cache_mod._Table.from_records(records[:12]),
-                     cache_mod._Table.from_records(records[12:]))
-    chosen = [0, 3, 4, 11, 12, 15, 19]
-    rows = [(first, i) if i < 12 else (second, i - 12) for i in chosen]
+def test_shard_round_trip_keeps_every_image_histogram(tmp_path, rng):
+    """Records stored in a shard come back with the same per-image histograms and notices."""
+    from maskstats.histogram import hist_from_array
+    from maskstats.notices import Notice
+    from maskstats.records import FileRecord
+    from maskstats.shards import Shard
+
+    records = []
+    for i in range(20):
+        frames = int(rng.integers(0, 4))
+        hists = [hist_from_array(rng.integers(-3, 9, size=(5, 7))) for _ in range(frames)]
+        notices = (Notice(f"note {i}", "message"),) if i % 3 == 0 else ()
+        records.append(FileRecord(f"f{i}", hists, notices, (i, i + 1, i + 2)))
+    path = tmp_path / "shard.npz"
+    path.write_bytes(Shard.from_records(records, [r.path for r in records]).to_bytes())
+    back = Shard.load(str(path))
+    for i, r in enumerate(records):
+        got = back.record(i)
+        assert (got.path, got.key, got.notices) == (r.path, r.key, r.notices)
+        assert len(got.hists) == len(r.hists)
+        for a, b in zip(got.hists, r.hists):
+            assert a.values.tolist() == b.values.tolist()
+            assert a.counts.tolist() == b.counts.tolist()
+            assert a.pixels == b.pixels
+
+
+def test_vectorised_totals_equal_adding_one_by_one(rng):
+    """Adding many image histograms at once (sinks.counts_of) equals Counts.add one by one."""
+    from maskstats.histogram import hist_from_array
+    from maskstats.sinks import counts_of
+
+    hists = [hist_from_array(rng.integers(-3, 9, size=(5, 7))) for _ in range(20)]
+    hists += [hist_from_array(rng.integers(0, 70000, size=(3, 3))) for _ in range(5)]
     expected = Counts()
-    for i in chosen:
-        expected.update(parts[i])
-    assert cache_mod.sum_rows(rows) == expected
-    assert cache_mod.sum_rows([]) == Counts()
+    for h in hists:
+        expected.add(h)
+    assert counts_of(hists) == expected
+    assert counts_of([]) == Counts()
 
 
 def test_cli_cache_option(tmp_path, rng, run):

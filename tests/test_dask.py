@@ -29,7 +29,7 @@ def scheduler():
 
 @pytest.fixture
 def masks(tmp_path):
-    """100 blob masks (enough batches for a two-level tree reduction) and their arrays."""
+    """100 blob masks (enough for several Dask batches) and their arrays."""
     rng = np.random.default_rng(8)
     arrays = [blob_mask(rng, shape=(16, 24), classes=7) for _ in range(100)]
     for i, a in enumerate(arrays):
@@ -49,23 +49,25 @@ def test_dask_scan_equals_local_scan(masks, scheduler):
     assert done[-1] == (100, 100)
 
 
-def test_tree_reduction_has_several_levels(masks, scheduler):
-    """17 batches merged eight at a time reduce to one result holding every file."""
-    distributed = pytest.importorskip("distributed")
-    from maskstats.dask_backend import tree_reduce
+def test_dask_executor_yields_every_batch_in_order(masks, scheduler):
+    """The Dask executor returns each batch in order, with the records a serial run reads."""
+    pytest.importorskip("distributed")
+    from maskstats.dask_backend import DaskExecutor
+    from maskstats.executors import SerialExecutor
+    from maskstats.records import read_batch
 
     folder, arrays = masks
     files = [str(p) for p in sorted(folder.iterdir())]
-    batches = scan_mod._batches(files, 2)
-    assert len(batches) > 8
-    with distributed.Client(scheduler) as client:
-        futures = client.map(scan_mod.count_batch, batches, options=scan_mod.ReadOptions(),
-                             remap=None, on_error="fail", pure=False)
-        merged = tree_reduce(client, futures).result()
-    assert merged.files == 100
-    assert merged.counts.num_images == 100
-    pixels = np.bincount(np.concatenate([a.ravel() for a in arrays]))
-    assert merged.counts.pixels[: pixels.size].tolist() == pixels.tolist()
+    on_dask = list(DaskExecutor(2, scheduler).map(read_batch, files))
+    assert len(on_dask) > 1
+    assert [p for batch, _ in on_dask for p in batch] == files
+    got = [r for _, records in on_dask for r in records]
+    want = [r for _, records in SerialExecutor().map(read_batch, files) for r in records]
+    assert [r.path for r in got] == files
+    for a, b, arr in zip(got, want, arrays):
+        (ha,), (hb,) = a.hists, b.hists
+        assert ha.values.tolist() == hb.values.tolist() == np.unique(arr).tolist()
+        assert ha.counts.tolist() == hb.counts.tolist()
 
 
 def test_unreadable_file_on_a_worker(masks, scheduler):

@@ -13,6 +13,7 @@ from maskstats.cli import cli
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
+#: the README and the pages of the docs site: options may be documented in either
 DOCS = README + "".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
 COMMANDS = sorted(cli.commands)
 

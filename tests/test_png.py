@@ -15,7 +15,7 @@ from PIL import Image
 
 from maskstats.errors import UnreadableMask
 from maskstats.png import check_png, read_png, uses_libspng
-from maskstats.readers import ReadOptions
+from maskstats.options import ReadOptions
 from pngtools import chunk, chunks, encode_png, idat_ranges, refix_crcs, wrong_adler
 
 pytest.importorskip("pyspng")

@@ -67,6 +67,10 @@ from maskstats.presets import list_presets
 @click.option("--verify", is_flag=True,
               help="With --panoptic: decode every PNG (id = R + 256 G + 65536 B) and check "
                    "each segment's area against the JSON.")
+@click.option("--per-image", "per_image", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write one row per image (frame) with its exact pixels per class: "
+                   "FILE.csv, or FILE.parquet (extra 'parquet'). Columns path, frame, pixels, "
+                   "ignored, unexpected, c0, c1, ...")
 @click.option("--verify-checksums", is_flag=True,
               help="Also check the zlib checksum of PNGs decoded by Pillow (16-bit, 1/2/4-bit, "
                    "interlaced): a second inflate. Chunk CRCs are always checked, and 8-bit "
@@ -95,6 +99,7 @@ def scan(paths, output, no_progress, quiet, **options) -> None:
       maskstats scan CamVid/train_labels --colors class_dict.csv
       maskstats scan panoptic_val2017/ --panoptic panoptic_val2017.json
       maskstats scan labelsTr/ --class-names dataset.json  # NIfTI (extra 'nifti'), voxels
+      maskstats scan masks/ --per-image images.csv         # + one row per image
     """
     from maskstats.scan import scan as run_scan
 
@@ -118,5 +123,8 @@ def scan(paths, output, no_progress, quiet, **options) -> None:
     finally:
         if bar is not None:
             bar.close()
-    save_and_summarise(stats, output, quiet)
+    table = stats.extra.get("per_image")
+    done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
+            if table else None)
+    save_and_summarise(stats, output, quiet, done)
 

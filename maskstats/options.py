@@ -1,0 +1,35 @@
+"""Reader settings shared by every reader module (the bottom of the reading layer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from maskstats.errors import UnreadableMask
+from maskstats.notices import Notice
+
+#: a reader's warning callback: a plain message or a structured :class:`Notice`
+Warn = Callable[["str | Notice"], None]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Reader settings that travel to worker processes (must stay picklable)."""
+
+    layout: str = "auto"
+    key: str | None = None
+    #: colour table as sorted (packed RGB, class id) pairs: RGB/RGBA masks are then counted
+    #: by colour (maskstats.colors); None = colour-coded masks are refused
+    colors: tuple[tuple[int, int], ...] | None = None
+    #: also check the zlib adler32 of PNGs decoded by Pillow (a second inflate, maskstats.png)
+    verify_checksums: bool = False
+
+
+def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
+    """Float pixels that are whole numbers become int64; any other float is an error."""
+    if not np.isfinite(arr).all() or not (arr == np.round(arr)).all():
+        raise UnreadableMask(path, f"{arr.dtype} values that are not whole numbers; "
+                             "label masks must hold integer class ids")
+    return arr.astype(np.int64)
