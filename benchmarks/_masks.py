@@ -77,3 +77,17 @@ def timed(cmd: list[str], env: dict | None = None) -> float:
 
 def best_of(repeats: int, cmd: list[str]) -> float:
     return min(timed(cmd) for _ in range(repeats))
+
+
+def best_wall_cpu(repeats: int, cmd: list[str]) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds of the process tree): CPU time is what a loaded
+    machine distorts least; wall time is what parallel runs (-j2) are judged by."""
+    import resource
+
+    walls, cpus = [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        walls.append(timed(cmd))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return min(walls), min(cpus)

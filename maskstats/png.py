@@ -18,6 +18,10 @@ stop inflating at the last pixel row, before the adler32, so the check is a seco
 of the image data (+60% decode time, see docs/speed.md). A damaged file fails its CRCs first;
 a wrong adler32 under good CRCs needs a tool that rewrote the chunks after the damage.
 
+This module is imported when the walk meets the first ``.png`` (maskstats.readers resolves
+readers by name), in the parent process: Pillow and libspng are then loaded once, before
+worker processes are forked, rather than once per worker.
+
 Decompression bombs: deflate expands at most 1032:1, so a header promising more pixel bytes
 than its image data can hold is refused before anything is allocated; images over twice
 Pillow's ``MAX_IMAGE_PIXELS`` are refused on both decoders, as Pillow does.
@@ -30,6 +34,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 from typing import Iterator
+
+from PIL import Image
 
 from maskstats.errors import UnreadableMask
 from maskstats.histogram import ImageHist, hist_from_bins
@@ -121,8 +127,6 @@ def _ihdr(path: str, data: bytes, at: int) -> tuple[int, int, int, int, bool]:
 
 def check_size(path: str, header: PngHeader) -> None:
     """Refuse headers whose pixels the file cannot hold, and decompression bombs."""
-    from PIL import Image
-
     limit = MAX_INFLATE_RATIO * header.idat_bytes + 64
     if header.stream_bytes > limit:
         raise UnreadableMask(path, f"corrupt PNG: its header says {header.width}x"
@@ -194,8 +198,6 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
     if not uses_libspng(header, options):
         yield from read_pil(path, options, warn, source=io.BytesIO(data))
         return
-    from PIL import Image
-
     pixels = header.width * header.height
     try:
         buf = decoder()(data, pixels)
@@ -204,3 +206,6 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
                              + DAMAGED) from None
     im = Image.frombuffer("L", (header.width, header.height), buf, "raw", "L", 0, 1)
     yield hist_from_bins(im.histogram(), pixels)
+
+
+decoder()  # load libspng now, in the parent process (see the module docstring)
