@@ -5,11 +5,12 @@ Baselines (each a whole Python process over the same files, like maskstats):
   naive:       np.unique(np.asarray(Image.open(p)), return_counts=True) summed in a dict
 Then `maskstats scan -j1` and `-j2` on each set. Goals (issue #16): grey set -j1 >= 1.3x
 decode-only (stretch 1.5x), palette set -j1 >= 0.95x, -j2 >= 1.7x -j1 (2 cores).
-`--no-libspng` runs maskstats with pyspng made unimportable (the Pillow fallback). Each row
-gives wall time and the CPU time of the process tree (user + system): on a shared, loaded
-machine the CPU ratios are the steadier ones; -j2 is judged by wall time.
+`--checksums` adds `scan -j1 --verify-checksums`; `--no-libspng` runs maskstats with pyspng
+made unimportable (the Pillow fallback). Each row gives wall time and the CPU time of the
+process tree (user + system): on a shared, loaded machine the CPU ratios are the steadier
+ones; -j2 is judged by wall time.
 
-    python benchmarks/scan_speed.py [--n 800] [--height 768] [--width 1024] [--repeats 3]
+    python benchmarks/scan_speed.py [--n 800] [--repeats 3] [--checksums] [--no-libspng]
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def main() -> None:
     ap.add_argument("--sets", default="grey,palette")
     ap.add_argument("--no-libspng", action="store_true",
                     help="also time maskstats -j1 with pyspng unimportable (Pillow only)")
+    ap.add_argument("--checksums", action="store_true",
+                    help="also time maskstats -j1 --verify-checksums (the adler32 check)")
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
     args = ap.parse_args()
     py = sys.executable
@@ -74,14 +77,17 @@ def main() -> None:
         times = {"decode-only Pillow": best_wall_cpu(args.repeats, [py, str(scripts["decode"]),
                                                               str(listing)])}
         if kind == "grey":
-            times["naive np.unique"] = best_wall_cpu(max(1, args.repeats // 3), [py, str(scripts["naive"]),
-                                                              str(listing)])
+            times["naive np.unique"] = best_wall_cpu(  # slow: fewer repeats
+                max(1, args.repeats // 3), [py, str(scripts["naive"]), str(listing)])
         for jobs in (1, 2):
             times[f"maskstats scan -j{jobs}"] = best_wall_cpu(
                 args.repeats, [py, "-m", "maskstats", *scan, "-j", str(jobs)])
         if args.no_libspng:
             times["scan -j1, Pillow only"] = best_wall_cpu(
                 args.repeats, [py, "-c", NO_LIBSPNG, *scan, "-j", "1"])
+        if args.checksums:
+            times["scan -j1 --verify-chk"] = best_wall_cpu(
+                args.repeats, [py, "-m", "maskstats", *scan, "-j", "1", "--verify-checksums"])
         base, base_cpu = times["decode-only Pillow"]
         print(f"\n{kind} set: {n} 8-bit {kind} PNG masks {args.width}x{args.height}, "
               f"{sum(p.stat().st_size for p in paths) / n / 1024:.1f} KiB each")
@@ -94,6 +100,10 @@ def main() -> None:
         goal = "goal >= 1.30, stretch 1.50" if kind == "grey" else "goal >= 0.95"
         print(f"-j1 vs decode-only: {base / j1:.2f}x wall, {base_cpu / j1_cpu:.2f}x CPU ({goal})")
         print(f"-j2 vs -j1:         {j1 / j2:.2f}x wall (goal >= 1.70)")
+        if args.checksums:
+            wall, cpu = times["scan -j1 --verify-chk"]
+            print(f"--verify-checksums: {wall / j1:.2f}x the wall time, {cpu / j1_cpu:.2f}x "
+                  "the CPU time of -j1")
         if "naive np.unique" in times:
             print(f"-j1 vs naive:       {times['naive np.unique'][0] / j1:.2f}x (goal >= 3)")
 

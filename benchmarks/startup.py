@@ -5,8 +5,9 @@ Times (best of --repeats, wall and CPU) of:
   python -c "import numpy, PIL.Image"   what any counting needs
   maskstats --version              click and maskstats' own start-up
   maskstats scan one.png           a one-file scan (256x256 grey PNG), -j1, quiet
-(run in a temporary folder, so `-m` finds maskstats on PYTHONPATH only) and, with --compare DIR, the same maskstats commands with DIR (another checkout) first on
-PYTHONPATH, e.g. the main branch before a change. The modules each command imports are
+(run in a temporary folder, so `-m` finds maskstats on PYTHONPATH only) and, with
+--compare DIR, the same maskstats commands with DIR (another checkout) first on PYTHONPATH,
+e.g. the code before a change. The modules each command imports are
 listed with --modules (from python -X importtime).
 
     python benchmarks/startup.py [--repeats 9] [--compare /path/to/other/checkout]

@@ -18,9 +18,8 @@ stop inflating at the last pixel row, before the adler32, so the check is a seco
 of the image data (+60% decode time, see docs/speed.md). A damaged file fails its CRCs first;
 a wrong adler32 under good CRCs needs a tool that rewrote the chunks after the damage.
 
-This module is imported when the walk meets the first ``.png`` (maskstats.readers resolves
-readers by name), in the parent process: Pillow and libspng are then loaded once, before
-worker processes are forked, rather than once per worker.
+Pillow and libspng are loaded on the first decode, not on import: the walk imports this
+module to find the reader of ``.png`` files, and a rescan served by the cache decodes none.
 
 Decompression bombs: deflate expands at most 1032:1, so a header promising more pixel bytes
 than its image data can hold is refused before anything is allocated; images over twice
@@ -34,8 +33,6 @@ import struct
 import zlib
 from dataclasses import dataclass
 from typing import Iterator
-
-from PIL import Image
 
 from maskstats.errors import UnreadableMask
 from maskstats.histogram import ImageHist, hist_from_bins
@@ -87,17 +84,17 @@ def check_png(path: str, data: bytes) -> PngHeader:
     pos, header, idat = len(SIGNATURE), None, []
     while True:
         if pos + 12 > len(data):
-            raise UnreadableMask(path, f"truncated or corrupt PNG: the file ends at byte {len(data)} "
-                                 f"{'before its IEND chunk' if header else 'in its header'}; "
-                                 + DAMAGED)
+            where = "before its IEND chunk" if header else "in its header"
+            raise UnreadableMask(path, "truncated or corrupt PNG: the file ends at byte "
+                                 f"{len(data)} {where}; " + DAMAGED)
         length, kind = _CHUNK.unpack_from(data, pos)
         name = kind.decode("latin-1")
         if length > 0x7FFFFFFF or not kind.isalpha():
             raise UnreadableMask(path, f"corrupt PNG: invalid chunk at byte {pos}; " + DAMAGED)
         end = pos + 12 + length
         if end > len(data):
-            raise UnreadableMask(path, f"truncated or corrupt PNG: chunk {name!r} at byte {pos} runs past "
-                                 f"the end of the file ({len(data)} bytes); " + DAMAGED)
+            raise UnreadableMask(path, f"truncated or corrupt PNG: chunk {name!r} at byte {pos} "
+                                 f"runs past the end of the file ({len(data)} bytes); " + DAMAGED)
         (crc,) = struct.unpack_from(">I", data, end - 4)
         if zlib.crc32(view[pos + 4:end - 4]) != crc:
             raise UnreadableMask(path, f"corrupt PNG: CRC mismatch in chunk {name!r} at byte "
@@ -127,6 +124,8 @@ def _ihdr(path: str, data: bytes, at: int) -> tuple[int, int, int, int, bool]:
 
 def check_size(path: str, header: PngHeader) -> None:
     """Refuse headers whose pixels the file cannot hold, and decompression bombs."""
+    from PIL import Image
+
     limit = MAX_INFLATE_RATIO * header.idat_bytes + 64
     if header.stream_bytes > limit:
         raise UnreadableMask(path, f"corrupt PNG: its header says {header.width}x"
@@ -198,6 +197,8 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
     if not uses_libspng(header, options):
         yield from read_pil(path, options, warn, source=io.BytesIO(data))
         return
+    from PIL import Image
+
     pixels = header.width * header.height
     try:
         buf = decoder()(data, pixels)
@@ -206,6 +207,3 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
                              + DAMAGED) from None
     im = Image.frombuffer("L", (header.width, header.height), buf, "raw", "L", 0, 1)
     yield hist_from_bins(im.histogram(), pixels)
-
-
-decoder()  # load libspng now, in the parent process (see the module docstring)
