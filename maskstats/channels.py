@@ -54,10 +54,12 @@ def count_channels(path: str, batch: np.ndarray, *, one_hot: bool,
 #: float dtype -> (unsigned int of the same size, the bit pattern of 1.0)
 _ONE_BITS = {np.dtype(np.float32): (np.uint32, 0x3F800000),
              np.dtype(np.float64): (np.uint64, 0x3FF0000000000000)}
+FAST_CHANNELS = 32  # below, the packed-code path is as fast (benchmarks/arrays_speed.py)
+_BLOCK_BYTES = 1 << 20  # the streaming one-hot check reads blocks of ~1 MB, four times each
 
 
 def _one_hot_floats(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Counts of a float one-hot batch with 9-256 channels in four streaming passes, or None.
+    """Counts of a float one-hot batch with 32-256 channels in four streaming passes, or None.
 
     None (the caller then takes the general path, which also names a bad value) unless the
     batch is proven to hold only 0.0 and 1.0 and no pixel has two channels on:
@@ -73,27 +75,30 @@ def _one_hot_floats(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     4. Per-image channel sums (``einsum``) are then exact counts (fewer than 2^24 pixels).
 
     The general path costs a compare, packs and popcounts per group of 8 channels; this one
-    reads the data four times with no per-element temporaries (docs/speed.md).
+    reads each block of ~1 MB four times (from the cache after the first) with no
+    per-element temporaries (docs/speed.md).
     """
     b, p, c = batch.shape
-    if batch.dtype not in _ONE_BITS or not GROUP < c <= 256 or p >= 1 << 24 \
-            or not batch.flags.c_contiguous:
+    if batch.dtype not in _ONE_BITS or not FAST_CHANNELS <= c <= 256 or p >= 1 << 24 \
+            or batch.strides[2] != batch.itemsize:
         return None
     uint, one = _ONE_BITS[batch.dtype]
-    bits = batch.view(uint)
-    if int(np.bitwise_or.reduce(bits, axis=None)) & ~one:
-        return None
-    per_pixel = np.einsum("bpc->bp", batch)
-    if not np.array_equal(np.rint(per_pixel), per_pixel):
-        return None
-    on = per_pixel.astype(np.int64)
-    if int(on.sum()) != np.count_nonzero(bits):
-        return None
-    overlap = np.count_nonzero(on > 1, axis=1)
-    if overlap.any():  # pixels of two classes are left out of the counts: general path
-        return None
-    per_class = np.einsum("bpc->bc", batch).astype(np.int64)
-    return per_class, np.count_nonzero(on == 0, axis=1), overlap
+    step = max(1, _BLOCK_BYTES // (c * batch.itemsize))  # blocks that stay in the cache
+    per_class, unlabelled = np.zeros((b, c), np.int64), np.zeros(b, np.int64)
+    for lo in range(0, p, step):
+        block = batch[:, lo:lo + step]
+        bits = block.view(uint)
+        if int(np.bitwise_or.reduce(bits, axis=None)) & ~one:
+            return None
+        per_pixel = np.einsum("bpc->bp", block)
+        if not np.array_equal(np.rint(per_pixel), per_pixel):
+            return None
+        on = per_pixel.astype(np.int64)
+        if int(on.sum()) != np.count_nonzero(bits) or (on > 1).any():
+            return None  # a value other than 0/1, or pixels of two classes: general path
+        per_class += np.einsum("bpc->bc", block).astype(np.int64)
+        unlabelled += np.count_nonzero(on == 0, axis=1)
+    return per_class, unlabelled, np.zeros(b, np.int64)
 
 
 def _booleans(path: str, batch: np.ndarray, one_hot: bool, first: int) -> np.ndarray:

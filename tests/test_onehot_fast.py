@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from maskstats.channels import _one_hot_floats, count_channels
+from maskstats.channels import FAST_CHANNELS, _one_hot_floats, count_channels
 from maskstats.errors import UnreadableMask
 
 
@@ -25,7 +25,7 @@ def expected(cls: np.ndarray, c: int):
     return per_class, (cls < 0).sum(axis=1)
 
 
-@pytest.mark.parametrize("c", [9, 20, 150, 256])
+@pytest.mark.parametrize("c", [FAST_CHANNELS, 64, 150, 256])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fast_path_counts_exactly(c, dtype):
     """Clean one-hot floats take the streaming path and count exactly per image."""
@@ -75,12 +75,12 @@ def test_any_other_value_is_refused(name, where):
 def test_minus_zero_is_zero_and_overlaps_go_to_the_general_path():
     """-0.0 and pixels with two classes are handed over, and counted as the general path does."""
     rng = np.random.default_rng(2)
-    a, cls = one_hot(rng, 2, 300, 30)
+    a, cls = one_hot(rng, 2, 300, 40)
     a[0, 5] = -0.0
     cls[0, 5] = -1
     assert _one_hot_floats(a) is None
     hists = count_channels("x.npy", a, one_hot=True)
-    per_class, unlabelled = expected(cls, 30)
+    per_class, unlabelled = expected(cls, 40)
     assert [h.extra["unlabelled_pixels"] for h in hists] == unlabelled.tolist()
     a[1, 7, :2] = 1  # an overlap pixel: left out of the class counts
     cls[1, 7] = -2
@@ -88,6 +88,20 @@ def test_minus_zero_is_zero_and_overlaps_go_to_the_general_path():
     hists = count_channels("x.npy", a, one_hot=True)
     assert [h.extra["overlap_pixels"] for h in hists] == [0, 1]
     for h, row in zip(hists, cls):
-        want = np.bincount(row[row >= 0], minlength=30)
+        want = np.bincount(row[row >= 0], minlength=40)
+        assert dict(zip(h.values.tolist(), h.counts.tolist())) == {
+            i: int(n) for i, n in enumerate(want) if n}
+
+
+@pytest.mark.parametrize("c", [9, FAST_CHANNELS - 1, 257])
+def test_other_channel_counts_take_the_general_path(c):
+    """Below 32 or above 256 channels the packed-code path counts, with the same results."""
+    rng = np.random.default_rng(c)
+    a, cls = one_hot(rng, 2, 200, c)
+    assert _one_hot_floats(a) is None
+    per_class, unlabelled = expected(cls, c)
+    hists = count_channels("x.npy", a, one_hot=True)
+    assert [h.extra["unlabelled_pixels"] for h in hists] == unlabelled.tolist()
+    for h, want in zip(hists, per_class):
         assert dict(zip(h.values.tolist(), h.counts.tolist())) == {
             i: int(n) for i, n in enumerate(want) if n}
