@@ -26,6 +26,7 @@ from collections import Counter
 from typing import Iterable, Iterator, Sequence
 
 from maskstats.errors import MaskstatsError, UsageProblem
+from maskstats.histogram import CLASS_LIMIT, check_num_classes
 from maskstats.stats import Stats
 
 #: file types an ImageFolder class folder may hold (torchvision's IMG_EXTENSIONS)
@@ -201,6 +202,7 @@ def count_labels(
     sources = [os.fspath(s) for s in sources]
     if not sources:
         raise UsageProblem("no label source given")
+    check_num_classes(num_classes)
     if multi_label == "":
         raise UsageProblem("the --multi-label separator must not be empty")
     tally = _Tally()
@@ -214,11 +216,15 @@ def count_labels(
     else:
         counts, names = _by_name(tally, labels, class_names, num_classes)
     n = tally.samples
+    # a sample may hold several labels: record how many samples there are, so pos-weight
+    # counts the real negatives (n - n_c), not sum(counts) - n_c
+    several = multi_label is not None or sum(counts) != n
     return Stats(
         pixel_counts=counts, image_counts=list(counts),
         image_pixels=[n if c else 0 for c in counts],
         num_images=n, total_pixels=n, class_names=names, unit="samples", paths=sources,
         options={"num_classes": num_classes, "multi_label": multi_label},
+        extra={"multi_label": {"samples": n}} if several else {},
     )
 
 
@@ -232,6 +238,11 @@ def _by_id(tally: _Tally, class_names: Sequence[str] | None,
         if i < 0 or (k is not None and i >= k):
             limit = f" (classes 0..{k - 1})" if k is not None else ""
             raise MaskstatsError(f"{tally.first[label]}: class id {i} is out of range{limit}")
+    if k is None and ids and max(ids.values()) >= CLASS_LIMIT:
+        label = max(ids, key=ids.get)
+        raise MaskstatsError(f"{tally.first[label]}: class id {ids[label]:,} is beyond the "
+                             f"{CLASS_LIMIT:,}-class limit without --num-classes (a sample id "
+                             "or a hash, not a class?); pass --num-classes K if it is real")
     k = k if k is not None else max(ids.values()) + 1
     counts = [0] * k
     for label, i in ids.items():
