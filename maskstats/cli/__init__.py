@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "labels": "maskstats.cli.labels:labels",
     "weights": "maskstats.cli.weights:weights",
     "schemes": "maskstats.cli.weights:schemes",
+    "images": "maskstats.cli.images:images",
+    "sample-weights": "maskstats.cli.sample_weights:sample_weights",
 }
 
 
