@@ -15,8 +15,9 @@ bytes. The counts are the same either way.
 
 The zlib adler32 of the image data is checked only with ``verify_checksums``: both decoders
 stop inflating at the last pixel row, before the adler32, so the check is a second inflate
-of the image data (+60% decode time, see docs/speed.md). A damaged file fails its CRCs first;
-a wrong adler32 under good CRCs needs a tool that rewrote the chunks after the damage.
+of the image data (+80% CPU time of a scan, see docs/speed.md). A damaged file fails its
+CRCs first; a wrong adler32 under good CRCs needs a tool that rewrote the chunks after the
+damage.
 
 Pillow and libspng are loaded on the first decode, not on import: the walk imports this
 module to find the reader of ``.png`` files, and a rescan served by the cache decodes none.
