@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "schemes": "maskstats.cli.weights:schemes",
     "images": "maskstats.cli.images:images",
     "sample-weights": "maskstats.cli.sample_weights:sample_weights",
+    "split": "maskstats.cli.split:split",
+    "compare": "maskstats.cli.compare:compare",
+    "report": "maskstats.cli.report:report",
 }
 
 
