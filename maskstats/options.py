@@ -25,6 +25,10 @@ class ReadOptions:
     colors: tuple[tuple[int, int], ...] | None = None
     #: also check the zlib adler32 of PNGs decoded by Pillow (a second inflate, maskstats.png)
     verify_checksums: bool = False
+    #: count connected components per class (maskstats.objects)
+    objects: bool = False
+    #: their connectivity: 4 or 8 in 2-D, 6, 18 or 26 in 3-D; None = 8 / 26
+    connectivity: int | None = None
 
 
 def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
@@ -32,4 +36,10 @@ def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
     if not np.isfinite(arr).all() or not (arr == np.round(arr)).all():
         raise UnreadableMask(path, f"{arr.dtype} values that are not whole numbers; "
                              "label masks must hold integer class ids")
+    if arr.size:
+        lo, hi = arr.min(), arr.max()
+        if hi >= 2.0 ** 63 or lo < -(2.0 ** 63):  # astype would wrap them
+            far = hi if abs(hi) >= abs(lo) else lo
+            raise UnreadableMask(path, f"{arr.dtype} value {float(far):g} is beyond the 64-bit "
+                                 "integer range; label masks must hold integer class ids")
     return arr.astype(np.int64)

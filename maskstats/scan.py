@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.executors import Executor, PoolExecutor, SerialExecutor, worker_count
+from maskstats.histogram import ClassBound, check_num_classes
 from maskstats.nifti import volume_unit
 from maskstats.notices import MISSING_CHANNELS, Notice
 from maskstats.options import ReadOptions
 from maskstats.records import FileRecord, read_batch
-from maskstats.sinks import Totals, UnknownColors
+from maskstats.sinks import ObjectTotals, Totals, UnknownColors
 from maskstats.stats import Stats
 from maskstats.walk import FileList, find_files
 
@@ -55,17 +56,19 @@ def make_executor(jobs: int | None, items: int, backend: str = "local",
 def record_stream(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
                   options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
                   cache: str | os.PathLike | None = None, backend: str = "local",
-                  scheduler: str | None = None, notices: list[Notice] | None = None
-                  ) -> Iterator[list[FileRecord]]:
+                  scheduler: str | None = None, notices: list[Notice] | None = None,
+                  bound: ClassBound | None = None) -> Iterator[list[FileRecord]]:
     """The records of ``files`` in walk order, batch by batch (read, or from the cache).
 
-    Cache problems (a damaged shard) are appended to ``notices``.
+    Cache problems (a damaged shard) are appended to ``notices``. ``bound``: the class-id
+    limit of a scan without ``num_classes`` (not part of the cache key: it refuses, it does
+    not change counts; cached files are checked when the stats are built).
     """
     if on_error not in ("fail", "skip"):
         raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
     executor = make_executor(jobs, len(files), backend, scheduler)
     read = partial(read_batch, options=options, remap=remap, on_error=on_error,
-                   keys=cache is not None)
+                   keys=cache is not None, bound=bound)
     if cache is None:
         for _batch, records in executor.map(read, files):
             yield records
@@ -125,6 +128,8 @@ def scan(
     panoptic: str | os.PathLike | None = None,
     verify: bool = False,
     per_image: str | os.PathLike | None = None,
+    objects: bool = False,
+    connectivity: int | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -159,6 +164,10 @@ def scan(
         per_image: write the per-image table (one row per image or frame, exact per-class
             pixels) to this ``.csv`` or ``.parquet`` file (see :mod:`maskstats.per_image`);
             the stats then record it under ``per_image`` (path, sha256, rows).
+        objects: also count connected components per class (the ``objects`` extra, see
+            :mod:`maskstats.objects`): stats ``object_counts`` and
+            ``object_pixels_quantiles``, and ``o<k>`` columns in the per-image table.
+        connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -168,11 +177,22 @@ def scan(
     conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
                    ignore_index=ignore_index, num_classes=num_classes)
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
+    check_num_classes(num_classes)
     totals = Totals()
     if per_image is not None:
         from maskstats.per_image import table_format
 
         table_format(per_image)  # a missing extra fails before any mask is read
+    if connectivity is not None and not objects:
+        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
+    if objects:
+        from maskstats.objects import cc3d_module, check_connectivity
+
+        check_connectivity(connectivity)
+        if panoptic is not None or verify:
+            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
+                               "come from the JSON, not from decoded pixels")
+        cc3d_module()  # a missing extra fails before any mask is read
     if panoptic is not None or verify:
         from maskstats.panoptic import PanopticSource
 
@@ -186,23 +206,26 @@ def scan(
         finally:
             if table is not None:
                 table.close()
-    if num_classes is not None and num_classes < 1:
-        raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
     if class_names is not None and num_classes is not None and len(class_names) != num_classes:
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
     from maskstats.arrays import check_layout
 
-    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs)
-    found = find_files(paths, include, exclude)
+    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
+                          objects=objects, connectivity=connectivity)
+    found = find_files(paths, include, exclude, on_error=on_error,
+                       avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None
+    components = ObjectTotals() if objects else None
     table = open_table(per_image, dict(zip(found.files, found.names)),
-                       colors=colours is not None)
-    sinks = with_table([totals] + ([colours] if colours is not None else []), table)
+                       colors=colours is not None, objects=objects)
+    sinks = with_table([s for s in (totals, colours, components) if s is not None], table)
     try:
         problems: list[Notice] = []
         stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
                                remap=conv.remap, cache=cache, backend=backend,
-                               scheduler=scheduler, notices=problems)
+                               scheduler=scheduler, notices=problems,
+                               bound=None if num_classes is not None else
+                               ClassBound(ignore=frozenset(ignore_index)))
         feed(stream, sinks, len(found.files), progress)
         totals.notices.update(problems)
         totals.finish()
@@ -222,7 +245,8 @@ def scan(
         stats = Stats.from_counts(
             totals.counts, ignore_index=ignore_index, num_classes=num_classes,
             class_names=list(class_names) if class_names is not None else None,
-            paths=paths, skipped=totals.skipped, non_mask_files=found.non_mask_files,
+            paths=paths, non_mask_files=found.non_mask_files,
+            skipped=sorted(totals.skipped + found.skipped, key=lambda s: s["path"]),
             options={"num_classes": num_classes, **conv.options,
                      **({"layout": layout} if layout == "multi-label" else {})},
             unit=volume_unit(found.files),
@@ -231,6 +255,9 @@ def scan(
             stats.extra["unknown_colors"] = unknown
         if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
             stats.extra["multi_label"] = {"samples": stats.total_pixels}
+        if components is not None:
+            stats.extra.update(components.stats(stats.num_classes, stats.ignore_index,
+                                                connectivity))
         if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
             raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
                                f"hold {stats.num_classes} classes; pass --num-classes")
