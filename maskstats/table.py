@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 
-from maskstats.table_core import FIXED_COLUMNS, BadTable, Table, check_header, table_columns
+from maskstats.table_core import (FIXED_COLUMNS, BadTable, EmptyTable, Table, check_header,
+                                  table_columns)
 from maskstats.table_csv import read_csv
 from maskstats.table_parquet import read_parquet
 
-__all__ = ["FIXED_COLUMNS", "BadTable", "Table", "check_header", "load_table", "table_columns"]
+__all__ = ["FIXED_COLUMNS", "BadTable", "EmptyTable", "Table", "check_header", "load_table", "table_columns"]
 
 
 def load_table(path: str | os.PathLike) -> Table:

@@ -10,13 +10,17 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats.errors import MaskstatsError
+from maskstats.errors import MaskstatsError, UsageProblem
 
 FIXED_COLUMNS = ("path", "frame", "pixels", "ignored", "unexpected")
 
 
 class BadTable(MaskstatsError):
     """A file that is not a maskstats per-image table, or one with bad values."""
+
+
+class EmptyTable(BadTable, UsageProblem):
+    """A table with a header and no rows: nothing to select, weight or split (exit 2)."""
 
 
 class Table:

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats.table_core import BadTable, Table, check_header
+from maskstats.table_core import BadTable, EmptyTable, Table, check_header
 
 _BLOCK = 1 << 22  # bytes of lines parsed at once: bounds the parser's temporary memory
 
@@ -198,7 +198,7 @@ def _parse_csv(data, path: str) -> Table:
         line_no += block.count(b"\n") + 1
         pos = stop + 1
     if not columns.paths:
-        raise BadTable(f"{path}: the table has a header but no rows")
+        raise EmptyTable(f"{path}: the table has a header but no rows")
     return columns.table(path, sha)
 
 
@@ -215,7 +215,7 @@ def _read_quoted(data: bytes, source: str, sha: str) -> Table:
     header = rows.pop(0)
     k, has_objects = check_header(header, source)
     if not rows:
-        raise BadTable(f"{source}: the table has a header but no rows")
+        raise EmptyTable(f"{source}: the table has a header but no rows")
     columns = _Columns(k, has_objects)
     out = np.empty((len(rows), len(header) - 1), dtype=np.int64)
     for i, row in enumerate(rows):

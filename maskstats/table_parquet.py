@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from maskstats.table_core import BadTable, Table, check_header
+from maskstats.table_core import BadTable, EmptyTable, Table, check_header
 
 
 def read_parquet(path: str) -> Table:
@@ -26,7 +26,7 @@ def read_parquet(path: str) -> Table:
     header = t.column_names
     k, has_objects = check_header(header, path)
     if t.num_rows == 0:
-        raise BadTable(f"{path}: the table has no rows")
+        raise EmptyTable(f"{path}: the table has no rows")
     n = t.num_rows
     fixed = np.empty((4, n), dtype=np.int64)
     counts = np.empty((n, k), dtype=np.int64)
