@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -23,7 +24,9 @@ class MaskstatsGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():  # any Python warning is one maskstats line
+                warnings.showwarning = _warning_line
+                return super().invoke(ctx)
         except MaskstatsError as exc:
             if ctx.meta.get(DEBUG_KEY):
                 raise
@@ -42,10 +45,15 @@ class MaskstatsGroup(click.Group):
         except Exception as exc:
             if ctx.meta.get(DEBUG_KEY):
                 raise
-            raise click.ClickException(
+            raise click.ClickException(one_line(
                 f"internal error: {type(exc).__name__}: {exc} "
                 "(please report it; run with --debug for the traceback)"
-            ) from None
+            )) from None
+
+
+def _warning_line(message, _category, _filename, _lineno, _file=None, _line=None) -> None:
+    """``warnings.showwarning`` for the CLI: ``Warning: <message>`` on one line, no source."""
+    warn(str(message))
 
 
 def set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
