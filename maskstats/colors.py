@@ -93,6 +93,17 @@ def hist_of_colors(path: str, arr: np.ndarray, pairs: ColorPairs) -> ImageHist:
                    int(arr.shape[0] * arr.shape[1]))
 
 
+def class_ids(arr: np.ndarray, pairs: ColorPairs) -> np.ndarray:
+    """Per-pixel class ids (int64, shape (H, W)) of a colour-coded image; a colour that is
+    not in the table becomes ``UNKNOWN_BASE + packed`` as in :func:`hist_of_colors`."""
+    packed = pack_pixels(np.ascontiguousarray(arr)).astype(np.int64)
+    keys = np.array([p for p, _ in pairs], dtype=np.int64)
+    ids = np.array([c for _, c in pairs], dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, packed), keys.size - 1)
+    out = np.where(keys[pos] == packed, ids[pos], packed + UNKNOWN_BASE)
+    return out.reshape(arr.shape[:2])
+
+
 def _lookup(colours: np.ndarray, counts: np.ndarray, pairs: ColorPairs, pixels: int
             ) -> ImageHist:
     """Map distinct packed colours and their pixels to class ids (``pairs`` sorted)."""

@@ -25,6 +25,10 @@ class ReadOptions:
     colors: tuple[tuple[int, int], ...] | None = None
     #: also check the zlib adler32 of PNGs decoded by Pillow (a second inflate, maskstats.png)
     verify_checksums: bool = False
+    #: count connected components per class (maskstats.objects)
+    objects: bool = False
+    #: their connectivity: 4 or 8 in 2-D, 6, 18 or 26 in 3-D; None = 8 / 26
+    connectivity: int | None = None
 
 
 def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:

@@ -72,13 +72,13 @@ class PerImageTable:
     """
 
     def __init__(self, path: str | os.PathLike, names: Mapping[str, str] | None = None, *,
-                 void_is_ignored: bool = False, colors: bool = False):
+                 void_is_ignored: bool = False, colors: bool = False, objects: bool = False):
         self.path = os.fspath(path)
         if self.path == "-":
             raise UsageProblem("--per-image needs a file name, not '-' (stdout)")
         self.fmt = table_format(self.path)
         self.names = names or {}
-        self.void_is_ignored, self.colors = void_is_ignored, colors
+        self.void_is_ignored, self.colors, self.objects = void_is_ignored, colors, objects
         self.rows = 0
         self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n",
                                             dir=_spool_folder(self.path),
@@ -90,10 +90,16 @@ class PerImageTable:
             if r.skipped is not None:
                 continue
             name = json.dumps(self.names.get(r.path, r.path), ensure_ascii=False)
+            objs = r.objects if self.objects and r.objects is not None else None
             for frame, h in enumerate(r.hists):
-                lines.append(f"{name}\t{frame}\t{int(h.pixels)}\t"
-                             f"{','.join(map(str, h.values.tolist()))}\t"
-                             f"{','.join(map(str, h.counts.tolist()))}\n")
+                line = (f"{name}\t{frame}\t{int(h.pixels)}\t"
+                        f"{','.join(map(str, h.values.tolist()))}\t"
+                        f"{','.join(map(str, h.counts.tolist()))}")
+                if objs is not None:  # components per class: classes, then their numbers
+                    cls, num = np.unique(objs[frame].classes, return_counts=True)
+                    line += (f"\t{','.join(map(str, cls.tolist()))}"
+                             f"\t{','.join(map(str, num.tolist()))}")
+                lines.append(line + "\n")
         self.rows += len(lines)
         self.spool.write("".join(lines))
 
@@ -107,16 +113,17 @@ class PerImageTable:
         chunks = self._chunks(num_classes, ignore)
         digest = hashlib.sha256()
         try:
+            columns = table_columns(num_classes, self.objects)
             if self.fmt == "csv":
-                atomic_write_bytes(self.path, _hashed(_csv_bytes(chunks, num_classes), digest))
+                atomic_write_bytes(self.path, _hashed(_csv_bytes(chunks, columns), digest))
             else:
-                _write_parquet(self.path, chunks, num_classes, digest)
+                _write_parquet(self.path, chunks, columns, digest)
         finally:
             self.close()
         return {"path": self.path, "sha256": digest.hexdigest(), "rows": self.rows}
 
     def _chunks(self, k: int, ignore: np.ndarray) -> Iterator[tuple]:
-        """(names, fixed columns (m, 4), class counts (m, K)) for each CHUNK of spooled rows."""
+        """(names, fixed columns (m, 4), class counts (m, K) [+ objects (m, K)]) per CHUNK."""
         self.spool.flush()
         self.spool.seek(0)
         while True:
@@ -131,13 +138,7 @@ class PerImageTable:
         names = [json.loads(f[0]) for f in fields]
         frames = np.array([int(f[1]) for f in fields], dtype=_I64)
         pixels = np.array([int(f[2]) for f in fields], dtype=_I64)
-        parts_v = [np.array(f[3].split(","), dtype=_I64) if f[3] else np.zeros(0, _I64)
-                   for f in fields]
-        parts_c = [np.array(f[4].split(","), dtype=_I64) if f[4] else np.zeros(0, _I64)
-                   for f in fields]
-        values = np.concatenate(parts_v)
-        counts = np.concatenate(parts_c)
-        row = np.repeat(np.arange(m), [v.size for v in parts_v])
+        row, values, counts = _sparse(fields, 3, m)
         ignored_v = np.isin(values, ignore)
         is_class = (values >= 0) & (values < k) & ~ignored_v
         unknown = (values < 0) & (values >= UNKNOWN_BASE) if self.colors else \
@@ -154,7 +155,24 @@ class PerImageTable:
             np.add.at(covered, row, counts)
             ignored += pixels - covered
         fixed = np.stack([frames, pixels, ignored, unexpected], axis=1)
-        return names, fixed, classes
+        if not self.objects:
+            return names, fixed, classes
+        orow, ovalues, ocounts = _sparse(fields, 5, m)
+        keep = (ovalues >= 0) & (ovalues < k) & ~np.isin(ovalues, ignore)
+        objects = np.zeros((m, k), _I64)
+        objects[orow[keep], ovalues[keep]] = ocounts[keep]
+        return names, fixed, np.concatenate([classes, objects], axis=1)
+
+
+def _sparse(fields: list[list[str]], at: int, m: int) -> tuple[np.ndarray, ...]:
+    """(row, value, count) of the sparse pairs in columns ``at`` and ``at + 1`` of each line."""
+    def ints(text: str) -> np.ndarray:
+        return np.array(text.split(","), dtype=_I64) if text else np.zeros(0, _I64)
+
+    parts_v = [ints(f[at]) if len(f) > at else np.zeros(0, _I64) for f in fields]
+    parts_c = [ints(f[at + 1]) if len(f) > at else np.zeros(0, _I64) for f in fields]
+    row = np.repeat(np.arange(m), [v.size for v in parts_v])
+    return row, np.concatenate(parts_v), np.concatenate(parts_c)
 
 
 def _hashed(chunks: Iterable[bytes], digest) -> Iterator[bytes]:
@@ -163,10 +181,10 @@ def _hashed(chunks: Iterable[bytes], digest) -> Iterator[bytes]:
         yield chunk
 
 
-def _csv_bytes(chunks: Iterable[tuple], k: int) -> Iterator[bytes]:
+def _csv_bytes(chunks: Iterable[tuple], columns: list[str]) -> Iterator[bytes]:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(table_columns(k))
+    writer.writerow(columns)
     yield buf.getvalue().encode("utf-8")
     for names, fixed, classes in chunks:
         buf.seek(0)
@@ -176,12 +194,11 @@ def _csv_bytes(chunks: Iterable[tuple], k: int) -> Iterator[bytes]:
         yield buf.getvalue().encode("utf-8")
 
 
-def _write_parquet(path: str, chunks: Iterable[tuple], k: int, digest) -> None:
+def _write_parquet(path: str, chunks: Iterable[tuple], columns: list[str], digest) -> None:
     """Row groups of CHUNK rows into a temporary file, then copied atomically to ``path``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns = table_columns(k)
     schema = pa.schema([pa.field("path", pa.string())]
                        + [pa.field(c, pa.int64()) for c in columns[1:]])
     with tempfile.TemporaryFile(dir=_spool_folder(path), prefix=".maskstats-per-image-",

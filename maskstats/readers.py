@@ -152,6 +152,11 @@ def _rawmode(im) -> str | None:
     return args[0] if isinstance(args, tuple) else args
 
 
+#: public names of the two above, for readers that decode to arrays (maskstats.objects)
+LOW_BIT_SCALE = _LOW_BIT_SCALE
+raw_mode = _rawmode
+
+
 def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
     mode = im.mode
     pixels = im.size[0] * im.size[1]

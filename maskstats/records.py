@@ -23,6 +23,7 @@ from maskstats.errors import MaskstatsError, UnreadableMask
 from maskstats.histogram import (BadLabelValue, ClassBound, ImageHist, beyond_limit_message,
                                  remap_hist)
 from maskstats.notices import Notice
+from maskstats.objects import Objects
 from maskstats.options import ReadOptions
 from maskstats.readers import read_hists
 
@@ -39,14 +40,18 @@ class FileRecord:
     key: tuple[int, int, int] | None = None
     #: ``{"path": ..., "reason": ...}`` when the file was unreadable and skipped
     skipped: dict[str, str] | None = None
+    #: with ``--objects``: the connected components of each image (aligned with ``hists``)
+    objects: list[Objects] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "notices": self.notices, "key": self.key,
-                "skipped": self.skipped, "hists": pack_hists(self.hists)}
+                "skipped": self.skipped, "hists": pack_hists(self.hists),
+                "objects": pack_objects(self.objects)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         hists = unpack_hists(*state.pop("hists"))
-        self.__dict__.update(state, hists=hists)
+        objects = unpack_objects(state.pop("objects"))
+        self.__dict__.update(state, hists=hists, objects=objects)
 
 
 def pack_hists(hists: Sequence[ImageHist]) -> tuple:
@@ -74,6 +79,26 @@ def unpack_hists(values: np.ndarray, counts: np.ndarray, lengths: np.ndarray,
             for a, b, p, e in zip(starts, ends, px, extras)]
 
 
+def pack_objects(objects: Sequence[Objects] | None) -> tuple | None:
+    """Components of many images as (classes, sizes, lengths) flat int64 arrays, or None."""
+    if objects is None:
+        return None
+    if not objects:
+        empty = np.zeros(0, _I64)
+        return empty, empty, empty
+    return (np.concatenate([o.classes for o in objects]).astype(_I64, copy=False),
+            np.concatenate([o.sizes for o in objects]).astype(_I64, copy=False),
+            np.array([o.classes.size for o in objects], dtype=_I64))
+
+
+def unpack_objects(packed: tuple | None) -> list[Objects] | None:
+    if packed is None:
+        return None
+    classes, sizes, lengths = packed
+    ends = np.cumsum(lengths).tolist()
+    return [Objects(classes[a:b], sizes[a:b]) for a, b in zip([0] + ends[:-1], ends)]
+
+
 def stat_key(path: str) -> tuple[int, int, int] | None:
     """What says a file changed: (size, mtime_ns, ctime_ns); None when it cannot be stat'ed.
 
@@ -93,8 +118,9 @@ def stat_key(path: str) -> tuple[int, int, int] | None:
 
 def read_file(path: str, options: ReadOptions = ReadOptions(),
               remap: Mapping[int, int] | None = None, bound: ClassBound | None = None
-              ) -> tuple[list[ImageHist], set[Notice]]:
-    """Every image histogram of one mask file (remapped), and the warnings it raised.
+              ) -> tuple[list[ImageHist], set[Notice], list[Objects] | None]:
+    """Every image histogram of one mask file (remapped), the warnings it raised, and with
+    ``options.objects`` the connected components of every image.
 
     Either the whole file is read or :class:`UnreadableMask` is raised: a file that fails
     half-way gives nothing. ``bound`` (a scan without ``num_classes``): a class id beyond
@@ -108,19 +134,23 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
         warnings.simplefilter("always")
         try:
-            if "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/remote.py)
+            if options.objects:
+                hists, objects = read_objects(path, options, remap, warn)
+            elif "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/remote.py)
                 from maskstats.remote import read_remote
 
                 source = read_remote(path, options, warn)
             else:
                 source = read_hists(path, options, warn)
-            hists = []
-            for h in source:
-                h = remap_hist(h, remap) if remap else h
-                beyond = bound.first_beyond(h) if bound is not None else None
-                if beyond is not None:
-                    raise UnreadableMask(path, beyond_limit_message(beyond, bound.limit))
-                hists.append(h)
+            if not options.objects:
+                hists, objects = [], None
+                for h in source:
+                    h = remap_hist(h, remap) if remap else h
+                    _check_bound(path, h, bound)
+                    hists.append(h)
+            else:
+                for h in hists:
+                    _check_bound(path, h, bound)
         except MaskstatsError:
             raise
         except BadLabelValue as exc:
@@ -133,7 +163,34 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
             raise UnreadableMask(path, f"unexpected {type(exc).__name__}: {exc}") from None
     for w in caught:  # become maskstats' own one-line warnings
         warn(f"{path}: {w.message}")
-    return hists, notices
+    return hists, notices, objects
+
+
+def _check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> None:
+    """Refuse an image holding a class id beyond ``bound`` (a scan without num_classes)."""
+    beyond = bound.first_beyond(h) if bound is not None else None
+    if beyond is not None:
+        raise UnreadableMask(path, beyond_limit_message(beyond, bound.limit))
+
+
+def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
+                 warn) -> tuple[list[ImageHist], list[Objects]]:
+    """Histograms and connected components of every image, from one decoded label array."""
+    from maskstats.objects import components, label_images, remap_array
+
+    data = None
+    if "://" in path:
+        from maskstats.remote import object_bytes
+
+        data = object_bytes(path)
+    hists, objects = [], []
+    for label in label_images(path, options, warn, data):
+        if remap:
+            label = remap_array(label, remap)
+        found, hist = components(path, label, options.connectivity)
+        hists.append(hist)
+        objects.append(found)
+    return hists, objects
 
 
 def read_record(path: str, options: ReadOptions = ReadOptions(),
@@ -142,12 +199,12 @@ def read_record(path: str, options: ReadOptions = ReadOptions(),
     """The record of one file; an unreadable file raises, or is a skipped record."""
     key = stat_key(path) if keys else None  # taken BEFORE reading: a change while reading shows
     try:
-        hists, notices = read_file(path, options, remap, bound)
+        hists, notices, objects = read_file(path, options, remap, bound)
     except UnreadableMask as exc:
         if on_error != "skip":
             raise
         return FileRecord(path, key=key, skipped={"path": exc.path, "reason": exc.problem})
-    return FileRecord(path, hists, tuple(sorted(notices)), key)
+    return FileRecord(path, hists, tuple(sorted(notices)), key, objects=objects)
 
 
 def read_batch(paths: Sequence[str], options: ReadOptions = ReadOptions(),

@@ -165,12 +165,18 @@ class _NamedBytes(io.BytesIO):
         return self.url
 
 
-def read_remote(url: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """Histograms of the mask at ``url``: fetched into memory, decoded from a file object."""
+def object_bytes(url: str) -> bytes:
+    """The bytes of the object at ``url``: from the batch's prefetch, else fetched now."""
     future = _FETCHES.get(url)
     data = future.result() if future is not None else fetch(url)
     if not data:
         raise UnreadableMask(url, "empty file (0 bytes)")
+    return data
+
+
+def read_remote(url: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
+    """Histograms of the mask at ``url``: fetched into memory, decoded from a file object."""
+    data = object_bytes(url)
     if url.lower().endswith(".npy"):  # np.load cannot memory-map a file object
         import numpy as np
 

@@ -28,7 +28,7 @@ from maskstats.nifti import volume_unit
 from maskstats.notices import MISSING_CHANNELS, Notice
 from maskstats.options import ReadOptions
 from maskstats.records import FileRecord, read_batch
-from maskstats.sinks import Totals, UnknownColors
+from maskstats.sinks import ObjectTotals, Totals, UnknownColors
 from maskstats.stats import Stats
 from maskstats.walk import FileList, find_files
 
@@ -128,6 +128,8 @@ def scan(
     panoptic: str | os.PathLike | None = None,
     verify: bool = False,
     per_image: str | os.PathLike | None = None,
+    objects: bool = False,
+    connectivity: int | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -162,6 +164,10 @@ def scan(
         per_image: write the per-image table (one row per image or frame, exact per-class
             pixels) to this ``.csv`` or ``.parquet`` file (see :mod:`maskstats.per_image`);
             the stats then record it under ``per_image`` (path, sha256, rows).
+        objects: also count connected components per class (the ``objects`` extra, see
+            :mod:`maskstats.objects`): stats ``object_counts`` and
+            ``object_pixels_quantiles``, and ``o<k>`` columns in the per-image table.
+        connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -177,6 +183,16 @@ def scan(
         from maskstats.per_image import table_format
 
         table_format(per_image)  # a missing extra fails before any mask is read
+    if connectivity is not None and not objects:
+        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
+    if objects:
+        from maskstats.objects import cc3d_module, check_connectivity
+
+        check_connectivity(connectivity)
+        if panoptic is not None or verify:
+            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
+                               "come from the JSON, not from decoded pixels")
+        cc3d_module()  # a missing extra fails before any mask is read
     if panoptic is not None or verify:
         from maskstats.panoptic import PanopticSource
 
@@ -194,13 +210,15 @@ def scan(
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
     from maskstats.arrays import check_layout
 
-    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs)
+    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
+                          objects=objects, connectivity=connectivity)
     found = find_files(paths, include, exclude, on_error=on_error,
                        avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None
+    components = ObjectTotals() if objects else None
     table = open_table(per_image, dict(zip(found.files, found.names)),
-                       colors=colours is not None)
-    sinks = with_table([totals] + ([colours] if colours is not None else []), table)
+                       colors=colours is not None, objects=objects)
+    sinks = with_table([s for s in (totals, colours, components) if s is not None], table)
     try:
         problems: list[Notice] = []
         stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
@@ -237,6 +255,9 @@ def scan(
             stats.extra["unknown_colors"] = unknown
         if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
             stats.extra["multi_label"] = {"samples": stats.total_pixels}
+        if components is not None:
+            stats.extra.update(components.stats(stats.num_classes, stats.ignore_index,
+                                                connectivity))
         if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
             raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
                                f"hold {stats.num_classes} classes; pass --num-classes")

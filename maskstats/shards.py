@@ -2,7 +2,8 @@
 
 A shard holds, for file i: its stored name ``paths[i]``, its stat key ``stat[i]``, its frames
 ``frame_offsets[i]:frame_offsets[i + 1]``; for frame j: its size ``frame_pixels[j]`` and its
-histogram ``values/counts[value_offsets[j]:value_offsets[j + 1]]``. Warnings and one-hot
+histogram ``values/counts[value_offsets[j]:value_offsets[j + 1]]`` and, with ``--objects``, its
+components ``obj_classes/obj_sizes[obj_offsets[j]:obj_offsets[j + 1]]``. Warnings and one-hot
 anomaly counters (rare, small) are JSON in ``meta``. Every image's histogram is kept, so a warm
 rescan rebuilds the per-image table without reading a mask.
 """
@@ -17,13 +18,15 @@ import numpy as np
 
 from maskstats.histogram import ImageHist
 from maskstats.notices import Notice
-from maskstats.records import FileRecord, pack_hists
+from maskstats.objects import Objects
+from maskstats.records import FileRecord, pack_hists, pack_objects
 
 SHARD_FORMAT = "maskstats-cache"
 #: version 2: one histogram per image (version 1 kept one per-value table per file)
 SHARD_VERSION = 2
 _I64 = np.int64
-ARRAYS = ("paths", "stat", "frame_offsets", "frame_pixels", "value_offsets", "values", "counts")
+ARRAYS = ("paths", "stat", "frame_offsets", "frame_pixels", "value_offsets", "values", "counts",
+          "obj_offsets", "obj_classes", "obj_sizes")
 
 
 class Shard:
@@ -40,7 +43,12 @@ class Shard:
                 or np.any(np.diff(vo) < 0) or int(fo[-1]) != frames
                 or int(vo[-1]) != len(arrays["values"])
                 or len(arrays["counts"]) != len(arrays["values"])
-                or len(meta["notices"]) != n or len(meta["extras"]) != n):
+                or len(meta["notices"]) != n or len(meta["extras"]) != n
+                or (meta["objects"] and (arrays["obj_offsets"].shape != (frames + 1,)
+                                         or int(arrays["obj_offsets"][-1])
+                                         != len(arrays["obj_classes"])
+                                         or len(arrays["obj_sizes"])
+                                         != len(arrays["obj_classes"])))):
             raise ValueError("inconsistent array lengths")
         self.arrays, self.meta = arrays, meta
         self.paths: list[str] = arrays["paths"].tolist()
@@ -48,6 +56,7 @@ class Shard:
         self._fo = fo.tolist()
         self._vo = vo.tolist()
         self._px = arrays["frame_pixels"].tolist()
+        self._oo = arrays["obj_offsets"].tolist() if meta["objects"] else None
 
     @classmethod
     def from_records(cls, records: Sequence[FileRecord], names: Sequence[str]) -> "Shard":
@@ -68,7 +77,18 @@ class Shard:
                   "stat": np.array([r.key for r in records], dtype=_I64).reshape(n, 3),
                   "frame_offsets": fo, "frame_pixels": cat(3), "value_offsets": vo,
                   "values": cat(0), "counts": cat(1)}
-        meta = {"format": SHARD_FORMAT, "version": SHARD_VERSION,
+        with_objects = bool(records) and all(r.objects is not None for r in records)
+        empty = np.zeros(0, _I64)
+        arrays.update(obj_offsets=np.zeros(1, _I64), obj_classes=empty, obj_sizes=empty)
+        if with_objects:
+            objs = [pack_objects(r.objects) for r in records]
+            lengths = np.concatenate([o[2] for o in objs])
+            oo = np.zeros(len(lengths) + 1, _I64)
+            np.cumsum(lengths, out=oo[1:])
+            arrays.update(obj_offsets=oo,
+                          obj_classes=np.concatenate([o[0] for o in objs]).astype(_I64),
+                          obj_sizes=np.concatenate([o[1] for o in objs]).astype(_I64))
+        meta = {"format": SHARD_FORMAT, "version": SHARD_VERSION, "objects": with_objects,
                 "notices": [[x.to_list() for x in r.notices] for r in records],
                 "extras": [p[4] for p in packed]}
         return cls(arrays, meta)
@@ -96,8 +116,16 @@ class Shard:
             out.append(ImageHist(values[a:b], counts[a:b], self._px[j], extra or None))
         return out
 
+    def objects(self, i: int) -> list[Objects] | None:
+        """The components of each image of file ``i`` (None when the shard holds none)."""
+        if self._oo is None:
+            return None
+        classes, sizes = self.arrays["obj_classes"], self.arrays["obj_sizes"]
+        return [Objects(classes[self._oo[j]:self._oo[j + 1]], sizes[self._oo[j]:self._oo[j + 1]])
+                for j in range(self._fo[i], self._fo[i + 1])]
+
     def record(self, i: int, path: str | None = None) -> FileRecord:
         """File ``i`` as a record named ``path`` (default: its stored name)."""
         notices = tuple(Notice.from_list(x) for x in self.meta["notices"][i])
         return FileRecord(self.paths[i] if path is None else path, self.hists(i), notices,
-                          self.keys[i])
+                          self.keys[i], objects=self.objects(i))

@@ -112,3 +112,60 @@ class UnknownColors:
             top = sorted(found.items(), key=lambda t: (-t[1], t[0]))[:MAX_COLORS]
             for packed, _ in top:
                 self.files.setdefault(packed, []).append(r.path)
+
+
+#: the object size quantiles reported per class, and how they are defined
+QUANTILES = (("min", 0.0), ("p10", 0.1), ("p50", 0.5), ("p90", 0.9), ("max", 1.0))
+QUANTILE_METHOD = ("nearest rank: the smallest size s with at least ceil(p * n) of the n "
+                   "components no larger than s (numpy method='inverted_cdf'); exact")
+
+
+def size_quantiles(sizes: dict[int, int]) -> dict[str, int]:
+    """min, p10, p50, p90, max of a size -> number of components table (nearest rank)."""
+    order = sorted(sizes)
+    cum = np.cumsum([sizes[s] for s in order])
+    n = int(cum[-1])
+    out = {}
+    for name, p in QUANTILES:
+        rank = max(1, -(-int(round(p * 1000)) * n // 1000))  # ceil(p * n), exact for p in 1/1000
+        out[name] = int(order[int(np.searchsorted(cum, rank))])
+    return out
+
+
+class ObjectTotals:
+    """Connected components over the dataset: per stored value, a size -> count table."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[int, dict[int, int]] = {}
+
+    def add(self, records: Sequence[FileRecord]) -> None:
+        objs = [o for r in records if r.objects for o in r.objects]
+        if not objs:
+            return
+        classes = np.concatenate([o.classes for o in objs])
+        if classes.size == 0:
+            return
+        sizes = np.concatenate([o.sizes for o in objs])
+        pairs, counts = np.unique(np.stack([classes, sizes], axis=1), axis=0,
+                                  return_counts=True)
+        for (c, s), n in zip(pairs.tolist(), counts.tolist()):
+            table = self.sizes.setdefault(c, {})
+            table[s] = table.get(s, 0) + n
+
+    def stats(self, num_classes: int, ignore_index: Sequence[int] = (),
+              connectivity: int | None = None) -> dict:
+        """The ``object_counts`` / ``object_pixels_quantiles`` / ``objects`` stats entries.
+
+        Ignored values and values outside the class vector have no entry (as in
+        ``pixel_counts``).
+        """
+        ignore = set(ignore_index)
+        counts = [sum(self.sizes.get(c, {}).values()) if c not in ignore else 0
+                  for c in range(num_classes)]
+        quantiles = [size_quantiles(self.sizes[c]) if counts[c] else None
+                     for c in range(num_classes)]
+        return {"object_counts": counts, "object_pixels_quantiles": quantiles,
+                "objects": {"connectivity": connectivity if connectivity is not None
+                            else "8 in 2-D, 26 in 3-D",
+                            "quantiles": [name for name, _ in QUANTILES],
+                            "quantile_method": QUANTILE_METHOD}}

@@ -71,6 +71,13 @@ from maskstats.presets import list_presets
               help="Also write one row per image (frame) with its exact pixels per class: "
                    "FILE.csv, or FILE.parquet (extra 'parquet'). Columns path, frame, pixels, "
                    "ignored, unexpected, c0, c1, ...")
+@click.option("--objects", is_flag=True,
+              help="Also count connected components (objects) per class and their sizes "
+                   "(extra 'objects'): stats object_counts and object_pixels_quantiles, "
+                   "o<k> columns in --per-image.")
+@click.option("--connectivity", type=click.Choice(["4", "8", "6", "18", "26"]), metavar="N",
+              help="Connectivity of --objects: 4 or 8 in 2-D, 6, 18 or 26 in 3-D "
+                   "[default: 8 in 2-D, 26 in 3-D].")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
 @debug_option
@@ -96,6 +103,7 @@ def scan(paths, output, no_progress, quiet, **options) -> None:
       maskstats scan panoptic_val2017/ --panoptic panoptic_val2017.json
       maskstats scan labelsTr/ --class-names dataset.json  # NIfTI (extra 'nifti'), voxels
       maskstats scan masks/ --per-image images.csv         # + one row per image
+      maskstats scan masks/ --objects                      # + objects per class (extra)
     """
     from maskstats.scan import scan as run_scan
 
@@ -113,6 +121,8 @@ def scan(paths, output, no_progress, quiet, **options) -> None:
                        desc="scanning")
         bar.update(done - bar.n)
 
+    if options.get("connectivity") is not None:
+        options["connectivity"] = int(options["connectivity"])
     try:
         # every other option is a keyword argument of maskstats.scan() of the same name
         stats = run_scan(list(paths), progress=progress, on_warning=warn, **options)

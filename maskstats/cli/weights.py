@@ -64,9 +64,12 @@ def _parse_clip(_ctx, _param, value: str | None) -> list[float] | None:
 @click.option("--explain", is_flag=True,
               help="Show count, share, weight and loss share per class (on stderr when the "
                    "weights go to stdout).")
+@click.option("--unit", type=click.Choice(["pixels", "objects"]), default="pixels",
+              show_default=True, help="Weight by pixel counts, or by object counts (stats "
+                                      "from 'scan --objects').")
 @debug_option
 def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_index,
-            num_classes, fmt, dtype, output, explain) -> None:
+            num_classes, fmt, dtype, output, explain, unit) -> None:
     """Turn a stats file (or --counts) into a class-weight vector.
 
     STATS is a file written by 'maskstats scan' or 'maskstats labels' (default
@@ -81,6 +84,7 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
       maskstats weights --scheme effective-number --param beta=0.9999999 -o w.npy
       maskstats weights --scheme logit-adjustment --param tau=1 -f list
       maskstats scan masks/ -o - | maskstats weights - -f list --explain
+      maskstats weights --unit objects    # stats from 'maskstats scan --objects'
     """
     from maskstats.io import atomic_write_bytes, format_for
     from maskstats.weights import compute_weights, read_stats
@@ -100,6 +104,13 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
         source = stats or "maskstats.json"
         counts, sha = read_stats(source)
         source = "<stdin>" if source == "-" else source
+        if unit == "objects":
+            from maskstats.objects import objects_as_counts
+
+            counts = objects_as_counts(counts, source)
+    elif unit == "objects":
+        raise click.UsageError("--unit objects reads the object counts of a stats file; "
+                               "--counts gives the counts directly")
     result = compute_weights(counts, scheme, normalize, missing=missing, clip=clip,
                              ignore_index=ignore_index, num_classes=num_classes,
                              on_warning=warn, **params)
