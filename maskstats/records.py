@@ -144,13 +144,10 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
                 source = read_hists(path, options, warn)
             if not options.objects:
                 hists, objects = [], None
-                for h in source:
-                    h = remap_hist(h, remap) if remap else h
-                    _check_bound(path, h, bound)
-                    hists.append(h)
+                for h in source:  # the first image beyond the bound stops the read
+                    hists.append(check_bound(path, remap_hist(h, remap) if remap else h, bound))
             else:
-                for h in hists:
-                    _check_bound(path, h, bound)
+                hists = [check_bound(path, h, bound) for h in hists]
         except MaskstatsError:
             raise
         except BadLabelValue as exc:
@@ -166,11 +163,12 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     return hists, notices, objects
 
 
-def _check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> None:
-    """Refuse an image holding a class id beyond ``bound`` (a scan without num_classes)."""
+def check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> ImageHist:
+    """``h``, or :class:`UnreadableMask` when it holds a class id beyond ``bound``."""
     beyond = bound.first_beyond(h) if bound is not None else None
     if beyond is not None:
         raise UnreadableMask(path, beyond_limit_message(beyond, bound.limit))
+    return h
 
 
 def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
