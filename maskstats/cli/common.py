@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -45,10 +46,25 @@ class MaskstatsGroup(click.Group):
         except Exception as exc:
             if ctx.meta.get(DEBUG_KEY):
                 raise
+            if isinstance(exc, OSError) and raised_writing_output(exc):  # `... > /dev/full`
+                raise click.ClickException(
+                    f"<stdout>: cannot write ({exc.strerror or exc})") from None
             raise click.ClickException(one_line(
                 f"internal error: {type(exc).__name__}: {exc} "
                 "(please report it; run with --debug for the traceback)"
             )) from None
+
+
+def raised_writing_output(exc: OSError) -> bool:
+    """True when ``exc`` comes from click or rich writing the command's output (a full
+    disk or device on stdout): those libraries only write, they never read user files."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    where = tb.tb_frame.f_code.co_filename.replace(os.sep, "/")
+    return "/click/" in where or "/rich/" in where
 
 
 def _warning_line(message, _category, _filename, _lineno, _file=None, _line=None) -> None:
