@@ -238,7 +238,8 @@ class Stats:
             raise UsageProblem("cannot merge stats with different class names")
         if names is not None and len(names) != k:
             names = None
-        overlap = [p for p in other.paths if p in set(self.paths)]
+        mine = set(self.paths)
+        overlap = [p for p in other.paths if p in mine]
         if overlap:
             raise UsageProblem(f"both stats were counted from {overlap[0]!r}; merging them would "
                                "count those masks twice (merge disjoint scans only)")

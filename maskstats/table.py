@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats.errors import MaskstatsError
+from maskstats.errors import MaskstatsError, UsageProblem
 
 FIXED_COLUMNS = ("path", "frame", "pixels", "ignored", "unexpected")
 _CLASS_COLUMN = re.compile(r"([co])(\d+)\Z")
@@ -34,6 +34,10 @@ _BLOCK = 1 << 22  # bytes of lines parsed at once: bounds the parser's temporary
 
 class BadTable(MaskstatsError):
     """A file that is not a maskstats per-image table, or one with bad values."""
+
+
+class EmptyTable(BadTable, UsageProblem):
+    """A table with a header and no rows: nothing to select, weight or split (exit 2)."""
 
 
 class Table:
@@ -316,7 +320,7 @@ def _parse_csv(data, path: str) -> Table:
         line_no += block.count(b"\n") + 1
         pos = stop + 1
     if not columns.paths:
-        raise BadTable(f"{path}: the table has a header but no rows")
+        raise EmptyTable(f"{path}: the table has a header but no rows")
     return columns.table(path, sha)
 
 
@@ -333,7 +337,7 @@ def _read_quoted(data: bytes, source: str, sha: str) -> Table:
     header = rows.pop(0)
     k, has_objects = _check_header(header, source)
     if not rows:
-        raise BadTable(f"{source}: the table has a header but no rows")
+        raise EmptyTable(f"{source}: the table has a header but no rows")
     columns = _Columns(k, has_objects)
     out = np.empty((len(rows), len(header) - 1), dtype=np.int64)
     for i, row in enumerate(rows):
@@ -358,7 +362,7 @@ def _read_parquet(path: str) -> Table:
     header = t.column_names
     k, has_objects = _check_header(header, path)
     if t.num_rows == 0:
-        raise BadTable(f"{path}: the table has no rows")
+        raise EmptyTable(f"{path}: the table has no rows")
     n = t.num_rows
     fixed = np.empty((4, n), dtype=np.int64)
     counts = np.empty((n, k), dtype=np.int64)
