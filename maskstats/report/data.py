@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from maskstats.compare import jensen_shannon
 from maskstats.errors import MaskstatsError, UsageProblem
 from maskstats.stats import Stats
 from maskstats.weights import compute_weights
@@ -91,26 +92,6 @@ def shares(stats: Stats) -> tuple[np.ndarray, np.ndarray]:
     img = np.asarray(stats.image_counts, dtype=np.float64)
     return (n / total if total else np.zeros_like(n),
             img / stats.num_images if stats.num_images else np.zeros_like(img))
-
-
-def jensen_shannon(p: Sequence[float], q: Sequence[float]) -> float:
-    """Jensen-Shannon divergence in bits (0..1) between two share vectors (0 log 0 = 0).
-
-    Seam: ``maskstats compare`` computes the same number; use its function here once it
-    lands so both commands report one value.
-    """
-    p = np.asarray(p, dtype=np.float64)
-    q = np.asarray(q, dtype=np.float64)
-    if p.sum() <= 0 or q.sum() <= 0:
-        return 0.0
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
-
-    def kl(a: np.ndarray) -> float:
-        nz = a > 0
-        return float(np.sum(a[nz] * np.log2(a[nz] / m[nz])))
-
-    return min(1.0, max(0.0, (kl(p) + kl(q)) / 2))
 
 
 def check_table(stats: Stats, table, stats_source: str | None) -> None:

@@ -236,7 +236,7 @@ def compare_section(d: ReportData, main_label: str) -> str:
     for o in d.compared:
         only_main = [c for c in range(k) if d.stats.pixel_counts[c] and not o.pixel_share[c] > 0]
         only_other = [c for c in range(k) if not d.stats.pixel_counts[c] and o.pixel_share[c] > 0]
-        rows.append([o.label, f"{o.stats.num_images:,}", f"{o.divergence:.4f}",
+        rows.append([o.label, f"{o.stats.num_images:,}", f"{o.divergence:.6f}",
                      _ranges(only_main) or "-", _ranges(only_other) or "-"])
     out = table_html(["file", f"{d.noun}s", "JS divergence", f"absent here, present in "
                       f"{main_label}", f"present here, absent in {main_label}"], rows,
