@@ -253,6 +253,8 @@ def scan(
         )
         if unknown:
             stats.extra["unknown_colors"] = unknown
+        if include or exclude:  # shards of one folder (--include 'a*' / 'b*') may be merged
+            stats.extra["selection"] = {"include": list(include), "exclude": list(exclude)}
         if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
             stats.extra["multi_label"] = {"samples": stats.total_pixels}
         if components is not None:

@@ -240,7 +240,8 @@ class Stats:
             names = None
         mine = set(self.paths)
         overlap = [p for p in other.paths if p in mine]
-        if overlap:
+        # the same folder with different --include/--exclude globs: shards, meant to be merged
+        if overlap and self.extra.get("selection") == other.extra.get("selection"):
             raise UsageProblem(f"both stats were counted from {overlap[0]!r}; merging them would "
                                "count those masks twice (merge disjoint scans only)")
 
@@ -251,6 +252,7 @@ class Stats:
         for key, val in other.unexpected.items():
             unexpected[key] = unexpected.get(key, 0) + val
         extra = _add_nested(self.extra, other.extra)
+        extra.pop("selection", None)  # the merged stats are no longer one selection
         return Stats(
             pixel_counts=add(self.pixel_counts, other.pixel_counts),
             image_counts=add(self.image_counts, other.image_counts),
