@@ -159,7 +159,8 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
 def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
                  warn) -> tuple[list[ImageHist], list[Objects]]:
     """Histograms and connected components of every image, from one decoded label array."""
-    from maskstats.objects import components, label_images, remap_array
+    from maskstats.label_arrays import label_images
+    from maskstats.objects import components, remap_array
 
     data = None
     if "://" in path:
