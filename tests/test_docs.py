@@ -24,7 +24,7 @@ def test_every_command_has_help_with_an_example(name, run):
     result = run(name, "--help")
     assert result.exit_code == 0
     assert "Example" in result.stdout
-    assert f"maskstats {name}" in README
+    assert f"maskstats {name}" in DOCS
 
 
 @pytest.mark.parametrize("name", COMMANDS)

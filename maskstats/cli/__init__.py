@@ -11,8 +11,10 @@ import click
 
 from maskstats import __version__
 from maskstats.cli.common import MaskstatsGroup, debug_option
+from maskstats.cli.images import images
 from maskstats.cli.labels import labels
 from maskstats.cli.merge import merge
+from maskstats.cli.sample_weights import sample_weights
 from maskstats.cli.scan import scan
 from maskstats.cli.weights import schemes, weights
 
@@ -36,7 +38,7 @@ def cli() -> None:
 from maskstats.arrays import LAYOUTS  # noqa: E402
 from maskstats.presets import list_presets  # noqa: E402
 
-for command in (scan, merge, labels, weights, schemes):
+for command in (scan, merge, labels, weights, schemes, images, sample_weights):
     cli.add_command(command)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from maskstats.cli.common import CliUsageError, debug_option
 from maskstats.cli.summary import save_and_summarise
-from maskstats.errors import UsageProblem
+from maskstats.errors import UsageProblem, one_line
 
 
 @click.command()
@@ -30,9 +32,14 @@ def merge(stats_files, output, quiet) -> None:
     """
     from maskstats.stats import Stats
 
-    if len({str(p) for p in stats_files}) != len(stats_files):
-        raise CliUsageError("the same stats file is given twice; merging it would count its "
-                          "masks twice")
+    seen: dict[str, str] = {}
+    for path in stats_files:  # the same file under two names (./a.json, a symlink) too
+        real = path if path == "-" else os.path.realpath(path)
+        if real in seen:
+            raise CliUsageError(f"{one_line(path)}: the same stats file as "
+                                f"{one_line(seen[real])}; merging it would count its masks "
+                                "twice")
+        seen[real] = path
     merged = Stats.load(stats_files[0])
     for path in stats_files[1:]:
         try:
