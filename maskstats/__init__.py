@@ -38,6 +38,10 @@ _API = {
     "SampleWeights": "maskstats.sampling",
     "sample_weights": "maskstats.sampling",
     "list_sampling_methods": "maskstats.sampling",
+    "split": "maskstats.split",
+    "SplitResult": "maskstats.split",
+    "compare": "maskstats.compare",
+    "Comparison": "maskstats.compare",
 }
 
 
@@ -77,16 +81,19 @@ __all__ = [
     "__version__",
     "BadStats",
     "BadTable",
+    "Comparison",
     "Counts",
     "ImageHist",
     "MaskstatsError",
     "MaskstatsWarning",
     "SampleWeights",
+    "SplitResult",
     "Stats",
     "Table",
     "UnknownScheme",
     "UnreadableMask",
     "UsageProblem",
+    "compare",
     "compute_weights",
     "count_arrays",
     "count_labels",
@@ -97,4 +104,5 @@ __all__ = [
     "load_weights",
     "sample_weights",
     "scan",
+    "split",
 ]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.executors import Executor, PoolExecutor, SerialExecutor, worker_count
-from maskstats.histogram import ClassBound, check_num_classes
+from maskstats.limits import ClassBound, check_num_classes
 from maskstats.nifti import volume_unit
 from maskstats.notices import MISSING_CHANNELS, Notice
 from maskstats.options import ReadOptions
@@ -240,6 +240,8 @@ def scan(
         )
         if unknown:
             stats.extra["unknown_colors"] = unknown
+        if include or exclude:  # shards of one folder (--include 'a*' / 'b*') may be merged
+            stats.extra["selection"] = {"include": list(include), "exclude": list(exclude)}
         if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
             stats.extra["multi_label"] = {"samples": stats.total_pixels}
         if components is not None:

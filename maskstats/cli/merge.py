@@ -7,7 +7,7 @@ import os
 import click
 
 from maskstats.cli.common import CliUsageError, debug_option
-from maskstats.cli.summary import save_and_summarise
+from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.errors import UsageProblem, one_line
 
 
@@ -16,8 +16,9 @@ from maskstats.errors import UsageProblem, one_line
 @click.option("-o", "--output", default="maskstats.json", show_default=True,
               help="Merged stats JSON to write; '-' writes to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@all_classes_option
 @debug_option
-def merge(stats_files, output, quiet) -> None:
+def merge(stats_files, output, quiet, all_classes) -> None:
     """Merge the stats of disjoint scans (shards, splits) into one stats JSON, exactly.
 
     Counts are added as integers, so the order of the files does not matter. Files counted
@@ -47,5 +48,5 @@ def merge(stats_files, output, quiet) -> None:
         except UsageProblem as exc:
             raise UsageProblem(f"{path}: {exc}") from None
     save_and_summarise(merged, output, quiet,
-                        f"Merged {len(stats_files)} files into {output}")
+                        f"Merged {len(stats_files)} files into {output}", all_classes=all_classes)
 
