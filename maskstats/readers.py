@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -38,8 +37,8 @@ def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
     return reader if not isinstance(reader, str) else _resolve(reader)
 
 
-def _entry(path: str) -> Callable[..., Iterator[ImageHist]] | str | None:
-    """The registry entry for ``path`` (a function or a 'module:function' name), or None."""
+def _entry(path: str):
+    """The ``_READERS`` entry for ``path`` (a function or 'module:function'), or None."""
     name = os.path.basename(path).lower()
     parts = name.split(".")
     for i in range(1, len(parts)):
@@ -49,7 +48,6 @@ def _entry(path: str) -> Callable[..., Iterator[ImageHist]] | str | None:
     return None
 
 
-@lru_cache(maxsize=None)
 def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
     """'module:function' -> the function; readers in other modules load only when needed."""
     import importlib
@@ -59,7 +57,7 @@ def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
 
 
 def is_mask_file(path: str) -> bool:
-    """Whether ``path`` has a mask extension (its reader is not imported)."""
+    """True when ``path`` has a mask extension (no reader module is imported to tell)."""
     return _entry(path) is not None
 
 

@@ -174,7 +174,8 @@ def check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> ImageHist:
 def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
                  warn) -> tuple[list[ImageHist], list[Objects]]:
     """Histograms and connected components of every image, from one decoded label array."""
-    from maskstats.objects import components, label_images, remap_array
+    from maskstats.label_arrays import label_images
+    from maskstats.objects import components, remap_array
 
     data = None
     if "://" in path:

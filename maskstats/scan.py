@@ -181,21 +181,8 @@ def scan(
                    ignore_index=ignore_index, num_classes=num_classes)
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
     check_num_classes(num_classes)
+    check_outputs(per_image, objects, connectivity, panoptic is not None or verify)
     totals = Totals()
-    if per_image is not None:
-        from maskstats.per_image import table_format
-
-        table_format(per_image)  # a missing extra fails before any mask is read
-    if connectivity is not None and not objects:
-        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
-    if objects:
-        from maskstats.objects import cc3d_module, check_connectivity
-
-        check_connectivity(connectivity)
-        if panoptic is not None or verify:
-            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
-                               "come from the JSON, not from decoded pixels")
-        cc3d_module()  # a missing extra fails before any mask is read
     if panoptic is not None or verify:
         from maskstats.panoptic import PanopticSource
 
@@ -271,6 +258,25 @@ def scan(
     finally:
         if table is not None:  # a failed scan drops the spool: nothing is written
             table.close()
+
+
+def check_outputs(per_image: str | os.PathLike | None, objects: bool,
+                  connectivity: int | None, panoptic: bool) -> None:
+    """Refuse impossible combinations and missing extras before any mask is read."""
+    if per_image is not None:
+        from maskstats.per_image import table_format
+
+        table_format(per_image)
+    if connectivity is not None and not objects:
+        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
+    if objects:
+        from maskstats.objects import cc3d_module, check_connectivity
+
+        check_connectivity(connectivity)
+        if panoptic:
+            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
+                               "come from the JSON, not from decoded pixels")
+        cc3d_module()
 
 
 def open_table(path: str | os.PathLike | None, names: Mapping[str, str] | None = None,
