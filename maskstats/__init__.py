@@ -5,6 +5,8 @@ The Python API is what the ``maskstats`` command uses::
     import maskstats
     stats = maskstats.scan(["masks/"], ignore_index=[255])
     weights = maskstats.compute_weights(stats, scheme="inverse-frequency")
+    table = maskstats.load_table("images.csv")           # per-image counts (NumPy)
+    sampling = maskstats.sample_weights(table, method="balanced")
 """
 
 __version__ = "0.1.0"
@@ -30,8 +32,16 @@ _API = {
     "list_schemes": "maskstats.schemes",
     "compute_weights": "maskstats.weights",
     "load_weights": "maskstats.weights",
-    "load_table": "maskstats.table",
+    "BadTable": "maskstats.table",
     "Table": "maskstats.table",
+    "load_table": "maskstats.table",
+    "SampleWeights": "maskstats.sampling",
+    "sample_weights": "maskstats.sampling",
+    "list_sampling_methods": "maskstats.sampling",
+    "split": "maskstats.split",
+    "SplitResult": "maskstats.split",
+    "compare": "maskstats.compare",
+    "Comparison": "maskstats.compare",
 }
 
 
@@ -70,21 +80,29 @@ _sys.modules[__name__].__class__ = _Package
 __all__ = [
     "__version__",
     "BadStats",
+    "BadTable",
+    "Comparison",
     "Counts",
     "ImageHist",
     "MaskstatsError",
     "MaskstatsWarning",
+    "SampleWeights",
+    "SplitResult",
     "Stats",
     "Table",
     "UnknownScheme",
     "UnreadableMask",
     "UsageProblem",
+    "compare",
     "compute_weights",
     "count_arrays",
     "count_labels",
+    "list_sampling_methods",
     "list_schemes",
-    "load_stats",
     "load_table",
+    "load_stats",
     "load_weights",
+    "sample_weights",
     "scan",
+    "split",
 ]

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import math
 import mmap
+import os
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from maskstats.channels import count_channels
 from maskstats.errors import UnreadableMask, UnsuitableMask, UsageProblem
-from maskstats.histogram import ImageHist, hist_from_array
+from maskstats.histogram import BadLabelValue, ImageHist, hist_from_array
 from maskstats.notices import MISSING_CHANNELS as MISSING_CHANNELS_KIND, Notice
 from maskstats.options import ReadOptions, Warn, integral_or_fail
 
@@ -117,7 +118,10 @@ def hists_of_array(path: str, arr: Any, options: ReadOptions = ReadOptions(),
 def _label_hist(path: str, img: np.ndarray) -> ImageHist:
     if img.dtype.kind == "f":
         img = integral_or_fail(path, img)
-    return hist_from_array(img)
+    try:
+        return hist_from_array(img)
+    except BadLabelValue as exc:
+        raise UnreadableMask(path, str(exc)) from None
 
 
 def _aligned_step(arr: Any, step: int) -> int:
@@ -225,16 +229,44 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
 
 
 def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """``.npz``: the chosen array is loaded on its own (an .npz member cannot be mapped)."""
+    """``.npz``: the chosen member is streamed (:mod:`maskstats.npz`), never inflated whole."""
     import zipfile
 
+    from maskstats.npz import StreamedArray, member_names
+
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            name = pick_key(path, list(npz.files), options.key)
-            arr = npz[name]
+        zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise UnreadableMask(path, f"not a valid .npz archive ({exc})") from None
-    yield from _checked(path, arr, options, warn)
+    with zf:
+        names = member_names(zf)
+        name = pick_key(path, list(names), options.key)
+        if not names[name].endswith(".npy"):
+            raise UnreadableMask(path, f"member {names[name]!r} is not an .npy array")
+        try:
+            stream = zf.open(names[name])
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError) as exc:
+            raise UnreadableMask(path, f"cannot open member {name!r} ({exc})") from None
+        with stream:
+            arr = StreamedArray(path, stream)
+            if math.prod(arr.shape) == 0:
+                raise UnreadableMask(path, f"empty array of shape {arr.shape}")
+            if arr.fortran:  # rare; column-major data cannot be read in C-order rows
+                arr = _fortran_member(path, arr)
+                yield from _checked(path, arr, options, warn)
+                return
+            yield from _checked(path, arr, options, warn)
+            arr.finish()
+
+
+def _fortran_member(path: str, arr: Any) -> np.ndarray:
+    """A Fortran-order member, read whole (bounded: refused above 1 GiB of data)."""
+    size = math.prod(arr.shape) * arr.dtype.itemsize
+    if size > 1 << 30:
+        raise UnreadableMask(path, f"Fortran-order .npz member of {size:,} bytes; save it in "
+                             "C order (np.ascontiguousarray) or as .npy")
+    flat = arr[0:arr.shape[0]].reshape(-1)  # the raw bytes, in file order
+    return flat.reshape(arr.shape[::-1]).T
 
 
 def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
@@ -252,4 +284,26 @@ def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist
         names: list[str] = []
         fh.visititems(lambda name, obj: names.append(name)
                       if isinstance(obj, h5py.Dataset) else None)
-        yield from _checked(path, fh[pick_key(path, names, options.key)], options, warn)
+        name = pick_key(path, names, options.key)
+        yield from _checked(path, _own_dataset(path, fh, name, h5py), options, warn)
+
+
+def _own_dataset(path: str, fh: Any, name: str, h5py: Any) -> Any:
+    """The dataset ``name``, refused when its data lives outside the file.
+
+    A downloaded HDF5 file is untrusted input: external storage can point at any file on
+    the machine (its bytes would be published in the stats; a FIFO would hang the scan),
+    a virtual dataset or an external link at other files. All are refused before reading.
+    """
+    if isinstance(fh.get(name, getlink=True), h5py.ExternalLink):
+        raise UnreadableMask(path, f"dataset {name!r} is an external link to another file; "
+                             "refused (copy the data into the file)")
+    ds = fh[name]
+    if ds.external:
+        targets = ", ".join(repr(os.fsdecode(e[0])) for e in ds.external[:3])
+        raise UnreadableMask(path, f"dataset {name!r} uses external storage ({targets}); "
+                             "refused: its data is not in this file")
+    if ds.is_virtual:
+        raise UnreadableMask(path, f"dataset {name!r} is a virtual dataset (data in other "
+                             "files); refused: copy the data into the file")
+    return ds

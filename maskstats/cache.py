@@ -26,6 +26,7 @@ from collections import deque
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from maskstats import __version__
+from maskstats.errors import MaskstatsError
 from maskstats.executors import Executor
 from maskstats.io import atomic_write_bytes
 from maskstats.notices import CACHE, Notice
@@ -76,6 +77,7 @@ class FileCache:
         self._pending: list[tuple[str, FileRecord]] = []
         self._last_flush = time.monotonic()
         self._seq = 0
+        self.stopped = False  # a write failed (disk full, read-only): store nothing more
         self._load()
 
     def _load(self) -> None:
@@ -134,11 +136,22 @@ class FileCache:
         self._last_flush = time.monotonic()
 
     def _write(self, table: Shard) -> None:
-        os.makedirs(self.folder, exist_ok=True)
+        """Store one shard; when that fails (disk full, read-only), caching stops with a
+        notice and the scan goes on: the counts never depend on the cache."""
+        if self.stopped:
+            return
         self._seq += 1
         name = f"shard-{time.time_ns():020d}-{os.getpid()}-{self._seq:04d}.npz"
         full = os.path.join(self.folder, name)
-        atomic_write_bytes(full, table.to_bytes())
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            atomic_write_bytes(full, table.to_bytes())
+        except (OSError, MaskstatsError) as exc:
+            self.stopped = True
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.problems.append(f"caching stopped, the cache in {self.folder} cannot be "
+                                 f"written ({reason}); the scan goes on without it")
+            return
         self._register(full, table)
 
     def compact(self, keep: Callable[[str], bool], shard_files: int = 8192,
@@ -160,6 +173,8 @@ class FileCache:
         for i in range(0, len(records), shard_files):
             part = records[i:i + shard_files]
             self._write(Shard.from_records(part, [r.path for r in part]))
+        if self.stopped:  # the new shards are not all written: keep the old ones
+            return
         for path in old:
             _unlink(path)
 
@@ -192,11 +207,18 @@ class CachedReader:
         root = os.path.expanduser(os.fspath(folder))
         self.folder = os.path.join(root, options_key(key_options))
         self.executor, self.read = executor, read
-        self.notices: list[Notice] = []
+        self._cache: FileCache | None = None
+
+    @property
+    def notices(self) -> list[Notice]:
+        """Cache problems met so far (damaged shards, caching stopped)."""
+        return [Notice(p, CACHE) for p in self._cache.problems] if self._cache else []
 
     def records(self, files: Sequence[str]) -> Iterator[list[FileRecord]]:
-        cache = FileCache(self.folder)
-        self.notices = [Notice(p, CACHE) for p in cache.problems]
+        if os.path.lexists(self.folder) and not os.path.isdir(self.folder):
+            raise MaskstatsError(f"{self.folder}: the cache folder for these options is not a "
+                                 "folder; remove it, or pass another --cache")
+        cache = self._cache = FileCache(self.folder)
         names = [cache_path(p) for p in files]
         entries = [cache.lookup(name, stat_key(path)) for path, name in zip(files, names)]
         misses = [p for p, e in zip(files, entries) if e is None]

@@ -23,8 +23,60 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from maskstats.errors import UsageProblem
+
 #: stored values in [0, DENSE_LIMIT) live in dense arrays; others (negative, huge) in a dict
 DENSE_LIMIT = 1 << 16
+#: without a fixed ``num_classes``, class ids must be below this (every 16-bit value fits);
+#: a larger value is refused (an instance id, a colour or a corrupt file, not a class)
+CLASS_LIMIT = 1 << 16
+#: the largest ``num_classes`` accepted (a class vector of this length is already ~20 MB of
+#: JSON per count list)
+MAX_NUM_CLASSES = 1 << 20
+_INT64_MAX = (1 << 63) - 1
+
+
+class BadLabelValue(ValueError):
+    """A stored value that cannot be a class id (the reader adds the file name)."""
+
+
+def check_num_classes(num_classes: int | None, what: str = "num_classes") -> None:
+    """Refuse a ``num_classes`` below 1 or above :data:`MAX_NUM_CLASSES` (a usage error)."""
+    if num_classes is None:
+        return
+    if num_classes < 1:
+        raise UsageProblem(f"{what} must be at least 1, not {num_classes}")
+    if num_classes > MAX_NUM_CLASSES:
+        raise UsageProblem(f"{what} {num_classes:,} is above the maximum of "
+                           f"{MAX_NUM_CLASSES:,} classes")
+
+
+def beyond_limit_message(value: int, limit: int = CLASS_LIMIT) -> str:
+    """What to say about a stored value at or above the class limit."""
+    return (f"value {value:,} is not a plausible class id (without --num-classes, classes "
+            f"are 0..{limit - 1:,}): instance ids or colour codes? see --remap / --preset, "
+            f"or pass --num-classes K to report such values as unexpected")
+
+
+@dataclass(frozen=True)
+class ClassBound:
+    """The class-id limit a scan without ``num_classes`` enforces on every image.
+
+    Checked per image as it is read, so a mask full of 32-bit instance ids fails at its
+    first image, before any memory is spent on its values. ``ignore`` values are exempt.
+    """
+
+    limit: int = CLASS_LIMIT
+    ignore: frozenset = frozenset()
+
+    def first_beyond(self, h: "ImageHist") -> int | None:
+        """The smallest value of ``h`` at or above the limit that is not ignored, or None."""
+        if h.values.size == 0 or int(h.values[-1]) < self.limit:  # values are sorted
+            return None
+        for v in h.values[h.values >= self.limit].tolist():
+            if v not in self.ignore:
+                return int(v)
+        return None
 
 _I64 = np.int64
 
@@ -70,6 +122,9 @@ def hist_from_array(a: np.ndarray) -> ImageHist:
     if a.dtype.itemsize <= 2 and not np.issubdtype(a.dtype, np.signedinteger):
         return hist_from_bins(np.bincount(flat), n)
     lo, hi = int(flat.min()), int(flat.max())
+    if hi > _INT64_MAX:  # uint64 values >= 2**63 would wrap to negative int64
+        raise BadLabelValue(f"{a.dtype} value {hi:,} does not fit a 64-bit signed class id; "
+                            "label masks hold class ids")
     if hi - lo < DENSE_LIMIT:
         # subtract in intp: int16 values -32768..32767 minus lo overflow in int16
         shifted = np.subtract(flat, lo, dtype=np.intp) if lo != 0 else flat

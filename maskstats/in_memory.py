@@ -9,7 +9,7 @@ import numpy as np
 
 from maskstats.arrays import CHANNEL_LAYOUTS, check_layout, hists_of_array, missing_channels
 from maskstats.errors import MaskstatsWarning, UsageProblem
-from maskstats.histogram import Counts
+from maskstats.histogram import Counts, check_num_classes
 from maskstats.options import ReadOptions
 from maskstats.stats import Stats
 
@@ -54,8 +54,7 @@ def count_arrays(
             message names the item as ``masks[i]``.
     """
     check_layout(layout)
-    if num_classes is not None and num_classes < 1:
-        raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
+    check_num_classes(num_classes)
     if hasattr(masks, "__array__") and hasattr(masks, "shape"):  # one array, not a list
         whole = np.asarray(masks)
         if layout == "mask" and whole.ndim > 2:

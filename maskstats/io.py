@@ -46,9 +46,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | Iterable[bytes]) -
     if name == "-":
         write_stdout(data)
         return
-    target = os.path.realpath(name)
     try:
-        st: os.stat_result | None = os.stat(target)
+        st: os.stat_result | None = os.stat(name)  # follows symlinks
     except FileNotFoundError:
         st = None
     except OSError as exc:
@@ -56,8 +55,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | Iterable[bytes]) -
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise MaskstatsError(f"{name}: is a folder, not a file")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        _write_in_place(name, target, data)
+        _write_in_place(name, data)  # by its own name: /dev/stdout may lead to a pipe
         return
+    target = os.path.realpath(name)  # a symlink's target is replaced, the link stays
     folder, base = os.path.split(target)
     _remove_stale_temps(folder, base)
     tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
@@ -96,10 +96,10 @@ def byte_chunks(data: bytes | Iterable[bytes]) -> Iterable[bytes]:
     return (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data
 
 
-def _write_in_place(name: str, target: str, data: bytes | Iterable[bytes]) -> None:
+def _write_in_place(name: str, data: bytes | Iterable[bytes]) -> None:
     """Write to a device or FIFO as a shell redirect does (open, write, close)."""
     try:
-        with open(target, "wb") as fh:
+        with open(name, "wb") as fh:
             for chunk in byte_chunks(data):
                 fh.write(chunk)
             fh.flush()

@@ -26,6 +26,7 @@ from collections import Counter
 from typing import Iterable, Iterator, Sequence
 
 from maskstats.errors import MaskstatsError, UsageProblem
+from maskstats.histogram import CLASS_LIMIT, check_num_classes
 from maskstats.stats import Stats
 
 #: file types an ImageFolder class folder may hold (torchvision's IMG_EXTENSIONS)
@@ -201,6 +202,7 @@ def count_labels(
     sources = [os.fspath(s) for s in sources]
     if not sources:
         raise UsageProblem("no label source given")
+    check_num_classes(num_classes)
     if multi_label == "":
         raise UsageProblem("the --multi-label separator must not be empty")
     tally = _Tally()
@@ -236,6 +238,11 @@ def _by_id(tally: _Tally, class_names: Sequence[str] | None,
         if i < 0 or (k is not None and i >= k):
             limit = f" (classes 0..{k - 1})" if k is not None else ""
             raise MaskstatsError(f"{tally.first[label]}: class id {i} is out of range{limit}")
+    if k is None and ids and max(ids.values()) >= CLASS_LIMIT:
+        label = max(ids, key=ids.get)
+        raise MaskstatsError(f"{tally.first[label]}: class id {ids[label]:,} is beyond the "
+                             f"{CLASS_LIMIT:,}-class limit without --num-classes (a sample id "
+                             "or a hash, not a class?); pass --num-classes K if it is real")
     k = k if k is not None else max(ids.values()) + 1
     counts = [0] * k
     for label, i in ids.items():

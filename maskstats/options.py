@@ -36,4 +36,10 @@ def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
     if not np.isfinite(arr).all() or not (arr == np.round(arr)).all():
         raise UnreadableMask(path, f"{arr.dtype} values that are not whole numbers; "
                              "label masks must hold integer class ids")
+    if arr.size:
+        lo, hi = arr.min(), arr.max()
+        if hi >= 2.0 ** 63 or lo < -(2.0 ** 63):  # astype would wrap them
+            far = hi if abs(hi) >= abs(lo) else lo
+            raise UnreadableMask(path, f"{arr.dtype} value {float(far):g} is beyond the 64-bit "
+                                 "integer range; label masks must hold integer class ids")
     return arr.astype(np.int64)

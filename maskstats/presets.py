@@ -140,9 +140,12 @@ def _int(text: Any, where: str) -> int:
     if isinstance(text, bool) or isinstance(text, float):
         raise UsageProblem(f"{where}: {text!r} is not an integer")
     try:
-        return int(str(text).strip())
+        value = int(str(text).strip())
     except ValueError:
         raise UsageProblem(f"{where}: {text!r} is not an integer") from None
+    if not -(1 << 63) <= value < (1 << 63):
+        raise UsageProblem(f"{where}: {value} is beyond the 64-bit integer range")
+    return value
 
 
 def _parse_json(text: str, path: str | os.PathLike):

@@ -100,20 +100,43 @@ def read_pil(path: str, options: ReadOptions, warn: Warn,
     with im:
         if im.format == "JPEG":
             warn(JPEG_WARNING)
-        for frame in range(getattr(im, "n_frames", 1)):
+        if im.format != "TIFF":
+            yield from _frames(path, im, options)
+            return
+        # libtiff prints damage reports on descriptor 2: they become our messages. The
+        # histograms are small, so all pages are counted before the first is handed on.
+        from maskstats.cstderr import capture_c_stderr
+
+        failure: UnreadableMask | None = None
+        with capture_c_stderr() as lines:
             try:
-                if frame:
-                    im.seek(frame)
-                if options.layout in ("one-hot", "multi-label"):  # bands are the channels
-                    bands = np.asarray(im)
-                    yield from hists_of_array(path, bands if bands.ndim == 3 else
-                                              bands[..., None], options)
-                    continue
-                yield _pil_hist(path, im, options)
-            except UnreadableMask:
-                raise
-            except (OSError, SyntaxError, ValueError, EOFError) as exc:
-                raise UnreadableMask(path, f"truncated or corrupt image data ({exc})") from None
+                hists = list(_frames(path, im, options))
+            except UnreadableMask as exc:
+                failure = exc
+        if failure is not None:
+            detail = f"; libtiff: {lines[0]}" if lines else ""
+            raise UnreadableMask(path, failure.problem + detail) from None
+        for line in lines:
+            warn(f"{path}: libtiff: {line}")
+        yield from hists
+
+
+def _frames(path: str, im, options: ReadOptions) -> Iterator[ImageHist]:
+    """The histogram of every frame (page) of an open Pillow image."""
+    for frame in range(getattr(im, "n_frames", 1)):
+        try:
+            if frame:
+                im.seek(frame)
+            if options.layout in ("one-hot", "multi-label"):  # bands are the channels
+                bands = np.asarray(im)
+                yield from hists_of_array(path, bands if bands.ndim == 3 else
+                                          bands[..., None], options)
+                continue
+            yield _pil_hist(path, im, options)
+        except UnreadableMask:
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise UnreadableMask(path, f"truncated or corrupt image data ({exc})") from None
 
 
 # Pillow unpacks 1/2/4-bit greyscale to 0..255; the label is the stored sample value.

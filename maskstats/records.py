@@ -20,7 +20,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import MaskstatsError, UnreadableMask
-from maskstats.histogram import ImageHist, remap_hist
+from maskstats.histogram import (BadLabelValue, ClassBound, ImageHist, beyond_limit_message,
+                                 remap_hist)
 from maskstats.notices import Notice
 from maskstats.objects import Objects
 from maskstats.options import ReadOptions
@@ -116,13 +117,14 @@ def stat_key(path: str) -> tuple[int, int, int] | None:
 
 
 def read_file(path: str, options: ReadOptions = ReadOptions(),
-              remap: Mapping[int, int] | None = None
+              remap: Mapping[int, int] | None = None, bound: ClassBound | None = None
               ) -> tuple[list[ImageHist], set[Notice], list[Objects] | None]:
     """Every image histogram of one mask file (remapped), the warnings it raised, and with
     ``options.objects`` the connected components of every image.
 
     Either the whole file is read or :class:`UnreadableMask` is raised: a file that fails
-    half-way gives nothing.
+    half-way gives nothing. ``bound`` (a scan without ``num_classes``): a class id beyond
+    its limit is refused at the first image that holds it, before more is read.
     """
     notices: set[Notice] = set()
 
@@ -141,10 +143,15 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
             else:
                 source = read_hists(path, options, warn)
             if not options.objects:
-                hists = [remap_hist(h, remap) if remap else h for h in source]
-                objects = None
+                hists, objects = [], None
+                for h in source:  # the first image beyond the bound stops the read
+                    hists.append(check_bound(path, remap_hist(h, remap) if remap else h, bound))
+            else:
+                hists = [check_bound(path, h, bound) for h in hists]
         except MaskstatsError:
             raise
+        except BadLabelValue as exc:
+            raise UnreadableMask(path, str(exc)) from None
         except MemoryError:
             raise UnreadableMask(path, "out of memory while reading") from None
         except RecursionError:
@@ -154,6 +161,14 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     for w in caught:  # become maskstats' own one-line warnings
         warn(f"{path}: {w.message}")
     return hists, notices, objects
+
+
+def check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> ImageHist:
+    """``h``, or :class:`UnreadableMask` when it holds a class id beyond ``bound``."""
+    beyond = bound.first_beyond(h) if bound is not None else None
+    if beyond is not None:
+        raise UnreadableMask(path, beyond_limit_message(beyond, bound.limit))
+    return h
 
 
 def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
@@ -178,11 +193,11 @@ def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | Non
 
 def read_record(path: str, options: ReadOptions = ReadOptions(),
                 remap: Mapping[int, int] | None = None, on_error: str = "fail",
-                keys: bool = False) -> FileRecord:
+                keys: bool = False, bound: ClassBound | None = None) -> FileRecord:
     """The record of one file; an unreadable file raises, or is a skipped record."""
     key = stat_key(path) if keys else None  # taken BEFORE reading: a change while reading shows
     try:
-        hists, notices, objects = read_file(path, options, remap)
+        hists, notices, objects = read_file(path, options, remap, bound)
     except UnreadableMask as exc:
         if on_error != "skip":
             raise
@@ -192,7 +207,7 @@ def read_record(path: str, options: ReadOptions = ReadOptions(),
 
 def read_batch(paths: Sequence[str], options: ReadOptions = ReadOptions(),
                remap: Mapping[int, int] | None = None, on_error: str = "fail",
-               keys: bool = False) -> list[FileRecord]:
+               keys: bool = False, bound: ClassBound | None = None) -> list[FileRecord]:
     """The records of a batch of files, in order (runs in a worker process).
 
     Remote objects of the batch are fetched on threads while the others are read.
@@ -201,5 +216,5 @@ def read_batch(paths: Sequence[str], options: ReadOptions = ReadOptions(),
         from maskstats.remote import prefetch
 
         with prefetch(paths):
-            return [read_record(p, options, remap, on_error, keys) for p in paths]
-    return [read_record(p, options, remap, on_error, keys) for p in paths]
+            return [read_record(p, options, remap, on_error, keys, bound) for p in paths]
+    return [read_record(p, options, remap, on_error, keys, bound) for p in paths]

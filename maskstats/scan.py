@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.executors import Executor, PoolExecutor, SerialExecutor, worker_count
+from maskstats.histogram import ClassBound, check_num_classes
 from maskstats.nifti import volume_unit
 from maskstats.notices import MISSING_CHANNELS, Notice
 from maskstats.options import ReadOptions
@@ -55,17 +56,19 @@ def make_executor(jobs: int | None, items: int, backend: str = "local",
 def record_stream(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
                   options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
                   cache: str | os.PathLike | None = None, backend: str = "local",
-                  scheduler: str | None = None, notices: list[Notice] | None = None
-                  ) -> Iterator[list[FileRecord]]:
+                  scheduler: str | None = None, notices: list[Notice] | None = None,
+                  bound: ClassBound | None = None) -> Iterator[list[FileRecord]]:
     """The records of ``files`` in walk order, batch by batch (read, or from the cache).
 
-    Cache problems (a damaged shard) are appended to ``notices``.
+    Cache problems (a damaged shard) are appended to ``notices``. ``bound``: the class-id
+    limit of a scan without ``num_classes`` (not part of the cache key: it refuses, it does
+    not change counts; cached files are checked when the stats are built).
     """
     if on_error not in ("fail", "skip"):
         raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
     executor = make_executor(jobs, len(files), backend, scheduler)
     read = partial(read_batch, options=options, remap=remap, on_error=on_error,
-                   keys=cache is not None)
+                   keys=cache is not None, bound=bound)
     if cache is None:
         for _batch, records in executor.map(read, files):
             yield records
@@ -174,6 +177,7 @@ def scan(
     conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
                    ignore_index=ignore_index, num_classes=num_classes)
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
+    check_num_classes(num_classes)
     totals = Totals()
     if per_image is not None:
         from maskstats.per_image import table_format
@@ -202,15 +206,14 @@ def scan(
         finally:
             if table is not None:
                 table.close()
-    if num_classes is not None and num_classes < 1:
-        raise UsageProblem(f"num_classes must be at least 1, not {num_classes}")
     if class_names is not None and num_classes is not None and len(class_names) != num_classes:
         raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
     from maskstats.arrays import check_layout
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
                           objects=objects, connectivity=connectivity)
-    found = find_files(paths, include, exclude)
+    found = find_files(paths, include, exclude, on_error=on_error,
+                       avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None
     components = ObjectTotals() if objects else None
     table = open_table(per_image, dict(zip(found.files, found.names)),
@@ -220,7 +223,9 @@ def scan(
         problems: list[Notice] = []
         stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
                                remap=conv.remap, cache=cache, backend=backend,
-                               scheduler=scheduler, notices=problems)
+                               scheduler=scheduler, notices=problems,
+                               bound=None if num_classes is not None else
+                               ClassBound(ignore=frozenset(ignore_index)))
         feed(stream, sinks, len(found.files), progress)
         totals.notices.update(problems)
         totals.finish()
@@ -240,7 +245,8 @@ def scan(
         stats = Stats.from_counts(
             totals.counts, ignore_index=ignore_index, num_classes=num_classes,
             class_names=list(class_names) if class_names is not None else None,
-            paths=paths, skipped=totals.skipped, non_mask_files=found.non_mask_files,
+            paths=paths, non_mask_files=found.non_mask_files,
+            skipped=sorted(totals.skipped + found.skipped, key=lambda s: s["path"]),
             options={"num_classes": num_classes, **conv.options,
                      **({"layout": layout} if layout == "multi-label" else {})},
             unit=volume_unit(found.files),

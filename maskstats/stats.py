@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from maskstats import __version__
-from maskstats.errors import BadStats, UsageProblem
-from maskstats.histogram import Counts
+from maskstats.errors import BadStats, MaskstatsError, UsageProblem
+from maskstats.histogram import (CLASS_LIMIT, MAX_NUM_CLASSES, Counts, beyond_limit_message,
+                                 check_num_classes)
 from maskstats.io import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 
 UNITS = ("pixels", "voxels", "samples")
@@ -64,11 +65,14 @@ class Stats:
         it, K is the largest non-ignored value + 1 and only negative values are unexpected.
         """
         ignore = sorted({int(v) for v in ignore_index})
+        check_num_classes(num_classes)
         table = counts.table()
         kept = {v: row for v, row in table.items() if v not in ignore}
         if num_classes is None:
             non_negative = [v for v in kept if v >= 0]
             num_classes = (max(non_negative) + 1) if non_negative else 0
+            if num_classes > CLASS_LIMIT:  # never a dense vector sized by one stray value
+                raise MaskstatsError(beyond_limit_message(num_classes - 1))
         pixel_counts = [0] * num_classes
         image_counts = [0] * num_classes
         image_pixels = [0] * num_classes
@@ -136,11 +140,21 @@ class Stats:
         def int_list(key: str) -> list[int]:
             val = need(key)
             if not isinstance(val, list) or not all(_is_count(x) for x in val):
-                raise BadStats(f"{source}: {key!r} must be a list of non-negative integers")
+                raise BadStats(f"{source}: {key!r} must be a list of non-negative integers "
+                               "below 2**63")
             return [int(x) for x in val]
+
+        def count(key: str, default: int = 0) -> int:
+            val = d.get(key, default)
+            if not _is_count(val):
+                raise BadStats(f"{source}: {key!r} must be a non-negative integer below 2**63, "
+                               f"not {_short(val)}")
+            return int(val)
 
         pixel_counts = int_list("pixel_counts")
         k = len(pixel_counts)
+        if k > MAX_NUM_CLASSES:
+            raise BadStats(f"{source}: {k:,} classes, above the maximum of {MAX_NUM_CLASSES:,}")
         image_counts = d.get("image_counts")
         image_counts = int_list("image_counts") if image_counts is not None else [0] * k
         image_pixels = d.get("image_pixels")
@@ -166,16 +180,16 @@ class Stats:
                 pixel_counts=pixel_counts,
                 image_counts=image_counts,
                 image_pixels=image_pixels,
-                num_images=int(d.get("num_images", 0)),
-                total_pixels=int(d.get("total_pixels", sum(pixel_counts))),
+                num_images=count("num_images"),
+                total_pixels=count("total_pixels", sum(pixel_counts)),
                 ignore_index=[int(x) for x in d.get("ignore_index", [])],
-                ignored_pixels=int(d.get("ignored_pixels", 0)),
+                ignored_pixels=count("ignored_pixels"),
                 unexpected={str(k_): int(v) for k_, v in d.get("unexpected", {}).items()},
                 class_names=[str(n) for n in names] if names is not None else None,
                 unit=unit,
                 paths=[str(p) for p in d.get("paths", [])],
                 skipped=[dict(s) for s in d.get("skipped", [])],
-                non_mask_files=int(d.get("non_mask_files", 0)),
+                non_mask_files=count("non_mask_files"),
                 options=dict(d.get("options", {})),
                 extra={key: val for key, val in d.items() if key not in known},
             )
@@ -224,6 +238,11 @@ class Stats:
             raise UsageProblem("cannot merge stats with different class names")
         if names is not None and len(names) != k:
             names = None
+        mine = set(self.paths)
+        overlap = [p for p in other.paths if p in mine]
+        if overlap:
+            raise UsageProblem(f"both stats were counted from {overlap[0]!r}; merging them would "
+                               "count those masks twice (merge disjoint scans only)")
 
         def add(a: list[int], b: list[int]) -> list[int]:
             return [x + y for x, y in zip(a + [0] * (k - len(a)), b + [0] * (k - len(b)))]
@@ -243,7 +262,7 @@ class Stats:
             unexpected=dict(sorted(unexpected.items(), key=lambda kv: int(kv[0]))),
             class_names=names,
             unit=self.unit,
-            paths=self.paths + [p for p in other.paths if p not in set(self.paths)],
+            paths=self.paths + other.paths,
             skipped=self.skipped + other.skipped,
             non_mask_files=self.non_mask_files + other.non_mask_files,
             options={**self.options, "num_classes": fixed_a if fixed_a is not None else fixed_b},
@@ -251,8 +270,17 @@ class Stats:
         )
 
 
+#: counts are exact int64 everywhere (NumPy accumulators, NPY outputs)
+_COUNT_LIMIT = 1 << 63
+
+
 def _is_count(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+    return isinstance(x, int) and not isinstance(x, bool) and 0 <= x < _COUNT_LIMIT
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _add_nested(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
-from maskstats.errors import UsageProblem
+from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.globs import matches
 from maskstats.readers import is_mask_file, mask_extensions
 
@@ -24,16 +24,60 @@ class FileList:
     files: list[str]
     non_mask_files: int = 0
     names: list[str] = field(default_factory=list)
+    #: folders that could not be listed (``on_error="skip"``): ``{"path", "reason"}``
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+def walk_sorted(top: str, onerror: Callable[[str, OSError], None],
+                prune: Callable[[str], bool] = lambda _real: False
+                ) -> Iterator[tuple[str, str, list[str]]]:
+    """``(folder, its real path, sorted file names)`` for ``top`` and every folder below,
+    depth first.
+
+    Like ``os.walk`` (hidden entries passed over, linked folders not entered) but without
+    recursion, so a tree nested thousands deep is walked, not a RecursionError; real paths
+    are built as it goes down (linked folders are never entered), not asked of the kernel
+    per folder. A folder that cannot be listed goes to ``onerror(folder, error)``;
+    ``prune(real path)`` True skips a folder and everything under it (the scan's cache).
+    """
+    stack = [(top, os.path.realpath(top))]
+    while stack:
+        root, real = stack.pop()
+        try:
+            with os.scandir(root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            onerror(root, exc)
+            continue
+        files, subdirs = [], []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append(entry.name)
+            elif not entry.is_symlink():
+                child = os.path.join(real, entry.name)
+                if not prune(child):
+                    subdirs.append((entry.path, child))
+        yield root, real, files
+        stack.extend(reversed(subdirs))
 
 
 def find_files(paths: Sequence[str], include: Sequence[str] = (),
-               exclude: Sequence[str] = ()) -> FileList:
+               exclude: Sequence[str] = (), *, on_error: str = "fail",
+               avoid: Sequence[str] = ()) -> FileList:
     """List mask files under ``paths`` in a deterministic (sorted, depth-first) order.
 
     Folders are walked recursively; hidden files and folders (name starting with '.', such
     as macOS ``._x.png`` shadows) are passed over. ``include``/``exclude`` globs match a file's
     path relative to its folder argument, or its name. Files named directly are always read
-    when they are masks. A file reached twice is read once.
+    when they are masks. A file reached twice is read once. A folder that cannot be listed
+    raises :class:`UnreadableMask` (``on_error="fail"``) or is listed in ``skipped``.
+    Folders in ``avoid`` (the scan's cache) are never entered.
     """
     if not paths:
         raise UsageProblem("no path given")
@@ -59,6 +103,15 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
             names.append(name)
 
     several = len(paths) > 1
+    skipped: list[dict[str, str]] = []
+    avoid_real = {os.path.realpath(os.path.expanduser(os.fspath(a))) for a in avoid}
+
+    def unreadable(folder: str, exc: OSError) -> None:
+        reason = f"cannot read the folder ({exc.strerror or exc})"
+        if on_error != "skip":
+            raise UnreadableMask(folder, reason + "; pass --on-error skip to go on without it")
+        skipped.append({"path": folder, "reason": reason})
+
     for top in paths:
         top = os.fspath(top)
         lead = top.rstrip("/") + "/" if several else ""
@@ -74,14 +127,10 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
         if not os.path.isdir(top):
             add(top, top)
             continue
-        for root, dirs, found in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            real_root = os.path.realpath(root)  # os.walk does not enter linked folders
-            rel_root = os.path.relpath(root, top).replace(os.sep, "/")
-            rel_root = "" if rel_root == "." else rel_root + "/"
-            for name in sorted(found):
-                if name.startswith("."):
-                    continue
+        for root, real_root, found in walk_sorted(top, unreadable, avoid_real.__contains__):
+            rel_root = root[len(top):].lstrip(os.sep).replace(os.sep, "/") if root != top else ""
+            rel_root = rel_root + "/" if rel_root else ""
+            for name in found:
                 full = os.path.join(root, name)
                 rel = rel_root + name
                 if include and not matches(rel, name, include):
@@ -89,10 +138,10 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
                 if exclude and matches(rel, name, exclude):
                     continue
                 add(full, lead + rel, real_root)
-    if not files:
+    if not files and not skipped:
         where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
         what = "empty folder" if (len(paths) == 1 and os.path.isdir(where)
                                   and not any(os.scandir(where))) else "no mask files found"
         raise UsageProblem(f"{where}: {what} (looked for {', '.join(mask_extensions())}"
                            f"{'; check --include/--exclude' if include or exclude else ''})")
-    return FileList(files, other, names)
+    return FileList(files, other, names, skipped)

@@ -11,9 +11,14 @@ import click
 
 from maskstats import __version__
 from maskstats.cli.common import MaskstatsGroup, debug_option
+from maskstats.cli.compare import compare
+from maskstats.cli.images import images
 from maskstats.cli.labels import labels
 from maskstats.cli.merge import merge
+from maskstats.cli.report import report
+from maskstats.cli.sample_weights import sample_weights
 from maskstats.cli.scan import scan
+from maskstats.cli.split import split
 from maskstats.cli.weights import schemes, weights
 
 __all__ = ["cli", "main"]
@@ -36,7 +41,8 @@ def cli() -> None:
 from maskstats.arrays import LAYOUTS  # noqa: E402
 from maskstats.presets import list_presets  # noqa: E402
 
-for command in (scan, merge, labels, weights, schemes):
+for command in (scan, merge, labels, weights, schemes, images, sample_weights, split, compare,
+                report):
     cli.add_command(command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from maskstats.cli.common import debug_option
-from maskstats.cli.summary import save_and_summarise
+from maskstats.cli.summary import all_classes_option, save_and_summarise
 
 
 @click.command()
@@ -23,8 +23,9 @@ from maskstats.cli.summary import save_and_summarise
 @click.option("--num-classes", type=click.IntRange(min=1), metavar="K",
               help="Length of the class vector for integer labels [default: max id + 1].")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@all_classes_option
 @debug_option
-def labels(sources, output, class_names_file, quiet, **options) -> None:
+def labels(sources, output, class_names_file, quiet, all_classes, **options) -> None:
     """Count samples per class for a classifier and write a stats JSON.
 
     SOURCE is a CSV/TSV file (label column --column; the header is line 1), a text file
@@ -43,6 +44,6 @@ def labels(sources, output, class_names_file, quiet, **options) -> None:
 
     names = read_class_names(class_names_file) if class_names_file else None
     stats = count_labels(list(sources), class_names=names, **options)
-    save_and_summarise(stats, output, quiet)
+    save_and_summarise(stats, output, quiet, all_classes=all_classes)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from maskstats.cli.common import CliUsageError, debug_option
-from maskstats.cli.summary import save_and_summarise
-from maskstats.errors import UsageProblem
+from maskstats.cli.summary import all_classes_option, save_and_summarise
+from maskstats.errors import UsageProblem, one_line
 
 
 @click.command()
@@ -14,8 +16,9 @@ from maskstats.errors import UsageProblem
 @click.option("-o", "--output", default="maskstats.json", show_default=True,
               help="Merged stats JSON to write; '-' writes to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@all_classes_option
 @debug_option
-def merge(stats_files, output, quiet) -> None:
+def merge(stats_files, output, quiet, all_classes) -> None:
     """Merge the stats of disjoint scans (shards, splits) into one stats JSON, exactly.
 
     Counts are added as integers, so the order of the files does not matter. Files counted
@@ -30,9 +33,14 @@ def merge(stats_files, output, quiet) -> None:
     """
     from maskstats.stats import Stats
 
-    if len({str(p) for p in stats_files}) != len(stats_files):
-        raise CliUsageError("the same stats file is given twice; merging it would count its "
-                          "masks twice")
+    seen: dict[str, str] = {}
+    for path in stats_files:  # the same file under two names (./a.json, a symlink) too
+        real = path if path == "-" else os.path.realpath(path)
+        if real in seen:
+            raise CliUsageError(f"{one_line(path)}: the same stats file as "
+                                f"{one_line(seen[real])}; merging it would count its masks "
+                                "twice")
+        seen[real] = path
     merged = Stats.load(stats_files[0])
     for path in stats_files[1:]:
         try:
@@ -40,5 +48,5 @@ def merge(stats_files, output, quiet) -> None:
         except UsageProblem as exc:
             raise UsageProblem(f"{path}: {exc}") from None
     save_and_summarise(merged, output, quiet,
-                        f"Merged {len(stats_files)} files into {output}")
+                        f"Merged {len(stats_files)} files into {output}", all_classes=all_classes)
 

@@ -8,7 +8,7 @@ import click
 
 from maskstats.arrays import LAYOUTS
 from maskstats.cli.common import debug_option, warn
-from maskstats.cli.summary import save_and_summarise
+from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.presets import list_presets
 
 
@@ -80,8 +80,9 @@ from maskstats.presets import list_presets
                    "[default: 8 in 2-D, 26 in 3-D].")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
+@all_classes_option
 @debug_option
-def scan(paths, output, no_progress, quiet, **options) -> None:
+def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
     """Count pixels per class in mask files and write a stats JSON.
 
     PATH can be folders (walked recursively in sorted order) and files. Supported masks:
@@ -132,5 +133,5 @@ def scan(paths, output, no_progress, quiet, **options) -> None:
     table = stats.extra.get("per_image")
     done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
             if table else None)
-    save_and_summarise(stats, output, quiet, done)
+    save_and_summarise(stats, output, quiet, done, all_classes=all_classes)
 

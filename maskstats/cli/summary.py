@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from maskstats.cli.common import console
 
-_MAX_ROWS = 40
+import click
+
+_MAX_ROWS = 40   # more classes than this: the largest and the rarest rows, the rest summed
+_LARGEST = 30
+_RAREST = 5
+_BAR = 12        # characters of the share bar
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+all_classes_option = click.option(
+    "--all-classes", "all_classes", is_flag=True,
+    help=f"Show every class in the summary table (by default, with more than {_MAX_ROWS} "
+         f"classes, the {_LARGEST} largest and the {_RAREST} rarest, the rest summed up).")
 
 
-def save_and_summarise(stats, output: str, quiet: bool, done: str | None = None) -> None:
+def save_and_summarise(stats, output: str, quiet: bool, done: str | None = None,
+                       all_classes: bool = False) -> None:
     """Write the stats JSON (``-`` = stdout), then the summary on stdout, or stderr if taken."""
     stats.save(output)
     if quiet:
         return
     out = console(stderr=output == "-")
-    print_summary(out, stats)
+    print_summary(out, stats, all_classes=all_classes)
     if output != "-":
         out.print(done or f"Wrote {output}")
 
@@ -29,8 +41,37 @@ def _ranges(ids: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
-def print_summary(out, stats) -> None:
-    """A short table: class, name, pixels, share, images; then totals and hints."""
+def share_bar(n: int, largest: int, width: int = _BAR) -> str:
+    """A bar of ``width`` characters for n / largest, in eighths; a present class shows."""
+    if n <= 0 or largest <= 0:
+        return ""
+    eighths = max(1, round(8 * width * n / largest))
+    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+
+
+def rows_to_show(counts: list[int], all_classes: bool = False):
+    """The (class, count) rows of the table and what was cut: (rows, cut ids).
+
+    Every class when there are few of them (or ``all_classes``); otherwise the largest
+    present classes, then the rarest present ones (always visible); absent classes are
+    listed under the table and the present ones in between are summed in one row.
+    """
+    rows = list(enumerate(counts))
+    if all_classes or len(rows) <= _MAX_ROWS:
+        return rows, []
+    present = sorted((r for r in rows if r[1]), key=lambda r: (-r[1], r[0]))
+    if len(present) <= _LARGEST + _RAREST:
+        return present, []
+    return present[:_LARGEST] + present[-_RAREST:], [c for c, _ in present[_LARGEST:-_RAREST]]
+
+
+def _name(stats, c: int) -> str:
+    name = stats.class_names[c] if stats.class_names else None
+    return f"{c} ({name})" if name else str(c)
+
+
+def print_summary(out, stats, all_classes: bool = False) -> None:
+    """A table: class, name, pixels, share, share bar, images; then totals and hints."""
     from rich.table import Table
 
     from maskstats.histogram import suggest_ignore
@@ -46,19 +87,31 @@ def print_summary(out, stats) -> None:
         table.add_column("name")
     table.add_column(unit, justify="right")
     table.add_column("share", justify="right")
+    table.add_column("", no_wrap=True, min_width=_BAR)
     table.add_column("images", justify="right")
-    rows = list(enumerate(stats.pixel_counts))
-    if len(rows) > _MAX_ROWS:  # many classes: the largest present ones only
-        rows = sorted((r for r in rows if r[1]), key=lambda r: -r[1])[:_MAX_ROWS]
-        table.caption = (f"the {len(rows)} largest present classes of {stats.num_classes} "
-                         "shown; all are in the stats file")
-    for c, n in rows:
-        share = f"{100 * n / counted:.2f}%" if counted else "-"
+    rows, cut = rows_to_show(stats.pixel_counts, all_classes)
+    largest = max(stats.pixel_counts, default=0)
+
+    def pct(n: int) -> str:
+        return "-" if not counted else f"{100 * n / counted:.2f}%" if n * 10000 >= counted \
+            or n == 0 else f"{100 * n / counted:.2g}%"
+
+    for i, (c, n) in enumerate(rows):
+        if cut and i == len(rows) - _RAREST:
+            cut_n = sum(stats.pixel_counts[k] for k in cut)
+            table.add_row(f"... {len(cut)} more", *[""] * bool(stats.class_names),
+                          f"{cut_n:,}", pct(cut_n), "", "", style="italic")
         row = [str(c)]
         if stats.class_names:
             row.append(stats.class_names[c])
-        row += [f"{n:,}", share, f"{stats.image_counts[c]:,}"]
+        row += [f"{n:,}", pct(n), share_bar(n, largest), f"{stats.image_counts[c]:,}"]
         table.add_row(*row, style="dim" if n == 0 else None)
+    if cut:
+        cut_n = sum(stats.pixel_counts[k] for k in cut)
+        rarest = ", ".join(_name(stats, c) for c, _ in rows[-_RAREST:])
+        table.caption = (f"... {len(cut)} more classes, {pct(cut_n)} of {unit}; the "
+                         f"{_RAREST} rarest: {rarest}. --all-classes shows every class.")
+        table.caption_justify = "left"
     out.print(table)
     absent = [c for c, n in enumerate(stats.pixel_counts) if n == 0]
     if absent:
@@ -92,6 +145,10 @@ def print_summary(out, stats) -> None:
     present = {c: (n,) for c, n in enumerate(stats.pixel_counts) if n}
     present.update({int(v): (n,) for v, n in stats.unexpected.items()})
     hint = suggest_ignore(present, stats.ignore_index)
+    if (hint is None and stats.num_classes and stats.class_names is None
+            and stats.options.get("num_classes") is None):
+        out.print(f"[bold]Hint:[/] {stats.num_classes} classes (largest value "
+                  f"{stats.num_classes - 1}); pass --num-classes if your model has more.")
     if hint is not None:
         others = max(v for v in present if v != hint)
         out.print(f"[bold]Hint:[/] value {hint} ({present[hint][0]:,} {unit}) lies far above "

@@ -1,0 +1,107 @@
+"""``maskstats compare``: class distributions of several stats files side by side."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from maskstats.cli.common import console, debug_option
+
+_MAX_ROWS = 40
+
+
+@click.command()
+@click.argument("stats_files", nargs=-1, required=True, metavar="STATS STATS...")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table: a table for people; json: for scripts.")
+@click.option("--fail-above", type=click.FloatRange(min=0.0), metavar="D",
+              help="Exit 1 when the Jensen-Shannon divergence of a file against the first "
+                   "is above D (a data check in CI).")
+@debug_option
+def compare(stats_files, fmt, fail_above) -> None:
+    """Compare the class distributions of stats files (e.g. train, val and test).
+
+    Per class: its pixel share and image share in each file and their ratio to the first
+    file's; the classes present in some files and absent in others; and the Jensen-Shannon
+    divergence (base 2: 0 same, 1 disjoint) of each file's pixel shares against the first.
+    Works for pixel, voxel and sample stats.
+
+    \b
+    Examples:
+      maskstats compare splits/train.json splits/val.json splits/test.json
+      maskstats compare train.json val.json -f json
+      maskstats compare train.json val.json --fail-above 0.01 || echo "val drifted"
+    """
+    from maskstats.compare import compare as compare_stats
+    from maskstats.io import dumps_json
+
+    if len(stats_files) < 2:
+        raise click.UsageError("give at least two stats files")
+    result = compare_stats(*stats_files)
+    if fmt == "json":
+        doc = result.to_dict()
+        if fail_above is not None:
+            doc["fail_above"] = fail_above
+            doc["failed"] = [n for n, _ in result.above(fail_above)]
+        click.echo(dumps_json(doc), nl=False)
+    else:
+        _print(result)
+    if fail_above is not None:
+        over = result.above(fail_above)
+        if over:
+            raise click.ClickException(
+                "; ".join(f"{n}: Jensen-Shannon divergence {d:.6f} against {result.names[0]} "
+                          f"is above --fail-above {fail_above:g}" for n, d in over))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def _times(x: float | None) -> str:
+    return "-" if x is None else f"x{x:.2f}"
+
+
+def _short(names: list[str]) -> list[str]:
+    """Column labels: the file names without folder and .json when that keeps them apart."""
+    stems = [os.path.splitext(os.path.basename(n))[0] for n in names]
+    return stems if len(set(stems)) == len(stems) else list(names)
+
+
+def _print(result) -> None:
+    from rich.table import Table
+
+    out = console(stderr=False)
+    unit = result.unit
+    table = Table(title=f"compare: {unit} and image shares, ratios to {result.names[0]}",
+                  title_justify="left")
+    table.add_column("class", justify="right")
+    if result.class_names:
+        table.add_column("name")
+    for name in _short(result.names):
+        table.add_column(f"{name}\n{unit}", justify="right")
+        table.add_column(f"{name}\nimages", justify="right")
+    rows = list(range(result.num_classes))
+    if len(rows) > _MAX_ROWS:  # many classes: those that differ most
+        spread = [max(abs(result.pixel_share[f][c] - result.pixel_share[0][c])
+                      for f in range(len(result.names))) for c in rows]
+        rows = sorted(sorted(rows, key=lambda c: -spread[c])[:_MAX_ROWS])
+        table.caption = (f"the {_MAX_ROWS} of {result.num_classes} classes whose shares "
+                         "differ most; -f json has all")
+    for c in rows:
+        row = [str(c)] + ([result.class_names[c]] if result.class_names else [])
+        for f in range(len(result.names)):
+            px, im = _pct(result.pixel_share[f][c]), _pct(result.image_share[f][c])
+            if f:
+                px += f" {_times(result.pixel_ratio(f, c))}"
+                im += f" {_times(result.image_ratio(f, c))}"
+            row += [px, im]
+        table.add_row(*row)
+    out.print(table)
+    for item in result.absent():
+        label = f"{item['class']} ({item['name']})" if item["name"] else str(item["class"])
+        out.print(f"class {label}: absent in {', '.join(item['absent_in'])}, present in "
+                  f"{', '.join(item['present_in'])}")
+    for name, d in zip(result.names[1:], result.divergence[1:]):
+        out.print(f"Jensen-Shannon divergence {name} vs {result.names[0]}: {d:.6f}")

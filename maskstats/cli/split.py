@@ -1,0 +1,150 @@
+"""``maskstats split``: a stratified, group-aware split of a per-image table."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from maskstats.cli.common import CliUsageError, console, debug_option, split_values, warn
+
+_MAX_ROWS = 40
+
+
+def _ratios(_ctx, _param, value: str) -> list[float]:
+    return split_values(value, "comma-separated numbers, e.g. 0.8,0.1,0.1", float)
+
+
+def _names(_ctx, _param, value: str | None) -> list[str] | None:
+    return split_values(value, "comma-separated names, e.g. train,val,test", str)
+
+
+def _check_folder(folder: str, files: list[str], force: bool) -> None:
+    """Refuse a folder holding files this run would not write, unless --force."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CliUsageError(f"{folder}: exists and is not a folder")
+    if not os.path.isdir(folder) or force:
+        return
+    others = sorted(set(os.listdir(folder)) - set(files))
+    if others:
+        raise CliUsageError(f"{folder}: the folder holds other files ({', '.join(others[:3])}"
+                            f"{', ...' if len(others) > 3 else ''}); choose an empty folder "
+                            "or give --force")
+
+
+@click.command()
+@click.argument("table", metavar="TABLE")
+@click.option("--ratios", required=True, callback=_ratios, metavar="R,R,...",
+              help="Split sizes in images, positive, summing to 1, e.g. 0.8,0.1,0.1.")
+@click.option("--names", callback=_names, metavar="NAME,...",
+              help="Split names, one per ratio (default train,val,test).")
+@click.option("--group", metavar="REGEX",
+              help="Keep images whose paths give the same match together (first capture "
+                   "group, else the whole match), e.g. '^(patient\\d+)/'. Default: the "
+                   "frames of one file stay together.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed; the same seed gives the same split.")
+@click.option("--stats", "stats_file", metavar="FILE",
+              help="The whole dataset's stats JSON: the split stats take its class names, "
+                   "ignore values, unit and options (checked against the table).")
+@click.option("-o", "--output", default="splits", show_default=True, metavar="DIR",
+              help="Folder for <name>.txt (paths) and <name>.json (stats) of each split.")
+@click.option("-q", "--quiet", is_flag=True, help="No table; errors and warnings only.")
+@click.option("--force", is_flag=True,
+              help="Write into a folder that holds other files (they are left alone).")
+@debug_option
+def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -> None:
+    """Split the images of a per-image table, stratified by class, keeping groups together.
+
+    TABLE is a table written by 'maskstats scan --per-image'. Classes present in at least as
+    many groups as there are splits land in every split; those that cannot are named. Each
+    split gets DIR/<name>.txt (one path per line, as in the table) and DIR/<name>.json (its
+    stats; 'maskstats merge' of them gives the whole dataset's stats exactly).
+
+    \b
+    Examples:
+      maskstats scan masks/ --ignore-index 255 --per-image images.csv
+      maskstats split images.csv --ratios 0.8,0.1,0.1 --stats maskstats.json -o splits/
+      maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
+      maskstats compare splits/train.json splits/val.json splits/test.json
+    """
+    from maskstats.io import atomic_write_bytes, dumps_json
+    from maskstats.split import check_ratios
+    from maskstats.split import split as split_table
+    from maskstats.split_stats import check_base, unexpected_key
+    from maskstats.stats import Stats
+    from maskstats.table import load_table
+
+    names = check_ratios(ratios, names)
+    files = [f"{n}{ext}" for n in names for ext in (".txt", ".json")]
+    _check_folder(output, files, force)
+    data = load_table(table)
+    base = Stats.load(stats_file) if stats_file else None
+    if base is not None:
+        check_base(data, base, stats_file)
+    unexpected_key(data, base)  # refuse before splitting if the stats cannot be exact
+    result = split_table(data, ratios, group=group, seed=seed, names=names)
+    if base is None and int(data.ignored.sum()):
+        warn(f"{table} has ignored pixels but no --stats: the split stats do not say which "
+             "values were ignored, nor name the classes")
+    contents = {}
+    for j, name in enumerate(names):
+        paths = result.paths(j)
+        contents[f"{name}.txt"] = "".join(p + "\n" for p in paths).encode("utf-8")
+        contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
+    try:
+        os.makedirs(output, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot create the folder "
+                                   f"({exc.strerror or exc})") from None
+    for fname, blob in contents.items():
+        atomic_write_bytes(os.path.join(output, fname), blob)
+    if quiet:
+        for c, reason in result.missing.items():
+            warn(f"class {c} is not in every split: {reason}")
+        return
+    _print_table(result, base)
+    console(stderr=False).print(f"Wrote {', '.join(os.path.join(output, f) for f in files)}")
+
+
+def _print_table(result, base) -> None:
+    from rich.table import Table
+
+    out = console(stderr=False)
+    t = result.table
+    class_names = base.class_names if base is not None else None
+    groups = len(result.group_keys)
+    title = (f"split: {t.num_images:,} images in {groups:,} "
+             f"{'groups' if result.group else 'files'}, seed {result.seed}")
+    table = Table(title=title, title_justify="left")
+    table.add_column("class", justify="right")
+    if class_names:
+        table.add_column("name")
+    for name, ratio in zip(result.names, result.ratios):
+        table.add_column(f"{name} {100 * ratio:g}%\nimages  px share", justify="right")
+    images, pixels = result.image_counts, result.pixel_counts
+    counted = pixels.sum(axis=1)
+    sizes = result.sizes
+    row = ["all"] + ([""] if class_names else [])
+    row += [f"{sizes[j]:,}  {100 * sizes[j] / t.num_images:5.1f}% " for j in range(len(sizes))]
+    table.add_row(*row, end_section=True)
+    present = [c for c in range(t.num_classes) if images[:, c].sum()]
+    if len(present) > _MAX_ROWS:  # many classes: the rarest, where a split can go wrong
+        present = sorted(present, key=lambda c: (images[:, c].sum(), c))[:_MAX_ROWS]
+        table.caption = (f"the {_MAX_ROWS} rarest of {t.num_classes} classes shown; all are "
+                         "in the split stats files")
+    for c in present:
+        row = [str(c)] + ([class_names[c]] if class_names else [])
+        for j in range(result.num_splits):
+            share = 100 * pixels[j, c] / counted[j] if counted[j] else 0.0
+            row.append(f"{images[j, c]:,}  {share:6.2f}%")
+        table.add_row(*row)
+    out.print(table)
+    missing = result.missing
+    if missing:
+        out.print(f"Not in every split ({len(missing)} class{'es' if len(missing) > 1 else ''}):")
+        for c, reason in missing.items():
+            label = f"{c} ({class_names[c]})" if class_names else str(c)
+            out.print(f"  class {label}: {reason}")
+    else:
+        out.print("Every present class is in every split.")

@@ -1,0 +1,281 @@
+"""The report page: sections of HTML around the plots, one self-contained document.
+
+The page loads nothing: the CSS is inline, the plots are inline SVG (text drawn as paths, the
+co-occurrence raster as a ``data:`` URI inside its SVG), there is no script and no remote
+font. Each section is a ``<section id=...>`` and each plot a ``<figure data-plot=...>``, so
+tests (and readers' scripts) can find them.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from maskstats import __version__
+import maskstats.report.matrix as matrix
+import maskstats.report.plots as plots
+from maskstats.report.data import ReportData, fmt_share
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+margin:0 auto;max-width:1100px;padding:1rem 1.5rem 3rem;color:#222;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;
+margin-top:2.2rem} h3{font-size:1.05rem;margin-top:1.6rem}
+nav a{margin-right:1rem} .muted{color:#777} .note{color:#555;font-size:.92rem}
+table{border-collapse:collapse;font-size:.88rem} td,th{padding:.15rem .6rem;text-align:right;
+border-bottom:1px solid #eee} th{background:#fafafa;position:sticky;top:0}
+td.l,th.l{text-align:left} tr.dim td{color:#999}
+.scroll{max-height:75vh;overflow:auto;border:1px solid #eee;margin:.4rem 0}
+figure{margin:.6rem 0 1.2rem} figure svg{max-width:100%;height:auto;display:block}
+figure.wide svg{max-width:none}
+figcaption{font-size:.9rem;color:#444;margin-top:.3rem}
+dl.summary{display:grid;grid-template-columns:max-content auto;gap:.15rem 1.2rem}
+dl.summary dt{color:#555} dl.summary dd{margin:0;font-variant-numeric:tabular-nums}
+"""
+
+TITLES = {"summary": "Summary", "classes": "Classes", "weights": "Class weights",
+          "per-image": "Per image", "objects": "Objects", "compare": "Comparison"}
+
+
+def esc(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _ranges(ids: Iterable[int]) -> str:
+    parts: list[list[int]] = []
+    for i in ids:
+        if parts and parts[-1][1] == i - 1:
+            parts[-1][1] = i
+        else:
+            parts.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
+
+
+def figure(name: str, svg: str, caption: str, scroll: bool = False, wide: bool = False) -> str:
+    """A plot with its caption; tall ones scroll, wide ones keep their size (no shrinking)."""
+    body = f'<div class="scroll">{svg}</div>' if scroll else svg
+    cls = ' class="wide"' if wide else ""
+    return (f'<figure id="plot-{esc(name)}" data-plot="{esc(name)}"{cls}>{body}'
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+def table_html(header: Sequence[str], rows: Sequence[Sequence[object]], dim=(),
+               left=(0, 1)) -> str:
+    def cell(tag: str, j: int, v: object) -> str:
+        return f'<{tag}{" class=l" if j in left else ""}>{esc(v)}</{tag}>'
+
+    head = "".join(cell("th", j, h) for j, h in enumerate(header))
+    body = "".join(
+        f'<tr{" class=dim" if i in dim else ""}>' + "".join(cell("td", j, v)
+                                                             for j, v in enumerate(r)) + "</tr>"
+        for i, r in enumerate(rows))
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>' \
+           "</table></div>"
+
+
+def _sorted(d: ReportData, values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)[d.order]
+
+
+def _labels(d: ReportData):
+    return [d.names[c] for c in d.order], [d.status[c] for c in d.order]
+
+
+def summary_section(d: ReportData) -> str:
+    s = d.stats
+    unit, noun = s.unit, d.noun
+    counted = sum(s.pixel_counts)
+    absent = [c for c, st in enumerate(d.status) if st == "absent"]
+    items = [(f"{noun}s", f"{s.num_images:,}")]
+    if unit != "samples":
+        items.append((f"{unit}", f"{s.total_pixels:,}"))
+    items.append((f"counted {unit}", f"{counted:,}"))
+    if s.ignore_index:
+        items.append((f"ignored {unit}", f"{s.ignored_pixels:,} (values "
+                                         f"{', '.join(map(str, s.ignore_index))})"))
+    unexpected = sum(s.unexpected.values())
+    items.append((f"unexpected {unit}", f"{unexpected:,}" + (
+        f" (values {', '.join(list(s.unexpected)[:20])}"
+        f"{', ...' if len(s.unexpected) > 20 else ''})" if s.unexpected else "")))
+    how = "" if s.options.get("num_classes") is not None or s.class_names is not None else \
+        f" (from the largest value seen, {s.num_classes - 1}; not fixed with --num-classes)"
+    items.append(("classes", f"{s.num_classes}{how}"))
+    items.append(("absent classes", f"{len(absent)}" + (f": {_ranges(absent)}" if absent
+                                                          else "")))
+    if s.skipped:
+        items.append(("skipped files", f"{len(s.skipped):,} (listed in the stats file)"))
+    if d.table is not None:
+        items.append(("per-image table", f"{d.table.source} ({d.table.num_images:,} rows)"))
+    body = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
+    return f'<dl class="summary">{body}</dl>'
+
+
+def classes_section(d: ReportData) -> str:
+    s = d.stats
+    labels, status = _labels(d)
+    panels = [(f"share of {s.unit} (log)", _sorted(d, d.pixel_share))]
+    if s.unit != "samples":
+        panels.append((f"share of {d.noun}s holding the class (log)", _sorted(d, d.image_share)))
+    svg = plots.render(plots.bars, labels, status, panels, prefix="shares")
+    k = s.num_classes
+    cap = (f"All {k} classes, largest share on top; absent (0 {s.unit}) and ignored classes "
+           "at the bottom in grey.")
+    header = ["class", "name", s.unit, "share"]
+    if s.unit != "samples":
+        header += [f"{d.noun}s", f"{d.noun} share"]
+    header += [f"{sch}" for sch in d.weights]
+    if d.object_counts is not None:
+        header.append("objects")
+    rows, dim = [], []
+    for i, c in enumerate(d.order):
+        name = s.class_names[c] if s.class_names is not None else ""
+        row: list[object] = [c, name, f"{s.pixel_counts[c]:,}", fmt_share(d.pixel_share[c])]
+        if s.unit != "samples":
+            row += [f"{s.image_counts[c]:,}", fmt_share(d.image_share[c])]
+        row += [f"{w[c]:.4g}" if not d.status[c] else d.status[c] for w in d.weights.values()]
+        if d.object_counts is not None:
+            row.append(f"{int(d.object_counts[c]):,}")
+        rows.append(row)
+        if d.status[c]:
+            dim.append(i)
+    return (figure("shares", svg, cap, scroll=k > 40)
+            + f"<h3>Every class</h3><p class=note>Weights normalised to mean 1 over the "
+              f"present classes ({esc(', '.join(d.weights) or 'none')}).</p>"
+            + table_html(header, rows, dim))
+
+
+def weights_section(d: ReportData) -> str:
+    if not d.weights:
+        return "<p>No weights: " + esc("; ".join(d.weight_notes) or "no present class") + "</p>"
+    labels, status = _labels(d)
+    k = len(labels)
+    w = {name: _sorted(d, v) for name, v in d.weights.items()}
+    out = figure("weights", plots.render(plots.dots, labels, status, w,
+                                         "weight, normalised to mean 1 (log)", prefix="weights"),
+                 "Weights of the main schemes, each normalised so the present classes average "
+                 "1 (maskstats weights --scheme NAME --normalize mean).", scroll=k > 40)
+    loss = {"unweighted": _sorted(d, d.loss_before)}
+    loss.update({name: _sorted(d, v) for name, v in d.loss_after.items()})
+    out += figure("loss-share", plots.render(plots.dots, labels, status, loss,
+                                             "loss share w_c n_c / sum_j w_j n_j (log)",
+                                             percent=True, prefix="loss-share"),
+                  "Share of the loss each class carries (what a constant predictor would "
+                  "cost, as in maskstats weights --explain), before weighting and under each "
+                  f"scheme; 1/C = {fmt_share(1 / max(1, len(d.present)))} is perfect balance.",
+                  scroll=k > 40)
+    if d.weight_notes:
+        out += "<ul class=note>" + "".join(f"<li>{esc(n)}</li>" for n in d.weight_notes) + \
+            "</ul>"
+    return out
+
+
+def per_image_section(d: ReportData) -> str:
+    labels, status = _labels(d)
+    noun, unit, k = d.noun, d.stats.unit, len(labels)
+    out = figure("classes-per-image",
+                 plots.render(matrix.histogram, d.classes_per_image,
+                              f"classes in the {noun}", f"{noun}s", prefix="classes-per-image"),
+                 f"How many classes each {noun} holds (of {d.table.num_images:,} {noun}s).")
+    counts = np.asarray(d.stats.image_counts)[d.order] if len(d.stats.image_counts) else None
+    out += figure("pixels-per-image",
+                  plots.render(plots.boxes, labels, status, d.pixels_quantiles[d.order],
+                               f"{unit} of the class per {noun} holding it (log)", counts,
+                               prefix="pixels-per-image"),
+                  f"Per class, over the {noun}s that hold it: box p25-p75, red median, ticks "
+                  f"at p10 and p90, whiskers min and max; the number of {noun}s at the right.",
+                  scroll=k > 40)
+    co = d.cooccurrence[np.ix_(d.order, d.order)]
+    out += figure("cooccurrence",
+                  plots.render(matrix.heatmap, co, labels, f"{noun}s holding both",
+                               prefix="cooccurrence"),
+                  f"{noun.capitalize()}s holding both classes (the diagonal: {noun}s holding "
+                  "the class); grey: never together. Classes in the order above.",
+                  scroll=k > 40, wide=k > 40)
+    return out
+
+
+def objects_section(d: ReportData) -> str:
+    labels, status = _labels(d)
+    k, noun = len(labels), d.noun
+    info = d.stats.extra.get("objects")
+    info = info if isinstance(info, dict) else {}
+    how = info.get("quantile_method")
+    out = (f"<p class=note>Objects are connected components of one class (connectivity: "
+           f"{esc(info['connectivity'])}).</p>" if info.get("connectivity") else "")
+    if d.object_counts is not None:
+        out += figure("object-counts",
+                      plots.render(plots.bars, labels, status,
+                                   [("objects (connected components, log)",
+                                     _sorted(d, d.object_counts))], percent=False,
+                                   prefix="object-counts"),
+                      "Objects per class over the dataset.", scroll=k > 40)
+    if d.object_quantiles is not None:
+        out += figure("object-sizes",
+                      plots.render(plots.boxes, labels, status, d.object_quantiles[d.order],
+                                   f"object size in {d.stats.unit} (log)",
+                                   prefix="object-sizes"),
+                      "Object sizes per class: box p10-p90, red median, whiskers min and max"
+                      + (f" ({esc(how)})." if how else "."),
+                      scroll=k > 40)
+    if d.objects_per_image is not None:
+        out += figure("objects-per-image",
+                      plots.render(plots.boxes, labels, status, d.objects_per_image[d.order],
+                                   f"objects of the class per {noun} holding it (log)",
+                                   prefix="objects-per-image"),
+                      f"Objects per {noun}, over the {noun}s holding the class (as above).",
+                      scroll=k > 40)
+    return out
+
+
+def compare_section(d: ReportData, main_label: str) -> str:
+    labels, status = _labels(d)
+    k = len(labels)
+    rows = []
+    for o in d.compared:
+        only_main = [c for c in range(k) if d.stats.pixel_counts[c] and not o.pixel_share[c] > 0]
+        only_other = [c for c in range(k) if not d.stats.pixel_counts[c] and o.pixel_share[c] > 0]
+        rows.append([o.label, f"{o.stats.num_images:,}", f"{o.divergence:.6f}",
+                     _ranges(only_main) or "-", _ranges(only_other) or "-"])
+    out = table_html(["file", f"{d.noun}s", "JS divergence", f"absent here, present in "
+                      f"{main_label}", f"present here, absent in {main_label}"], rows,
+                     left=(0,))
+    out += ("<p class=note>Jensen-Shannon divergence (base 2; 0: the same shares, 1: no class "
+            f"in common) of the shares of {d.stats.unit}, against {esc(main_label)}.</p>")
+    series = {main_label: _sorted(d, d.pixel_share)}
+    series.update({o.label: o.pixel_share[d.order] for o in d.compared})
+    out += figure("compare-pixel-share",
+                  plots.render(plots.dots, labels, status, series,
+                               f"share of {d.stats.unit} (log)", percent=True,
+                               prefix="compare-pixel-share"),
+                  f"Per-class share of {d.stats.unit} in each file.", scroll=k > 40)
+    if d.stats.unit != "samples":
+        series = {main_label: _sorted(d, d.image_share)}
+        series.update({o.label: o.image_share[d.order] for o in d.compared})
+        out += figure("compare-image-share",
+                      plots.render(plots.dots, labels, status, series,
+                                   f"share of {d.noun}s holding the class (log)",
+                                   percent=True, prefix="compare-image-share"),
+                      f"Per-class share of {d.noun}s holding the class in each file.",
+                      scroll=k > 40)
+    return out
+
+
+def page(d: ReportData, sections: Sequence[str], main_label: str) -> str:
+    makers = {"summary": summary_section, "classes": classes_section,
+              "weights": weights_section, "per-image": per_image_section,
+              "objects": objects_section,
+              "compare": lambda data: compare_section(data, main_label)}
+    nav = " ".join(f'<a href="#{s}">{TITLES[s]}</a>' for s in sections)
+    body = "".join(f'<section id="{s}"><h2>{TITLES[s]}</h2>{makers[s](d)}</section>'
+                   for s in sections)
+    sha = d.sha256
+    src = esc(d.source or "stats")
+    return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+            '<meta name=viewport content="width=device-width, initial-scale=1">'
+            f"<title>maskstats report: {esc(d.title)}</title><style>{CSS}</style></head><body>"
+            f"<h1>maskstats report: {esc(d.title)}</h1>"
+            f'<p class=muted>{src}{" (sha256 " + esc(sha) + ")" if sha else ""}; '
+            f"{d.stats.num_classes} classes in {esc(d.stats.unit)}; maskstats {__version__}</p>"
+            f"<nav>{nav}</nav>{body}</body></html>\n")

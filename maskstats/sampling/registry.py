@@ -1,0 +1,137 @@
+"""The sampling-method registry: one decorated function per method, like the schemes.
+
+A method sees :class:`Inputs` (the per-image counts of the classes that play a part, as
+sparse triplets) and returns one non-negative weight per row at its natural scale. Adding a
+method is one function::
+
+    @register("my-method", formula="...")
+    def my_method(x: Inputs, *, alpha: float = 0.5) -> np.ndarray:
+        '''One-line description shown by `maskstats sample-weights --list`.
+
+        Source, and when to use it.
+        '''
+
+Keyword-only arguments are the method's parameters, their defaults the documented
+defaults; a method checks their ranges itself (:func:`check`, a usage error, exit 2).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from maskstats.errors import UsageProblem
+from maskstats.scheme_registry import to_number
+
+
+class UnknownMethod(UsageProblem):
+    """A sampling method name that is not in the registry."""
+
+
+@dataclass
+class Inputs:
+    """What a method sees: n rows, C classes that play a part (present, not ignored).
+
+    ``rows``/``cols``/``vals``: the non-zero counts as triplets (row i, class j in 0..C-1,
+    pixels), row-major; ``X``: counted pixels per row (float64); ``image_counts``: rows
+    holding each class; ``empty``: rows holding none of them (only ignored or unexpected
+    pixels). Methods report what the user should know with :meth:`warn` and extra results
+    (solver figures) in ``info``.
+    """
+
+    n: int
+    classes: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    X: np.ndarray
+    image_counts: np.ndarray
+    empty: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def C(self) -> int:
+        return int(self.classes.size)
+
+    @property
+    def f(self) -> np.ndarray:
+        """Share of rows (images) holding each class."""
+        return self.image_counts / self.n
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def row_max(self, per_entry: np.ndarray, empty_value: float) -> np.ndarray:
+        """Per row, the max of ``per_entry`` over its non-zero entries (``empty_value`` if
+        it has none)."""
+        out = np.full(self.n, empty_value, dtype=np.float64)
+        if self.rows.size:
+            starts = np.flatnonzero(np.r_[True, self.rows[1:] != self.rows[:-1]])
+            out[self.rows[starts]] = np.maximum.reduceat(per_entry, starts)
+        return out
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered method: its function, formula, one-line summary and parameter defaults."""
+
+    name: str
+    fn: Callable[..., np.ndarray]
+    formula: str
+    summary: str
+    defaults: Mapping[str, float] = field(default_factory=dict)
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float]:
+        """The defaults updated with ``given`` (strings or numbers), checked by name."""
+        unknown = sorted(set(given) - set(self.defaults))
+        if unknown:
+            valid = ", ".join(self.defaults) if self.defaults else "none"
+            raise UsageProblem(f"method {self.name} has no parameter {', '.join(unknown)} "
+                               f"(its parameters: {valid})")
+        return {**self.defaults, **{k: to_number(k, v) for k, v in given.items()}}
+
+    def __call__(self, x: Inputs, **params: float) -> np.ndarray:
+        return np.asarray(self.fn(x, **params), dtype=np.float64)
+
+
+_METHODS: dict[str, Method] = {}
+
+
+def register(name: str, *, formula: str):
+    """Register the decorated function as sampling method ``name``."""
+
+    def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        if name in _METHODS:
+            raise ValueError(f"sampling method {name!r} registered twice")
+        if not (fn.__doc__ or "").strip():
+            raise ValueError(f"sampling method {name!r} needs a docstring")
+        defaults = {p.name: p.default for p in inspect.signature(fn).parameters.values()
+                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        summary = fn.__doc__.strip().splitlines()[0]
+        _METHODS[name] = Method(name, fn, formula, summary, defaults)
+        return fn
+
+    return deco
+
+
+def list_methods() -> list[str]:
+    """Method names in registration order."""
+    return list(_METHODS)
+
+
+def get_method(name: str) -> Method:
+    """The method registered as ``name``, else :class:`UnknownMethod`."""
+    method = _METHODS.get(name)
+    if method is None:
+        raise UnknownMethod(f"unknown sampling method {name!r}; choose one of: "
+                            f"{', '.join(list_methods())}")
+    return method
+
+
+def check(ok: bool, message: str) -> None:
+    if not ok:
+        raise UsageProblem(message)
