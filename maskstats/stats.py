@@ -8,8 +8,8 @@ from typing import Any, Iterable, Mapping
 
 from maskstats import __version__
 from maskstats.errors import BadStats, MaskstatsError, UsageProblem
-from maskstats.histogram import (CLASS_LIMIT, MAX_NUM_CLASSES, Counts, beyond_limit_message,
-                                 check_num_classes)
+from maskstats.histogram import Counts
+from maskstats.limits import CLASS_LIMIT, MAX_NUM_CLASSES, beyond_limit_message, check_num_classes
 from maskstats.io import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 
 UNITS = ("pixels", "voxels", "samples")
@@ -240,7 +240,8 @@ class Stats:
             names = None
         mine = set(self.paths)
         overlap = [p for p in other.paths if p in mine]
-        if overlap:
+        # the same folder with different --include/--exclude globs: shards, meant to be merged
+        if overlap and self.extra.get("selection") == other.extra.get("selection"):
             raise UsageProblem(f"both stats were counted from {overlap[0]!r}; merging them would "
                                "count those masks twice (merge disjoint scans only)")
 
@@ -251,6 +252,7 @@ class Stats:
         for key, val in other.unexpected.items():
             unexpected[key] = unexpected.get(key, 0) + val
         extra = _add_nested(self.extra, other.extra)
+        extra.pop("selection", None)  # the merged stats are no longer one selection
         return Stats(
             pixel_counts=add(self.pixel_counts, other.pixel_counts),
             image_counts=add(self.image_counts, other.image_counts),
