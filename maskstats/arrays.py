@@ -31,7 +31,8 @@ import numpy as np
 
 from maskstats.channels import count_channels
 from maskstats.errors import UnreadableMask, UnsuitableMask, UsageProblem
-from maskstats.histogram import BadLabelValue, ImageHist, hist_from_array
+from maskstats.histogram import ImageHist, hist_from_array
+from maskstats.limits import BadLabelValue
 from maskstats.notices import MISSING_CHANNELS as MISSING_CHANNELS_KIND, Notice
 from maskstats.options import ReadOptions, Warn, integral_or_fail
 

@@ -20,8 +20,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import MaskstatsError, UnreadableMask
-from maskstats.histogram import (BadLabelValue, ClassBound, ImageHist, beyond_limit_message,
-                                 remap_hist)
+from maskstats.histogram import ImageHist, remap_hist
+from maskstats.limits import BadLabelValue, ClassBound, beyond_limit_message
 from maskstats.notices import Notice
 from maskstats.objects import Objects
 from maskstats.options import ReadOptions

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.executors import Executor, PoolExecutor, SerialExecutor, worker_count
-from maskstats.histogram import ClassBound, check_num_classes
+from maskstats.limits import ClassBound, check_num_classes
 from maskstats.nifti import volume_unit
 from maskstats.notices import MISSING_CHANNELS, Notice
 from maskstats.options import ReadOptions

@@ -8,8 +8,8 @@ from typing import Any, Iterable, Mapping
 
 from maskstats import __version__
 from maskstats.errors import BadStats, MaskstatsError, UsageProblem
-from maskstats.histogram import (CLASS_LIMIT, MAX_NUM_CLASSES, Counts, beyond_limit_message,
-                                 check_num_classes)
+from maskstats.histogram import Counts
+from maskstats.limits import CLASS_LIMIT, MAX_NUM_CLASSES, beyond_limit_message, check_num_classes
 from maskstats.io import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 from maskstats.stats_merge import merge_extra
 

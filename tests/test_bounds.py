@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from maskstats.histogram import CLASS_LIMIT, MAX_NUM_CLASSES
+from maskstats.limits import CLASS_LIMIT, MAX_NUM_CLASSES
 
 ROOT = Path(__file__).resolve().parent.parent
 HINT = "see --remap / --preset"

@@ -191,6 +191,24 @@ def test_library_warnings_become_maskstats_warning_lines(run, tmp_path):
     assert json.loads((tmp_path / "s.json").read_text())["pixel_counts"] == [1, 2, 1]
 
 
+def test_any_python_warning_in_a_command_is_one_line(run, tmp_path, monkeypatch):
+    """A warning raised by a library while a command runs prints as one 'Warning:' line
+    (not Python's two-line 'file:line: UserWarning' form)."""
+    from maskstats.stats import Stats
+
+    stats = stats_file(run, tmp_path)
+    real = Stats.load.__func__
+
+    def load(cls, path):
+        warnings.warn("a library\nwarning", UserWarning)
+        return real(cls, path)
+
+    monkeypatch.setattr(Stats, "load", classmethod(load))
+    result = run("merge", stats, "-q", "-o", tmp_path / "m.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "Warning: a library\\nwarning\n"
+
+
 # --------------------------------------------------------------- skippable odd arrays
 def test_on_error_skip_skips_odd_shaped_arrays(run, tmp_path):
     """1-D, 5-D, 0-d, string and two-array .npz files are skipped, the good mask counted."""
