@@ -234,11 +234,14 @@ def _pil_images(path: str, options: ReadOptions, warn: Warn,
             raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
     if not data:
         raise UnreadableMask(path, "empty file (0 bytes)")
-    from maskstats.png import DAMAGED, SIGNATURE, check_png, check_size, uses_libspng
+    from maskstats.png import (DAMAGED, SIGNATURE, check_adler32, check_png, check_size,
+                               uses_libspng)
 
     if data.startswith(SIGNATURE):  # checksums as the PNG reader checks them
         header = check_png(path, data)
         check_size(path, header)
+        if options.verify_checksums:
+            check_adler32(path, data, header)
         if uses_libspng(header, options):  # 8-bit grey or palette: libspng, as the reader
             from maskstats.spng import SpngError, decoder
 
@@ -247,6 +250,7 @@ def _pil_images(path: str, options: ReadOptions, warn: Warn,
             except SpngError as exc:
                 raise UnreadableMask(path, f"corrupt PNG image data (libspng: {exc}); "
                                      + DAMAGED) from None
+            # a view of libspng's reused buffer: valid until the next decode on this thread
             yield np.frombuffer(buf, np.uint8).reshape(header.height, header.width)
             return
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -33,15 +34,22 @@ def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
 
     Double extensions such as ``.nii.gz`` are looked up before the last one.
     """
+    reader = _entry(path)
+    return reader if not isinstance(reader, str) else _resolve(reader)
+
+
+def _entry(path: str) -> Callable[..., Iterator[ImageHist]] | str | None:
+    """The registry entry for ``path`` (a function or a 'module:function' name), or None."""
     name = os.path.basename(path).lower()
     parts = name.split(".")
     for i in range(1, len(parts)):
         reader = _READERS.get("." + ".".join(parts[i:]))
         if reader is not None:
-            return reader if not isinstance(reader, str) else _resolve(reader)
+            return reader
     return None
 
 
+@lru_cache(maxsize=None)
 def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
     """'module:function' -> the function; readers in other modules load only when needed."""
     import importlib
@@ -51,7 +59,8 @@ def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
 
 
 def is_mask_file(path: str) -> bool:
-    return reader_for(path) is not None
+    """Whether ``path`` has a mask extension (its reader is not imported)."""
+    return _entry(path) is not None
 
 
 def mask_extensions() -> list[str]:

@@ -243,7 +243,8 @@ class Stats:
             names = None
         mine = set(self.paths)
         overlap = [p for p in other.paths if p in mine]
-        if overlap:
+        # the same folder with different --include/--exclude globs: shards, meant to be merged
+        if overlap and self.extra.get("selection") == other.extra.get("selection"):
             raise UsageProblem(f"both stats were counted from {overlap[0]!r}; merging them would "
                                "count those masks twice (merge disjoint scans only)")
 

@@ -3,7 +3,8 @@
 Every entry a producer writes has its own rule: counters add (``one_hot``, ``multi_label``,
 ``panoptic``), the ``unknown_colors`` report is re-ranked from both sides, object statistics
 add their counts and size tables and recompute the quantiles (:mod:`maskstats.object_sizes`),
-and ``per_image`` is dropped (it names the table of one scan, not of the merged data). An
+and ``per_image`` and ``selection`` are dropped (they name the table and the globs of one
+scan, not of the merged data). An
 entry that cannot be merged exactly is refused with :class:`UsageProblem`, never kept from
 one side as if it described both.
 """
@@ -18,8 +19,8 @@ from maskstats.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIM
                                     merged_bounds, object_entries, read_size_tables)
 
 OBJECT_KEYS = ("object_counts", "object_pixels_quantiles", "object_sizes", "objects")
-#: entries describing one scan's own outputs: a merge drops them
-DROPPED = ("per_image",)
+#: entries describing one scan's own outputs or selection: a merge drops them
+DROPPED = ("per_image", "selection")
 
 
 def merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:

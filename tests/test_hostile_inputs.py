@@ -100,6 +100,28 @@ def test_merge_refuses_stats_of_the_same_paths(run, tmp_path):
                              "twice (merge disjoint scans only)\n")
 
 
+def test_merge_accepts_include_shards_of_one_folder(run, tmp_path):
+    """Shards of one folder picked by different --include globs merge to the whole folder's
+    stats; the same glob twice is refused."""
+    rng = np.random.default_rng(5)
+    arrays = {name: rng.integers(0, 4, (6, 7)).astype(np.uint8) for name in ("a1", "a2", "b1")}
+    (tmp_path / "m").mkdir()
+    for name, a in arrays.items():
+        np.save(tmp_path / "m" / f"{name}.npy", a)
+    outs = []
+    for glob in ("a*", "b*", "a*"):
+        outs.append(tmp_path / f"{glob[0]}{len(outs)}.json")
+        assert run("scan", tmp_path / "m", "--include", f"{glob}.npy", "-q",
+                   "-o", outs[-1]).exit_code == 0
+    result = run("merge", outs[0], outs[1], "-o", tmp_path / "all.json", "-q")
+    assert result.exit_code == 0, result.stderr
+    merged = json.loads((tmp_path / "all.json").read_text())
+    together = np.concatenate([a.ravel() for a in arrays.values()])
+    assert merged["pixel_counts"] == np.bincount(together, minlength=4).tolist()
+    assert merged["num_images"] == 3 and "selection" not in merged
+    assert run("merge", outs[0], outs[2], "-o", tmp_path / "x.json").exit_code == 2
+
+
 # ------------------------------------------------------------------------------- HDF5
 def test_hdf5_external_storage_is_refused(run, tmp_path):
     """A dataset whose data is another file (/etc/hostname) is refused, never counted."""

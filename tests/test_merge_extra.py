@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import blob_mask, save_png
 from PIL import Image
-from test_colors import TABLE, rgb_mask, write_table
+from test_colors import rgb_mask, write_table
 
 import maskstats
 import maskstats.object_sizes as object_sizes
@@ -176,17 +176,36 @@ def test_channel_layout_counters_merge_exactly(tmp_path, layout, key):
 
 
 def test_panoptic_entry_merges_exactly(tmp_path):
-    """Panoptic counters add, the category ids stay, both annotation files are named."""
+    """Panoptic counters of a merge equal one scan of both datasets; both files are named."""
+    import shutil
+
     from test_panoptic import expected, make_panoptic
 
     a_json, a_dir, a_arrays, a_segs = make_panoptic(tmp_path / "a", seed=8)
     b_json, b_dir, b_arrays, b_segs = make_panoptic(tmp_path / "b", seed=9)
+    both = {"images": [], "annotations": [], "categories": None}  # one dataset of a and b
+    (tmp_path / "all").mkdir()
+    for tag, (js, folder) in enumerate(((a_json, a_dir), (b_json, b_dir))):
+        doc = json.loads(js.read_text())
+        both["categories"] = doc["categories"]
+        for img, ann in zip(doc["images"], doc["annotations"]):
+            name = f"{tag}_{ann['file_name']}"
+            shutil.copy(folder / ann["file_name"], tmp_path / "all" / name)
+            both["images"].append({**img, "id": img["id"] + 1000 * tag})
+            both["annotations"].append({**ann, "image_id": ann["image_id"] + 1000 * tag,
+                                        "file_name": name})
+    (tmp_path / "all.json").write_text(json.dumps(both))
     a = maskstats.scan(a_dir, panoptic=a_json, jobs=1, verify=True)
-    b = maskstats.scan(b_dir, panoptic=b_json, jobs=1)
-    p = a.merge(b).extra["panoptic"]
+    b = maskstats.scan(b_dir, panoptic=b_json, jobs=1, verify=True)
+    whole = maskstats.scan(tmp_path / "all", panoptic=tmp_path / "all.json", jobs=1,
+                           verify=True).to_dict()
+    merged = a.merge(b).to_dict()
+    for key in ("pixel_counts", "image_counts", "image_pixels", "ignored_pixels"):
+        assert merged[key] == whole[key], key
+    p, w = merged["panoptic"], whole["panoptic"]
+    assert {k: v for k, v in p.items() if k != "annotations"} == {
+        k: v for k, v in w.items() if k != "annotations"}
     assert p["unlabelled_pixels"] == expected(a_arrays, a_segs)[3] + expected(b_arrays, b_segs)[3]
-    assert p["verified_images"] == len(a_arrays)
-    assert p["category_ids"] == a.extra["panoptic"]["category_ids"]
     assert p["annotations"] == [str(a_json), str(b_json)]
 
 
