@@ -90,6 +90,34 @@ def main() -> None:
     cold, warm = rows["cold --cache --per-image"], rows["warm --cache --per-image"]
     print(f"\ncold / warm with --per-image: {cold / warm:.1f}x (goal >= 10)")
     shutil.rmtree(cache, ignore_errors=True)
+    in_process(folder, table, cache, args.repeats)
+
+
+def in_process(folder: Path, table: Path, cache: Path, repeats: int) -> None:
+    """The same comparisons inside one process (no start-up), alternated, best of repeats."""
+    import time
+
+    import maskstats
+
+    def t(**kw) -> float:
+        t0 = time.perf_counter()
+        maskstats.scan(folder, ignore_index=[255], **kw)
+        return time.perf_counter() - t0
+
+    for jobs in (1, 2):
+        runs: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(repeats):  # alternated, so that load changes hit both alike
+            runs[False].append(t(jobs=jobs))
+            runs[True].append(t(jobs=jobs, per_image=table))
+        plain, with_table = min(runs[False]), min(runs[True])
+        print(f"in-process -j{jobs}: plain {plain:.2f} s, --per-image {with_table:.2f} s, "
+              f"ratio {with_table / plain:.3f}")
+    shutil.rmtree(cache, ignore_errors=True)
+    cold = t(jobs=2, cache=cache, per_image=table)
+    warm = min(t(jobs=2, cache=cache, per_image=table) for _ in range(repeats))
+    print(f"in-process --cache --per-image -j2: cold {cold:.2f} s, warm {warm:.3f} s, "
+          f"cold / warm {cold / warm:.1f}x")
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 if __name__ == "__main__":

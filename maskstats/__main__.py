@@ -35,12 +35,18 @@ def main() -> None:
         _stop("interrupted (Ctrl-C)", 128 + signal.SIGINT)
     except Terminated as exc:
         _stop(f"terminated ({signal.Signals(exc.signum).name})", 128 + exc.signum)
+    except OSError as exc:  # outside a command (--help, --version): writing the output failed
+        from maskstats.cli.common import raised_writing_output
+
+        if not raised_writing_output(exc):
+            raise
+        _stop(f"<stdout>: cannot write ({exc.strerror or exc})", 1, ignore_signals=False)
     finally:
         _quiet_stdout()
 
 
-def _stop(what: str, code: int) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
+def _stop(what: str, code: int, ignore_signals: bool = True) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM) if ignore_signals else ():
         signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C while we leave: still one line
     try:
         sys.stderr.write(f"Error: {what}\n")

@@ -9,7 +9,8 @@ import numpy as np
 
 from maskstats.arrays import CHANNEL_LAYOUTS, check_layout, hists_of_array, missing_channels
 from maskstats.errors import MaskstatsWarning, UsageProblem
-from maskstats.histogram import Counts, check_num_classes
+from maskstats.histogram import Counts
+from maskstats.limits import check_num_classes
 from maskstats.options import ReadOptions
 from maskstats.stats import Stats
 

@@ -26,7 +26,7 @@ from collections import Counter
 from typing import Iterable, Iterator, Sequence
 
 from maskstats.errors import MaskstatsError, UsageProblem
-from maskstats.histogram import CLASS_LIMIT, check_num_classes
+from maskstats.limits import CLASS_LIMIT, check_num_classes
 from maskstats.stats import Stats
 
 #: file types an ImageFolder class folder may hold (torchvision's IMG_EXTENSIONS)

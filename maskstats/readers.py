@@ -33,12 +33,18 @@ def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
 
     Double extensions such as ``.nii.gz`` are looked up before the last one.
     """
+    reader = _entry(path)
+    return reader if not isinstance(reader, str) else _resolve(reader)
+
+
+def _entry(path: str):
+    """The ``_READERS`` entry for ``path`` (a function or 'module:function'), or None."""
     name = os.path.basename(path).lower()
     parts = name.split(".")
     for i in range(1, len(parts)):
         reader = _READERS.get("." + ".".join(parts[i:]))
         if reader is not None:
-            return reader if not isinstance(reader, str) else _resolve(reader)
+            return reader
     return None
 
 
@@ -51,7 +57,8 @@ def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
 
 
 def is_mask_file(path: str) -> bool:
-    return reader_for(path) is not None
+    """True when ``path`` has a mask extension (no reader module is imported to tell)."""
+    return _entry(path) is not None
 
 
 def mask_extensions() -> list[str]:

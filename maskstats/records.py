@@ -20,8 +20,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import MaskstatsError, UnreadableMask
-from maskstats.histogram import (BadLabelValue, ClassBound, ImageHist, beyond_limit_message,
-                                 remap_hist)
+from maskstats.histogram import ImageHist, remap_hist
+from maskstats.limits import BadLabelValue, ClassBound, beyond_limit_message
 from maskstats.notices import Notice
 from maskstats.objects import Objects
 from maskstats.options import ReadOptions
@@ -174,7 +174,8 @@ def check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> ImageHist:
 def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
                  warn) -> tuple[list[ImageHist], list[Objects]]:
     """Histograms and connected components of every image, from one decoded label array."""
-    from maskstats.objects import components, label_images, remap_array
+    from maskstats.label_arrays import label_images
+    from maskstats.objects import components, remap_array
 
     data = None
     if "://" in path:

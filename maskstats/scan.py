@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.executors import Executor, PoolExecutor, SerialExecutor, worker_count
-from maskstats.histogram import ClassBound, check_num_classes
+from maskstats.limits import ClassBound, check_num_classes
 from maskstats.nifti import volume_unit
 from maskstats.notices import MISSING_CHANNELS, Notice
 from maskstats.options import ReadOptions
@@ -130,6 +130,7 @@ def scan(
     per_image: str | os.PathLike | None = None,
     objects: bool = False,
     connectivity: int | None = None,
+    verify_checksums: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -168,6 +169,8 @@ def scan(
             :mod:`maskstats.objects`): stats ``object_counts`` and
             ``object_pixels_quantiles``, and ``o<k>`` columns in the per-image table.
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
+        verify_checksums: also check the zlib adler32 of every PNG's image data (a second
+            inflate; chunk CRCs are always checked; see :mod:`maskstats.png`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -178,21 +181,8 @@ def scan(
                    ignore_index=ignore_index, num_classes=num_classes)
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
     check_num_classes(num_classes)
+    check_outputs(per_image, objects, connectivity, panoptic is not None or verify)
     totals = Totals()
-    if per_image is not None:
-        from maskstats.per_image import table_format
-
-        table_format(per_image)  # a missing extra fails before any mask is read
-    if connectivity is not None and not objects:
-        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
-    if objects:
-        from maskstats.objects import cc3d_module, check_connectivity
-
-        check_connectivity(connectivity)
-        if panoptic is not None or verify:
-            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
-                               "come from the JSON, not from decoded pixels")
-        cc3d_module()  # a missing extra fails before any mask is read
     if panoptic is not None or verify:
         from maskstats.panoptic import PanopticSource
 
@@ -211,7 +201,8 @@ def scan(
     from maskstats.arrays import check_layout
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
-                          objects=objects, connectivity=connectivity)
+                          objects=objects, connectivity=connectivity,
+                          verify_checksums=verify_checksums)
     found = find_files(paths, include, exclude, on_error=on_error,
                        avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None
@@ -253,6 +244,8 @@ def scan(
         )
         if unknown:
             stats.extra["unknown_colors"] = unknown
+        if include or exclude:  # shards of one folder (--include 'a*' / 'b*') may be merged
+            stats.extra["selection"] = {"include": list(include), "exclude": list(exclude)}
         if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
             stats.extra["multi_label"] = {"samples": stats.total_pixels}
         if components is not None:
@@ -265,6 +258,25 @@ def scan(
     finally:
         if table is not None:  # a failed scan drops the spool: nothing is written
             table.close()
+
+
+def check_outputs(per_image: str | os.PathLike | None, objects: bool,
+                  connectivity: int | None, panoptic: bool) -> None:
+    """Refuse impossible combinations and missing extras before any mask is read."""
+    if per_image is not None:
+        from maskstats.per_image import table_format
+
+        table_format(per_image)
+    if connectivity is not None and not objects:
+        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
+    if objects:
+        from maskstats.objects import cc3d_module, check_connectivity
+
+        check_connectivity(connectivity)
+        if panoptic:
+            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
+                               "come from the JSON, not from decoded pixels")
+        cc3d_module()
 
 
 def open_table(path: str | os.PathLike | None, names: Mapping[str, str] | None = None,

@@ -56,6 +56,7 @@ class Shard:
         self._fo = fo.tolist()
         self._vo = vo.tolist()
         self._px = arrays["frame_pixels"].tolist()
+        self._values, self._counts = arrays["values"], arrays["counts"]
         self._oo = arrays["obj_offsets"].tolist() if meta["objects"] else None
 
     @classmethod
@@ -107,14 +108,14 @@ class Shard:
 
     def hists(self, i: int) -> list[ImageHist]:
         """The image histograms of file ``i`` (views into the shard's arrays)."""
-        values, counts = self.arrays["values"], self.arrays["counts"]
+        values, counts, vo, px = self._values, self._counts, self._vo, self._px
+        a, b = self._fo[i], self._fo[i + 1]
         extras = self.meta["extras"][i]
-        out = []
-        for n, j in enumerate(range(self._fo[i], self._fo[i + 1])):
-            a, b = self._vo[j], self._vo[j + 1]
-            extra = extras[n] if extras is not None else None
-            out.append(ImageHist(values[a:b], counts[a:b], self._px[j], extra or None))
-        return out
+        if extras is None:
+            return [ImageHist(values[vo[j]:vo[j + 1]], counts[vo[j]:vo[j + 1]], px[j])
+                    for j in range(a, b)]
+        return [ImageHist(values[vo[j]:vo[j + 1]], counts[vo[j]:vo[j + 1]], px[j],
+                          extras[j - a] or None) for j in range(a, b)]
 
     def objects(self, i: int) -> list[Objects] | None:
         """The components of each image of file ``i`` (None when the shard holds none)."""
@@ -126,6 +127,7 @@ class Shard:
 
     def record(self, i: int, path: str | None = None) -> FileRecord:
         """File ``i`` as a record named ``path`` (default: its stored name)."""
-        notices = tuple(Notice.from_list(x) for x in self.meta["notices"][i])
+        stored = self.meta["notices"][i]
+        notices = tuple(map(Notice.from_list, stored)) if stored else ()
         return FileRecord(self.paths[i] if path is None else path, self.hists(i), notices,
                           self.keys[i], objects=self.objects(i))

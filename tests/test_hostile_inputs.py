@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -100,18 +101,43 @@ def test_merge_refuses_stats_of_the_same_paths(run, tmp_path):
                              "twice (merge disjoint scans only)\n")
 
 
+def test_merge_accepts_include_shards_of_one_folder(run, tmp_path):
+    """Shards of one folder picked by different --include globs merge to the whole folder's
+    stats; the same glob twice is refused."""
+    rng = np.random.default_rng(5)
+    arrays = {name: rng.integers(0, 4, (6, 7)).astype(np.uint8) for name in ("a1", "a2", "b1")}
+    (tmp_path / "m").mkdir()
+    for name, a in arrays.items():
+        np.save(tmp_path / "m" / f"{name}.npy", a)
+    outs = []
+    for glob in ("a*", "b*", "a*"):
+        outs.append(tmp_path / f"{glob[0]}{len(outs)}.json")
+        assert run("scan", tmp_path / "m", "--include", f"{glob}.npy", "-q",
+                   "-o", outs[-1]).exit_code == 0
+    result = run("merge", outs[0], outs[1], "-o", tmp_path / "all.json", "-q")
+    assert result.exit_code == 0, result.stderr
+    merged = json.loads((tmp_path / "all.json").read_text())
+    together = np.concatenate([a.ravel() for a in arrays.values()])
+    assert merged["pixel_counts"] == np.bincount(together, minlength=4).tolist()
+    assert merged["num_images"] == 3 and "selection" not in merged
+    assert run("merge", outs[0], outs[2], "-o", tmp_path / "x.json").exit_code == 2
+
+
 # ------------------------------------------------------------------------------- HDF5
 def test_hdf5_external_storage_is_refused(run, tmp_path):
-    """A dataset whose data is another file (/etc/hostname) is refused, never counted."""
+    """A dataset whose data is another file (/etc/hostname) is refused, never counted (also
+    by the --objects reader)."""
     h5py = pytest.importorskip("h5py")
     size = os.path.getsize("/etc/hostname")
     with h5py.File(tmp_path / "ext.h5", "w") as fh:
         fh.create_dataset("masks", shape=(size,), dtype="u1",
                           external=[("/etc/hostname", 0, size)])
-    result = run("scan", tmp_path / "ext.h5", "--layout", "mask", "-q")
-    assert result.exit_code == 1
-    assert result.stderr == (f"Error: {tmp_path / 'ext.h5'}: dataset 'masks' uses external "
-                             "storage ('/etc/hostname'); refused: its data is not in this file\n")
+    for extra in ([], ["--objects"]) if importlib.util.find_spec("cc3d") else ([],):
+        result = run("scan", tmp_path / "ext.h5", "--layout", "mask", "-q", *extra)
+        assert result.exit_code == 1, extra
+        assert result.stderr == (f"Error: {tmp_path / 'ext.h5'}: dataset 'masks' uses external "
+                                 "storage ('/etc/hostname'); refused: its data is not in this "
+                                 "file\n")
 
 
 def test_hdf5_external_fifo_does_not_hang(tmp_path):
@@ -189,6 +215,24 @@ def test_library_warnings_become_maskstats_warning_lines(run, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "".join(f"Warning: {path}: {m}\n" for m in messages)
     assert json.loads((tmp_path / "s.json").read_text())["pixel_counts"] == [1, 2, 1]
+
+
+def test_any_python_warning_in_a_command_is_one_line(run, tmp_path, monkeypatch):
+    """A warning raised by a library while a command runs prints as one 'Warning:' line
+    (not Python's two-line 'file:line: UserWarning' form)."""
+    from maskstats.stats import Stats
+
+    stats = stats_file(run, tmp_path)
+    real = Stats.load.__func__
+
+    def load(cls, path):
+        warnings.warn("a library\nwarning", UserWarning)
+        return real(cls, path)
+
+    monkeypatch.setattr(Stats, "load", classmethod(load))
+    result = run("merge", stats, "-q", "-o", tmp_path / "m.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "Warning: a library\\nwarning\n"
 
 
 # --------------------------------------------------------------- skippable odd arrays

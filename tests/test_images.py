@@ -240,9 +240,9 @@ def test_no_match_is_a_warning(table, run):
 def test_small_blocks_odd_cells_and_line_numbers(tmp_path, monkeypatch):
     """Parsed in many small blocks, a table with leading zeros, 18- and 19-digit cells reads
     exactly, and a bad cell far down is named by its own line number."""
-    import maskstats.table as table_module
+    import maskstats.table_csv as table_csv
 
-    monkeypatch.setattr(table_module, "_BLOCK", 64)
+    monkeypatch.setattr(table_csv, "_BLOCK", 64)
     rng = np.random.default_rng(9)
     counts = random_counts(rng, 60, 4, density=0.5)
     counts[5, 1] = 10**17 + 3

@@ -234,3 +234,16 @@ def test_missing_cc3d_is_one_error_line(tmp_path, rng):
     assert proc.stderr.startswith("Error: ") and proc.stderr.count("\n") == 1
     assert "objects" in proc.stderr
     assert not (tmp_path / "s.json").exists()
+
+
+def test_any_8bit_values_are_labelled(tmp_path, rng):
+    """Masks holding value 167, or all 256 values, still give scipy's components for all."""
+    a = noisy_masks(rng, n=1, shape=(20, 20))[0]
+    a[a == 3] = 167
+    b = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    b[4:8, 4:8] = 0
+    for name, arr in (("a", a), ("b", b)):
+        save_png(tmp_path / name / "0.png", arr)
+        stats = maskstats.scan(tmp_path / name, objects=True, jobs=1).to_dict()
+        _, sizes = scipy_components([arr], stats["num_classes"], 8)
+        assert stats["object_counts"] == [len(sizes[c]) for c in range(stats["num_classes"])]

@@ -156,6 +156,16 @@ def test_full_stdout_is_one_error_line(tmp_path):
     assert proc.stderr.decode() == "Error: <stdout>: cannot write (No space left on device)\n"
 
 
+@pytest.mark.parametrize("args", [("schemes",), ("--help",), ("weights", "--counts", "3,1"),
+                                  ("weights", "--counts", "3,1", "-f", "list")])
+def test_every_command_into_a_full_stdout_is_one_error_line(args):
+    """Any output into /dev/full (help, tables, weights) is one Error line, exit 1."""
+    with open("/dev/full", "wb") as full:
+        proc = _maskstats(*args, stdout=full, stderr=subprocess.PIPE)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "Error: <stdout>: cannot write (No space left on device)\n"
+
+
 def test_full_device_output_is_one_error_line(tmp_path):
     """-o /dev/full: exit 1 with one Error line naming it; /dev/full stays a device."""
     proc = _maskstats("scan", _mask(tmp_path), "-o", "/dev/full", "-q", capture_output=True)

@@ -65,28 +65,46 @@ def test_inverse_presence_equals_its_formula(skewed):
     assert sample_weights(path, "inverse-presence").weights.tolist() == pytest.approx(want)
 
 
-@pytest.mark.parametrize("a, b, n_a, n_b, max_ratio", [
-    (100, 900, 10, 10, 10.0),   # optimum inside the box: shares become exactly 1/2
-    (50, 5000, 30, 20, 10.0),   # inside the box, unequal group sizes
-    (10, 10_000, 50, 50, 1.5),  # the cap binds: group A gets all it may, 50 * 1.5 / 100
+@pytest.mark.parametrize("a, b, n_a, n_b, max_ratio, min_ratio", [
+    (100, 900, 10, 10, 10.0, 0.0),    # optimum inside the box: shares become exactly 1/2
+    (50, 5000, 30, 20, 10.0, 0.0),    # inside the box, unequal group sizes
+    (10, 10_000, 50, 50, 1.5, 0.0),   # the cap binds: group A gets all it may, 50 * 1.5 / 100
+    (10_000, 10, 50, 50, 10.0, 0.5),  # the floor binds: group A keeps 50 * 0.5 / 100
+    (100, 900, 10, 10, 10.0, 0.2),    # a floor that does not bind changes nothing
 ])
-def test_balanced_reaches_the_analytic_optimum(tmp_path, a, b, n_a, n_b, max_ratio):
+def test_balanced_reaches_the_analytic_optimum(tmp_path, a, b, n_a, n_b, max_ratio, min_ratio):
     """Two disjoint groups (class 0 only, class 1 only): the optimum mass on group A is
-    b / (a + b) (equal shares) unless the cap n_a * max_ratio / n binds."""
+    b / (a + b) (equal shares), clipped to what the cap and the floor allow."""
     counts = np.zeros((n_a + n_b, 2), np.int64)
     counts[:n_a, 0] = a
     counts[n_a:, 1] = b
     n = n_a + n_b
-    alpha = min(b / (a + b), n_a * max_ratio / n)
-    alpha = max(alpha, 1 - n_b * max_ratio / n)
+    hi, lo = max_ratio / n, min_ratio / n
+    alpha = min(max(b / (a + b), n_a * lo, 1 - n_b * hi), n_a * hi, 1 - n_b * lo)
     path = write_table(tmp_path / "two.csv", counts)
-    r = sample_weights(path, "balanced", max_ratio=max_ratio, tol=1e-9)
+    r = sample_weights(path, "balanced", max_ratio=max_ratio, min_ratio=min_ratio, tol=1e-9)
     p = r.probabilities
     assert p[:n_a].sum() == pytest.approx(alpha, abs=1e-6)
-    assert p.max() <= max_ratio / n * (1 + 1e-12)
+    assert p.max() <= hi * (1 + 1e-12) and p.min() >= lo * (1 - 1e-9)
     shares = np.array(r.inputs.info["shares"])
     want = np.array([alpha * a, (1 - alpha) * b]) / (alpha * a + (1 - alpha) * b)
     assert shares == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize("min_ratio", [0.1, 0.5, 1.0])
+def test_balanced_respects_min_ratio(skewed, min_ratio):
+    """With min_ratio, no probability falls below min_ratio / n, and the optimum is no
+    better than without the floor (a smaller feasible set)."""
+    path, counts = skewed
+    n = len(counts)
+    free = sample_weights(path, "balanced", tol=1e-7)
+    r = sample_weights(path, "balanced", min_ratio=min_ratio, tol=1e-7)
+    p = r.probabilities
+    assert p.min() >= min_ratio / n * (1 - 1e-9) and p.max() <= 10 / n * (1 + 1e-9)
+    assert p.sum() == pytest.approx(1.0)
+    assert objective(p, counts) <= objective(free.probabilities, counts) + 1e-6
+    if min_ratio == 1.0:
+        assert p == pytest.approx(np.full(n, 1 / n))
 
 
 @pytest.mark.parametrize("max_ratio", [1.0, 2.0, 10.0, 100.0])
@@ -157,6 +175,7 @@ def test_ignore_values_from_stats_never_become_classes(tmp_path):
     (["--method", "repeat-factor", "--param", "t=0"], "t must be greater than 0"),
     (["--method", "repeat-factor", "--param", "t=-1"], "t must be greater than 0"),
     (["--method", "balanced", "--param", "max_ratio=0.5"], "max_ratio must be at least 1"),
+    (["--method", "balanced", "--param", "min_ratio=2"], "min_ratio must lie between 0 and 1"),
     (["--method", "balanced", "--param", "beta=2"], "has no parameter beta"),
     (["--method", "repeat-factor", "--param", "t=abc"], "is not a number"),
     (["--method", "nope"], "nope"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -71,7 +73,9 @@ class MaskstatsGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():  # any Python warning is one maskstats line
+                warnings.showwarning = _warning_line
+                return super().invoke(ctx)
         except MaskstatsError as exc:
             if ctx.meta.get(DEBUG_KEY):
                 raise
@@ -90,10 +94,30 @@ class MaskstatsGroup(click.Group):
         except Exception as exc:
             if ctx.meta.get(DEBUG_KEY):
                 raise
-            raise click.ClickException(
+            if isinstance(exc, OSError) and raised_writing_output(exc):  # `... > /dev/full`
+                raise click.ClickException(
+                    f"<stdout>: cannot write ({exc.strerror or exc})") from None
+            raise click.ClickException(one_line(
                 f"internal error: {type(exc).__name__}: {exc} "
                 "(please report it; run with --debug for the traceback)"
-            ) from None
+            )) from None
+
+
+def raised_writing_output(exc: OSError) -> bool:
+    """True when ``exc`` comes from click or rich writing the command's output (a full
+    disk or device on stdout): those libraries only write, they never read user files."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    where = tb.tb_frame.f_code.co_filename.replace(os.sep, "/")
+    return "/click/" in where or "/rich/" in where
+
+
+def _warning_line(message, _category, _filename, _lineno, _file=None, _line=None) -> None:
+    """``warnings.showwarning`` for the CLI: ``Warning: <message>`` on one line, no source."""
+    warn(str(message))
 
 
 def set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

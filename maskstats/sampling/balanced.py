@@ -47,10 +47,11 @@ class Solution:
 
 
 class _Problem:
-    def __init__(self, rows, cols, vals, X, C, cap):
+    def __init__(self, rows, cols, vals, X, C, cap, floor=0.0):
         # intp indices: take and bincount would convert int32 ones on every call
         self.rows, self.cols = rows.astype(np.intp), cols.astype(np.intp)
         self.vals, self.X, self.C, self.m, self.cap = vals, X, C, X.size, cap
+        self.floor = floor
         self.buf = np.empty(vals.size)  # reused: fresh 16 MB temporaries cost page faults
 
     def value(self, p):
@@ -69,8 +70,10 @@ class _Problem:
         return a, a - self.C * self.X / T
 
     def project(self, logv):
-        """KL projection onto the capped simplex: p_i = min(cap, c v_i), sum p = 1."""
+        """KL projection onto {floor <= p_i <= cap, sum p = 1}: p_i = clip(c v_i)."""
         logv = logv - logv.max()
+        if self.floor > 0:
+            return self._project_box(logv)
         v = np.exp(logv)
         capped = np.zeros(self.m, dtype=bool)
         c = 1.0 / v.sum()
@@ -88,21 +91,51 @@ class _Problem:
         logp = np.where(capped, math.log(self.cap), math.log(c) + logv)
         return p / p.sum(), logp
 
+    def _project_box(self, logv):
+        """The same with a floor: safeguarded Newton on x = log c (sum of the clipped
+        values is increasing in x; the bracket [lo, hi] always holds the root)."""
+        lo_p, hi_p = self.floor, self.cap
+        if hi_p - lo_p <= 1e-300:
+            p = np.full(self.m, 1.0 / self.m)
+            return p, np.log(p)
+        lo, hi = math.log(lo_p), math.log(hi_p) - float(logv.min())
+        x = min(max(-math.log(float(np.exp(logv).sum())), lo), hi)
+        for _ in range(200):
+            q = np.exp(x + logv)
+            total = float(np.clip(q, lo_p, hi_p).sum())
+            if abs(total - 1.0) <= 1e-13:
+                break
+            if total < 1:
+                lo = x
+            else:
+                hi = x
+            slope = float(q[(q > lo_p) & (q < hi_p)].sum())
+            step = x + (1.0 - total) / slope if slope > 0 else math.nan
+            x = step if lo < step < hi else 0.5 * (lo + hi)
+        logp = np.clip(x + logv, math.log(lo_p), math.log(hi_p))
+        p = np.exp(logp)
+        return p / p.sum(), logp
+
     def gap(self, a, p, T):
-        """Certified (G* - G) via Dinkelbach over the capped simplex."""
+        """Certified (G* - G) via Dinkelbach over the box simplex (floor <= p_i <= cap)."""
         lam = float(a @ p) / float(self.X @ p)
-        k = int(math.floor(1.0 / self.cap + 1e-12))
-        rest = 1.0 - k * self.cap
+        room = self.cap - self.floor
+        if room <= 1e-300:
+            return 0.0
+        spare = 1.0 - self.m * self.floor  # mass above the floor, given to the best rows
+        k = min(self.m, int(math.floor(spare / room + 1e-12)))
+        rest = spare - k * room
+        base_a, base_x = self.floor * float(a.sum()), self.floor * float(self.X.sum())
         for _ in range(50):
             score = a - lam * self.X
             if k >= self.m:
                 top = np.arange(self.m)
             else:  # the k largest first (any order), then the (k+1)-th largest
                 top = np.argpartition(-score, k)[:k + 1]
-            w = np.full(top.size, self.cap)
+            w = np.full(top.size, room)
             if top.size > k:
                 w[k] = rest
-            new = float(a[top] @ w) / float(self.X[top] @ w)
+            new = (base_a + float(a[top] @ w)) / (base_x + float(self.X[top] @ w))
             if new <= lam * (1 + 1e-15):
                 break
             lam = new
@@ -110,13 +143,14 @@ class _Problem:
 
 
 def solve(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, X: np.ndarray, C: int,
-          cap: float, *, tol: float = 1e-4, max_iter: int = 2000) -> Solution:
-    """Maximise sum_c log s_c over p in the capped simplex (``cap`` = largest p_i).
+          cap: float, *, floor: float = 0.0, tol: float = 1e-4,
+          max_iter: int = 2000) -> Solution:
+    """Maximise sum_c log s_c over p in the box simplex (``floor`` <= p_i <= ``cap``).
 
     ``rows``/``cols``/``vals``: non-zero counts (row i < len(X), class j < C); every row
-    has X_i > 0, every class appears in some row, and len(X) * cap >= 1.
+    has X_i > 0, every class appears in some row, and len(X) * floor <= 1 <= len(X) * cap.
     """
-    prob = _Problem(rows, cols, vals.astype(np.float64), X.astype(np.float64), C, cap)
+    prob = _Problem(rows, cols, vals.astype(np.float64), X.astype(np.float64), C, cap, floor)
     m = X.size
     p = np.full(m, 1.0 / m)
     logp = np.log(p)

@@ -40,19 +40,22 @@ def inverse_presence(x: Inputs) -> np.ndarray:
 
 @register("balanced",
           formula="n p_i, p = argmax sum_c log s_c(p) subject to sum p = 1, "
-                  "0 <= p_i <= max_ratio / n")
-def balanced(x: Inputs, *, max_ratio: float = 10.0, tol: float = 1e-4,
-             max_iter: float = 2000) -> np.ndarray:
+                  "min_ratio / n <= p_i <= max_ratio / n")
+def balanced(x: Inputs, *, max_ratio: float = 10.0, min_ratio: float = 0.0,
+             tol: float = 1e-4, max_iter: float = 2000) -> np.ndarray:
     """Optimised probabilities that make the expected class pixel shares as equal as they can be.
 
     Maximises sum_c log s_c, s_c = sum_i p_i x_ic / sum_i p_i X_i the expected share of
     class c in the sampled pixels (the same as minimising KL(uniform || s)), with no image
-    drawn more than max_ratio times as often as under uniform sampling. A concave problem
+    drawn more than max_ratio times (nor, with min_ratio > 0, less than min_ratio times) as
+    often as under uniform sampling. A concave problem
     (see maskstats/sampling/balanced.py), solved to a certified gap: the geometric mean of
     the shares is within a factor e^tol of the best reachable. Weights are n p_i: 1 is
     uniform sampling's probability, max_ratio the largest allowed.
     """
     check(max_ratio >= 1, f"balanced: max_ratio must be at least 1, not {max_ratio:g}")
+    check(0 <= min_ratio <= 1, f"balanced: min_ratio must lie between 0 and 1, not "
+                               f"{min_ratio:g}")
     check(tol > 0, f"balanced: tol must be greater than 0, not {tol:g}")
     check(max_iter >= 1 and float(max_iter).is_integer(),
           f"balanced: max_iter must be a whole number >= 1, not {max_iter:g}")
@@ -69,9 +72,11 @@ def balanced(x: Inputs, *, max_ratio: float = 10.0, tol: float = 1e-4,
         return w
     remap = np.full(n, -1, dtype=np.int64)
     remap[full] = np.arange(full.size)
-    sol = solve(remap[x.rows], x.cols, x.vals, x.X[full], x.C, cap, tol=tol,
-                max_iter=int(max_iter))
+    sol = solve(remap[x.rows], x.cols, x.vals, x.X[full], x.C, cap, floor=min_ratio / n,
+                tol=tol, max_iter=int(max_iter))
     w[full] = sol.p * n
+    if min_ratio == 0:  # mirror ascent only approaches 0: what is 0 up to rounding is 0
+        w[w < 1e-12] = 0.0
     if x.empty.any():
         w[x.empty] = w[full].min()
     x.info.update({"shares": sol.shares.tolist(), "iterations": sol.iterations,
