@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.io import dumps_json
+from maskstats.io import dumps_json, path_lines
 from maskstats.table import Table
 from maskstats.table_check import ClassInfo
 
@@ -56,7 +56,7 @@ class Selection:
 
     def to_bytes(self, fmt: str = "paths") -> bytes:
         if fmt == "paths":
-            return "".join(f"{p}\n" for p in self.paths()).encode("utf-8")
+            return path_lines(self.paths(), "images", "use -f csv or -f json, which quote it")
         t = self.table
         per_class = (np.column_stack([t.column(c)[self.rows] for c in self.classes])
                      if self.classes else None)

@@ -172,6 +172,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def path_lines(paths: Iterable[str], where: str, fix: str) -> bytes:
+    """``paths`` one per line (UTF-8). A path holding a line break cannot be written so (a
+    reader would see two paths): :class:`MaskstatsError` naming it, ``where`` and ``fix``."""
+    out = []
+    for p in paths:
+        if "\n" in p or "\r" in p:
+            raise MaskstatsError(f"{where}: the path {p!r} holds a line break, so one path per "
+                                 f"line cannot hold it; {fix}")
+        out.append(p + "\n")
+    return "".join(out).encode("utf-8")
+
+
 def dumps_json(obj: Any) -> str:
     """Serialise to JSON, refusing NaN and Infinity (strict parsers reject them)."""
     return json.dumps(obj, indent=2, allow_nan=False) + "\n"

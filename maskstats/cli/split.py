@@ -68,7 +68,7 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
     """
-    from maskstats.io import atomic_write_bytes, dumps_json
+    from maskstats.io import atomic_write_bytes, dumps_json, path_lines
     from maskstats.split import check_ratios
     from maskstats.split import split as split_table
     from maskstats.split_stats import check_base, unexpected_key
@@ -90,7 +90,8 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
     contents = {}
     for j, name in enumerate(names):
         paths = result.paths(j)
-        contents[f"{name}.txt"] = "".join(p + "\n" for p in paths).encode("utf-8")
+        contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
+                                             "rename the file (nothing was written)")
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
     try:
         os.makedirs(output, exist_ok=True)
