@@ -20,6 +20,7 @@ import numpy as np
 
 from maskstats.errors import UsageProblem
 from maskstats.io import STATS_FORMAT, STATS_VERSION, check_format
+from maskstats.limits import check_num_classes
 from maskstats.stats import Stats
 
 Count = int | float
@@ -170,6 +171,7 @@ def pad(src: Source, num_classes: int | None) -> Source:
         k = operator.index(num_classes)
     except TypeError:
         raise UsageProblem(f"num_classes {num_classes!r} is not an integer") from None
+    check_num_classes(k)
     if k < len(src.counts):
         raise UsageProblem(f"num_classes is {k} but there are {len(src.counts)} class counts")
     extra = k - len(src.counts)
