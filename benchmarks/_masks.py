@@ -44,6 +44,26 @@ def write_dataset(folder: Path, n8: int, n16: int, size: int = 512, seed: int = 
     return paths
 
 
+def write_set(folder: Path, n: int, kind: str, h: int = 768, w: int = 1024,
+              seed: int = 0) -> list[Path]:
+    """Write n 8-bit masks of one ``kind`` ('grey' = mode L, 'palette' = mode P) once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / f".done-{kind}-{n}-{h}x{w}-{seed}"
+    paths = [folder / f"{kind}_{i:05d}.png" for i in range(n)]
+    if marker.exists():
+        return paths
+    rng = np.random.default_rng(seed)
+    palette = [(i * 97 + 31) % 256 for i in range(768)]
+    for p in paths:
+        im = Image.fromarray(blob_mask(rng, h, w, 30))
+        if kind == "palette":  # VOC-style: the index is the class, colours from a palette
+            im = Image.frombytes("P", im.size, im.tobytes())
+            im.putpalette(palette)
+        im.save(p, compress_level=6)
+    marker.write_text("ok")
+    return paths
+
+
 def timed(cmd: list[str], env: dict | None = None) -> float:
     """Wall time of a whole process (start-up included), failing loudly on error."""
     t0 = time.perf_counter()
@@ -57,3 +77,17 @@ def timed(cmd: list[str], env: dict | None = None) -> float:
 
 def best_of(repeats: int, cmd: list[str]) -> float:
     return min(timed(cmd) for _ in range(repeats))
+
+
+def best_wall_cpu(repeats: int, cmd: list[str]) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds of the process tree): CPU time is what a loaded
+    machine distorts least; wall time is what parallel runs (-j2) are judged by."""
+    import resource
+
+    walls, cpus = [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        walls.append(timed(cmd))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return min(walls), min(cpus)

@@ -25,12 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-# runs a command, then prints its wall time and the peak RSS (KiB on Linux) of its tree
+# runs a command, then prints its wall time, the peak RSS (KiB on Linux) and the CPU time
+# (user + system) of its tree
 PROBE = """
 import resource, subprocess, sys, time
 t0 = time.perf_counter()
 subprocess.run(sys.argv[1:], check=True, capture_output=True)
-print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(time.perf_counter() - t0, r.ru_maxrss, r.ru_utime + r.ru_stime)
 """
 
 BINCOUNT = """
@@ -54,18 +56,18 @@ print(total.tolist())
 """
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one whole process."""
+def run(cmd: list[str]) -> tuple[float, float, float]:
+    """(seconds, peak RSS in MB, CPU seconds) of one whole process."""
     out = subprocess.run([sys.executable, "-c", PROBE, *cmd], capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"benchmark command failed: {' '.join(cmd)}\n{out.stderr}")
-    seconds, rss = out.stdout.split()
-    return float(seconds), int(rss) / 1024
+    seconds, rss, cpu = out.stdout.split()
+    return float(seconds), int(rss) / 1024, float(cpu)
 
 
-def best(repeat: int, cmd: list[str]) -> tuple[float, float]:
+def best(repeat: int, cmd: list[str]) -> tuple[float, float, float]:
     runs = [run(cmd) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs)
+    return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
 
 
 def write_stack(path: Path, gb: float, h: int = 1024, w: int = 1024) -> tuple:
@@ -109,6 +111,8 @@ def compare(name: str, path: Path, shape: tuple, script: str, layout: str, repea
     print(f"  chunked NumPy script:            {base[0]:.2f} s ({size / base[0]:.2f} GB/s), "
           f"peak RSS {base[1]:.0f} MB")
     print(f"  throughput ratio maskstats / NumPy: {base[0] / ours[0]:.2f}x (goal >= 0.8)")
+    print(f"  CPU time: maskstats {ours[2]:.2f} s, NumPy {base[2]:.2f} s, ratio "
+          f"{base[2] / ours[2]:.2f}x (steadier than wall time on a loaded machine)")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import mmap
 import os
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -229,19 +230,22 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
                          f"none or several named {', '.join(DEFAULT_KEYS)}); pick one with --key")
 
 
-def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """``.npz``: the chosen member is streamed (:mod:`maskstats.npz`), never inflated whole."""
+@contextmanager
+def open_npz_member(path: str, key: str | None, source: Any = None) -> Iterator[Any]:
+    """The chosen ``.npz`` member as a :class:`~maskstats.npz.StreamedArray` (C order) or a
+    bounded NumPy array (Fortran order): never inflated whole from an untrusted file.
+    ``source``: the file's bytes as a file object (fetched objects), else ``path`` is read."""
     import zipfile
 
     from maskstats.npz import StreamedArray, member_names
 
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(source if source is not None else path)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise UnreadableMask(path, f"not a valid .npz archive ({exc})") from None
     with zf:
         names = member_names(zf)
-        name = pick_key(path, list(names), options.key)
+        name = pick_key(path, list(names), key)
         if not names[name].endswith(".npy"):
             raise UnreadableMask(path, f"member {names[name]!r} is not an .npy array")
         try:
@@ -253,11 +257,16 @@ def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
             if math.prod(arr.shape) == 0:
                 raise UnreadableMask(path, f"empty array of shape {arr.shape}")
             if arr.fortran:  # rare; column-major data cannot be read in C-order rows
-                arr = _fortran_member(path, arr)
-                yield from _checked(path, arr, options, warn)
+                yield _fortran_member(path, arr)
                 return
-            yield from _checked(path, arr, options, warn)
-            arr.finish()
+            yield arr
+            arr.finish()  # to the end of the member, so that zipfile checks its CRC-32
+
+
+def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
+    """``.npz``: the chosen member is streamed (:mod:`maskstats.npz`), never inflated whole."""
+    with open_npz_member(path, options.key) as arr:
+        yield from _checked(path, arr, options, warn)
 
 
 def _fortran_member(path: str, arr: Any) -> np.ndarray:
@@ -286,10 +295,10 @@ def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist
         fh.visititems(lambda name, obj: names.append(name)
                       if isinstance(obj, h5py.Dataset) else None)
         name = pick_key(path, names, options.key)
-        yield from _checked(path, _own_dataset(path, fh, name, h5py), options, warn)
+        yield from _checked(path, own_dataset(path, fh, name, h5py), options, warn)
 
 
-def _own_dataset(path: str, fh: Any, name: str, h5py: Any) -> Any:
+def own_dataset(path: str, fh: Any, name: str, h5py: Any) -> Any:
     """The dataset ``name``, refused when its data lives outside the file.
 
     A downloaded HDF5 file is untrusted input: external storage can point at any file on

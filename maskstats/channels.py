@@ -35,9 +35,12 @@ def count_channels(path: str, batch: np.ndarray, *, one_hot: bool,
     pixels whose channels sum to 0 or to more than 1. They are left out of the class counts
     but stay in ``pixels``. ``first`` is the index of the batch's first image (for errors).
     """
-    on = _booleans(path, batch, one_hot, first)
-    b, p, _ = on.shape
-    per_class, unlabelled, overlap = _count_codes(on, one_hot)
+    fast = _one_hot_floats(batch) if one_hot else None
+    if fast is None:
+        on = _booleans(path, batch, one_hot, first)
+        fast = _count_codes(on, one_hot)
+    per_class, unlabelled, overlap = fast
+    b, p, _ = batch.shape
     out = []
     for i in range(b):
         classes = np.flatnonzero(per_class[i])
@@ -46,6 +49,56 @@ def count_channels(path: str, batch: np.ndarray, *, one_hot: bool,
             extra = {"unlabelled_pixels": int(unlabelled[i]), "overlap_pixels": int(overlap[i])}
         out.append(ImageHist(classes.astype(np.int64), per_class[i][classes], p, extra))
     return out
+
+
+#: float dtype -> (unsigned int of the same size, the bit pattern of 1.0)
+_ONE_BITS = {np.dtype(np.float32): (np.uint32, 0x3F800000),
+             np.dtype(np.float64): (np.uint64, 0x3FF0000000000000)}
+FAST_CHANNELS = 32  # below, the packed-code path is as fast (benchmarks/arrays_speed.py)
+_BLOCK_BYTES = 1 << 20  # the streaming one-hot check reads blocks of ~1 MB, four times each
+
+
+def _one_hot_floats(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Counts of a float one-hot batch with 32-256 channels in four streaming passes, or None.
+
+    None (the caller then takes the general path, which also names a bad value) unless the
+    batch is proven to hold only 0.0 and 1.0 and no pixel has two channels on:
+
+    1. OR of all bit patterns is a subset of 1.0's: every value is +0.0 or a power of two
+       2^-j <= 1 (no sign, no mantissa bits, exponent at most 1.0's).
+    2. Per-pixel sums k (``einsum``, float): a pixel of n non-zero values sums exactly to n
+       if they are all 1.0, and to at most n - 1/2 otherwise; the rounding error of a sum of
+       at most 256 values <= 1 is below 256 * 255 * 2^-24 < 0.004, so an integral computed k
+       is n for a good pixel and at most n - 1 for a pixel holding another value.
+    3. All k integral and their total equal to the count of non-zero bit patterns: so no
+       pixel holds another value, i.e. every value is exactly 0.0 or 1.0.
+    4. Per-image channel sums (``einsum``) are then exact counts (fewer than 2^24 pixels).
+
+    The general path costs a compare, packs and popcounts per group of 8 channels; this one
+    reads each block of ~1 MB four times (from the cache after the first) with no
+    per-element temporaries (docs/speed.md).
+    """
+    b, p, c = batch.shape
+    if batch.dtype not in _ONE_BITS or not FAST_CHANNELS <= c <= 256 or p >= 1 << 24 \
+            or batch.strides[2] != batch.itemsize:
+        return None
+    uint, one = _ONE_BITS[batch.dtype]
+    step = max(1, _BLOCK_BYTES // (c * batch.itemsize))  # blocks that stay in the cache
+    per_class, unlabelled = np.zeros((b, c), np.int64), np.zeros(b, np.int64)
+    for lo in range(0, p, step):
+        block = batch[:, lo:lo + step]
+        bits = block.view(uint)
+        if int(np.bitwise_or.reduce(bits, axis=None)) & ~one:
+            return None
+        per_pixel = np.einsum("bpc->bp", block)
+        if not np.array_equal(np.rint(per_pixel), per_pixel):
+            return None
+        on = per_pixel.astype(np.int64)
+        if int(on.sum()) != np.count_nonzero(bits) or (on > 1).any():
+            return None  # a value other than 0/1, or pixels of two classes: general path
+        per_class += np.einsum("bpc->bc", block).astype(np.int64)
+        unlabelled += np.count_nonzero(on == 0, axis=1)
+    return per_class, unlabelled, np.zeros(b, np.int64)
 
 
 def _booleans(path: str, batch: np.ndarray, one_hot: bool, first: int) -> np.ndarray:

@@ -17,7 +17,6 @@ import os
 from collections import deque
 from typing import Any, Callable, Iterator, Protocol, Sequence, TypeVar
 
-from maskstats.workers import worker_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,6 +65,8 @@ class PoolExecutor:
 
     def map(self, fn: Callable[[list[T]], R], items: Sequence[T]
             ) -> Iterator[tuple[list[T], R]]:
+        from maskstats.workers import worker_pool  # multiprocessing: only for -j 2 and more
+
         todo = iter(batches(items, self.jobs))
         window = WINDOW_PER_JOB * self.jobs
         with worker_pool(self.jobs) as pool:

@@ -37,7 +37,8 @@ def label_images(path: str, options: ReadOptions, warn: Warn,
 
 
 def _array_images(path: str, options: ReadOptions, data: bytes | None) -> Iterator[np.ndarray]:
-    from maskstats.arrays import CHANNEL_LAYOUTS, pick_key, resolve_layout
+    from maskstats.arrays import (CHANNEL_LAYOUTS, open_npz_member, own_dataset, pick_key,
+                                  resolve_layout)
 
     if options.layout in CHANNEL_LAYOUTS:
         raise UsageProblem(f"--objects counts components of label masks; --layout "
@@ -48,10 +49,10 @@ def _array_images(path: str, options: ReadOptions, data: bytes | None) -> Iterat
             arr = np.load(source, mmap_mode=None if data is not None else "r",
                           allow_pickle=False)
             yield from _layout_images(path, arr, options, resolve_layout)
-        elif path.lower().endswith(".npz"):
-            with np.load(source, allow_pickle=False) as npz:
-                arr = npz[pick_key(path, list(npz.files), options.key)]
-            yield from _layout_images(path, arr, options, resolve_layout)
+        elif path.lower().endswith(".npz"):  # streamed image by image, as the reader does
+            fetched = source if data is not None else None
+            with open_npz_member(path, options.key, fetched) as arr:
+                yield from _layout_images(path, arr, options, resolve_layout)
         else:
             import h5py
 
@@ -59,15 +60,17 @@ def _array_images(path: str, options: ReadOptions, data: bytes | None) -> Iterat
                 names: list[str] = []
                 fh.visititems(lambda n, obj: names.append(n)
                               if isinstance(obj, h5py.Dataset) else None)
-                yield from _layout_images(path, fh[pick_key(path, names, options.key)],
-                                          options, resolve_layout)
+                name = pick_key(path, names, options.key)
+                yield from _layout_images(path, own_dataset(path, fh, name, h5py), options,
+                                          resolve_layout)
     except (ValueError, OSError, EOFError) as exc:
         raise UnreadableMask(path, f"not a readable array file ({exc})") from None
 
 
 def _layout_images(path: str, arr: Any, options: ReadOptions, resolve) -> Iterator[np.ndarray]:
     layout = resolve(path, tuple(arr.shape), options.layout)
-    images = [arr] if layout == "mask" else (arr[i] for i in range(arr.shape[0]))
+    # basic slices in increasing order: what a streamed .npz member (or an h5py dataset) reads
+    images = [arr[0:arr.shape[0]]] if layout == "mask" else (arr[i] for i in range(arr.shape[0]))
     for img in images:
         img = np.asarray(img)
         if layout == "stack" and img.ndim == 3 and img.shape[-1] == 1:
@@ -117,11 +120,14 @@ def _pil_images(path: str, options: ReadOptions, warn: Warn,
             raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
     if not data:
         raise UnreadableMask(path, "empty file (0 bytes)")
-    from maskstats.png import DAMAGED, SIGNATURE, check_png, check_size, uses_libspng
+    from maskstats.png import (DAMAGED, SIGNATURE, check_adler32, check_png, check_size,
+                               uses_libspng)
 
     if data.startswith(SIGNATURE):  # checksums as the PNG reader checks them
         header = check_png(path, data)
         check_size(path, header)
+        if options.verify_checksums:
+            check_adler32(path, data, header)
         if uses_libspng(header, options):  # 8-bit grey or palette: libspng, as the reader
             from maskstats.spng import SpngError, decoder
 
@@ -130,6 +136,7 @@ def _pil_images(path: str, options: ReadOptions, warn: Warn,
             except SpngError as exc:
                 raise UnreadableMask(path, f"corrupt PNG image data (libspng: {exc}); "
                                      + DAMAGED) from None
+            # a view of libspng's reused buffer: valid until the next decode on this thread
             yield np.frombuffer(buf, np.uint8).reshape(header.height, header.width)
             return
     try:

@@ -7,13 +7,20 @@ one :class:`~maskstats.errors.UnreadableMask` error instead of counts that are s
 wrong: neither Pillow nor libspng (as ``pyspng`` calls it) checks the CRCs.
 
 The header picks the decoder. 8-bit grey and 8-bit palette images, not interlaced, go to
-libspng (:mod:`maskstats.spng`, ~1.3-1.5x faster than Pillow), which also verifies the zlib
-adler32 of the image data as it inflates it; the pixels are counted in place by Pillow's C
-histogram (``Image.frombuffer``, no copy). Every other PNG (16-bit, 1/2/4-bit, grey+alpha,
-RGB, interlaced) and every PNG when libspng is unavailable goes to the Pillow reader of
-:mod:`maskstats.readers`, from the same bytes. Pillow stops inflating once it has the last
-row, before the adler32: ``verify_checksums`` adds a second inflate of the image data to check
-it (opt-in, see docs/speed.md for its cost).
+libspng (:mod:`maskstats.spng`, ~1.25x faster than Pillow; palette images come back as their
+indices); the pixels are counted in place by Pillow's C histogram (``Image.frombuffer``, no
+copy). Every other PNG (16-bit, 1/2/4-bit, grey+alpha, RGB, interlaced) and every PNG when
+libspng is unavailable goes to the Pillow reader of :mod:`maskstats.readers`, from the same
+bytes. The counts are the same either way.
+
+The zlib adler32 of the image data is checked only with ``verify_checksums``: both decoders
+stop inflating at the last pixel row, before the adler32, so the check is a second inflate
+of the image data (+80% CPU time of a scan, see docs/speed.md). A damaged file fails its
+CRCs first; a wrong adler32 under good CRCs needs a tool that rewrote the chunks after the
+damage.
+
+Pillow and libspng are loaded on the first decode, not on import: the walk imports this
+module to find the reader of ``.png`` files, and a rescan served by the cache decodes none.
 
 Decompression bombs: deflate expands at most 1032:1, so a header promising more pixel bytes
 than its image data can hold is refused before anything is allocated; images over twice
@@ -30,7 +37,8 @@ from typing import Iterator
 
 from maskstats.errors import UnreadableMask
 from maskstats.histogram import ImageHist, hist_from_bins
-from maskstats.readers import ReadOptions, Warn, read_pil
+from maskstats.options import ReadOptions, Warn
+from maskstats.readers import read_pil
 from maskstats.spng import SpngError, decoder
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -77,17 +85,17 @@ def check_png(path: str, data: bytes) -> PngHeader:
     pos, header, idat = len(SIGNATURE), None, []
     while True:
         if pos + 12 > len(data):
-            raise UnreadableMask(path, f"truncated or corrupt PNG: the file ends at byte {len(data)} "
-                                 f"{'before its IEND chunk' if header else 'in its header'}; "
-                                 + DAMAGED)
+            where = "before its IEND chunk" if header else "in its header"
+            raise UnreadableMask(path, "truncated or corrupt PNG: the file ends at byte "
+                                 f"{len(data)} {where}; " + DAMAGED)
         length, kind = _CHUNK.unpack_from(data, pos)
         name = kind.decode("latin-1")
         if length > 0x7FFFFFFF or not kind.isalpha():
             raise UnreadableMask(path, f"corrupt PNG: invalid chunk at byte {pos}; " + DAMAGED)
         end = pos + 12 + length
         if end > len(data):
-            raise UnreadableMask(path, f"truncated or corrupt PNG: chunk {name!r} at byte {pos} runs past "
-                                 f"the end of the file ({len(data)} bytes); " + DAMAGED)
+            raise UnreadableMask(path, f"truncated or corrupt PNG: chunk {name!r} at byte {pos} "
+                                 f"runs past the end of the file ({len(data)} bytes); " + DAMAGED)
         (crc,) = struct.unpack_from(">I", data, end - 4)
         if zlib.crc32(view[pos + 4:end - 4]) != crc:
             raise UnreadableMask(path, f"corrupt PNG: CRC mismatch in chunk {name!r} at byte "
@@ -185,9 +193,9 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
     """:func:`read_png` for PNG bytes already in memory (``path`` names them in errors)."""
     header = check_png(path, data)
     check_size(path, header)
+    if options.verify_checksums:
+        check_adler32(path, data, header)
     if not uses_libspng(header, options):
-        if getattr(options, "verify_checksums", False):
-            check_adler32(path, data, header)
         yield from read_pil(path, options, warn, source=io.BytesIO(data))
         return
     from PIL import Image

@@ -130,6 +130,7 @@ def scan(
     per_image: str | os.PathLike | None = None,
     objects: bool = False,
     connectivity: int | None = None,
+    verify_checksums: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -168,6 +169,8 @@ def scan(
             :mod:`maskstats.objects`): stats ``object_counts`` and
             ``object_pixels_quantiles``, and ``o<k>`` columns in the per-image table.
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
+        verify_checksums: also check the zlib adler32 of every PNG's image data (a second
+            inflate; chunk CRCs are always checked; see :mod:`maskstats.png`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -198,7 +201,8 @@ def scan(
     from maskstats.arrays import check_layout
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
-                          objects=objects, connectivity=connectivity)
+                          objects=objects, connectivity=connectivity,
+                          verify_checksums=verify_checksums)
     found = find_files(paths, include, exclude, on_error=on_error,
                        avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None

@@ -16,6 +16,7 @@ import numpy as np
 from maskstats.colors import MAX_COLORS, UNKNOWN_BASE
 from maskstats.histogram import DENSE_LIMIT, Counts, ImageHist
 from maskstats.notices import Notice
+from maskstats.object_sizes import object_entries
 from maskstats.records import FileRecord
 
 _I64 = np.int64
@@ -114,24 +115,6 @@ class UnknownColors:
                 self.files.setdefault(packed, []).append(r.path)
 
 
-#: the object size quantiles reported per class, and how they are defined
-QUANTILES = (("min", 0.0), ("p10", 0.1), ("p50", 0.5), ("p90", 0.9), ("max", 1.0))
-QUANTILE_METHOD = ("nearest rank: the smallest size s with at least ceil(p * n) of the n "
-                   "components no larger than s (numpy method='inverted_cdf'); exact")
-
-
-def size_quantiles(sizes: dict[int, int]) -> dict[str, int]:
-    """min, p10, p50, p90, max of a size -> number of components table (nearest rank)."""
-    order = sorted(sizes)
-    cum = np.cumsum([sizes[s] for s in order])
-    n = int(cum[-1])
-    out = {}
-    for name, p in QUANTILES:
-        rank = max(1, -(-int(round(p * 1000)) * n // 1000))  # ceil(p * n), exact for p in 1/1000
-        out[name] = int(order[int(np.searchsorted(cum, rank))])
-    return out
-
-
 class ObjectTotals:
     """Connected components over the dataset: per stored value, a size -> count table."""
 
@@ -154,18 +137,13 @@ class ObjectTotals:
 
     def stats(self, num_classes: int, ignore_index: Sequence[int] = (),
               connectivity: int | None = None) -> dict:
-        """The ``object_counts`` / ``object_pixels_quantiles`` / ``objects`` stats entries.
+        """The ``object_counts`` / ``object_pixels_quantiles`` / ``object_sizes`` /
+        ``objects`` stats entries (:func:`maskstats.object_sizes.object_entries`).
 
         Ignored values and values outside the class vector have no entry (as in
         ``pixel_counts``).
         """
         ignore = set(ignore_index)
-        counts = [sum(self.sizes.get(c, {}).values()) if c not in ignore else 0
-                  for c in range(num_classes)]
-        quantiles = [size_quantiles(self.sizes[c]) if counts[c] else None
-                     for c in range(num_classes)]
-        return {"object_counts": counts, "object_pixels_quantiles": quantiles,
-                "objects": {"connectivity": connectivity if connectivity is not None
-                            else "8 in 2-D, 26 in 3-D",
-                            "quantiles": [name for name, _ in QUANTILES],
-                            "quantile_method": QUANTILE_METHOD}}
+        tables = [self.sizes.get(c, {}) if c not in ignore else {} for c in range(num_classes)]
+        return object_entries(tables, connectivity if connectivity is not None
+                              else "8 in 2-D, 26 in 3-D")

@@ -9,6 +9,10 @@ unit and count options are not in the table: they come from the whole dataset's 
 Unexpected pixels (values >= num_classes) are only a per-row total in the table. A split can
 say which value they hold only when there is a single one (known from ``base``); otherwise
 the split stats are refused rather than guessed, so a merge can never come out different.
+
+A table with ``o<k>`` columns (``scan --objects``) gives the split its ``object_counts``
+(their sums), so the splits' object counts merge back too; the table has no component sizes,
+so split stats have no ``object_pixels_quantiles``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from maskstats.errors import UsageProblem
+from maskstats.object_sizes import NO_SIZES_NOTE
 from maskstats.stats import Stats
 from maskstats.table import Table
 
@@ -39,6 +44,11 @@ def check_base(table: Table, base: Stats, base_name: str = "stats") -> None:
         diff = next(c for c, (a, b) in enumerate(zip(sums, base.pixel_counts)) if a != b)
         raise UsageProblem(f"{base_name} is not the stats of {src}: class {diff} has "
                            f"{base.pixel_counts[diff]} pixels there, {sums[diff]} in the table")
+    objects = base.extra.get("object_counts")
+    if table.objects is not None and objects is not None and \
+            table.objects.sum(axis=0).tolist() != list(objects):
+        raise UsageProblem(f"{base_name} is not the stats of {src}: its object_counts differ "
+                           "from the sums of the table's o<k> columns")
     if base.num_images != table.num_images:
         raise UsageProblem(f"{base_name} counts {base.num_images} images, {src} has "
                            f"{table.num_images} rows")
@@ -83,7 +93,7 @@ def split_stats(table: Table, rows: np.ndarray, base: Stats | None = None) -> St
     if key is not None and not unexpected[key]:
         unexpected = {}
     options = dict(base.options) if base is not None else {"num_classes": table.num_classes}
-    return Stats(
+    stats = Stats(
         pixel_counts=counts.sum(axis=0).tolist(),
         image_counts=present.sum(axis=0).tolist(),
         image_pixels=(pixels @ present.astype(np.int64)).tolist() if len(rows) else
@@ -98,3 +108,20 @@ def split_stats(table: Table, rows: np.ndarray, base: Stats | None = None) -> St
         paths=list(dict.fromkeys(table.paths[i] for i in rows.tolist())),
         options=options,
     )
+    if table.objects is not None:
+        stats.extra.update(split_objects(table, rows, base))
+    return stats
+
+
+def split_objects(table: Table, rows: np.ndarray, base: Stats | None) -> dict:
+    """``object_counts`` of the rows (sums of the ``o<k>`` columns) and the ``objects`` note.
+
+    The table holds no component sizes, so there are no quantiles; the connectivity is the
+    base stats' (what a merge with other stats checks).
+    """
+    info = dict((base.extra.get("objects") or {}) if base is not None else {})
+    info.setdefault("connectivity", "unknown (split without the dataset's stats)")
+    info = {key: val for key, val in info.items() if key in ("connectivity",)}
+    info["quantiles_note"] = NO_SIZES_NOTE
+    return {"object_counts": table.objects[rows].sum(axis=0).astype(np.int64).tolist()
+            if len(rows) else [0] * table.num_classes, "objects": info}

@@ -1,10 +1,14 @@
 """libspng, the fast PNG decoder, called through its C API (``spng.h``) with :mod:`ctypes`.
 
 The library comes with the ``pyspng`` package (a dependency), whose extension module exports
-libspng's C functions. ``pyspng.load`` itself is not used: it switches libspng's checksum
-checks off and expands palette images to RGB. Called directly with a default context, libspng
-verifies the zlib adler32 of the image data while it inflates it (one inflate serves both the
-pixels and the checksum) and returns palette images as their indices (``SPNG_FMT_PNG``).
+libspng's C functions. ``pyspng.load`` itself is not used because it expands palette images to
+RGB; called directly with ``SPNG_FMT_PNG``, libspng returns palette images as their indices.
+
+Checksums are switched off in libspng (``SPNG_CRC_USE``, as pyspng does), because the caller
+(:mod:`maskstats.png`) has verified every chunk CRC already, and libspng's own zlib adler32
+check is not reliable: it stops inflating at the last pixel row, so an adler32 stored in a
+last, separate IDAT chunk is never read (tests/test_png.py shows it). Computing the adler32
+costs libspng ~10% of its decode time; the opt-in check is a separate inflate instead.
 
 When pyspng is missing, fails to import, or its library lacks a symbol, :func:`decoder`
 returns None and callers use Pillow; the counts are the same.
@@ -20,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 SPNG_FMT_PNG = 256  # the PNG's own format: 8-bit grey as is, palette images as indices
+SPNG_CRC_USE = 2  # neither compute nor check chunk CRCs (and so no adler32 either)
 _CHUNK_LIMIT = 64 << 20  # bytes of ancillary chunk data libspng may keep (as pyspng)
 _REUSE_LIMIT = 16 << 20  # output buffers up to this size are reused per thread
 
@@ -51,6 +56,7 @@ def _bind(lib: ctypes.CDLL) -> Decode:
         "spng_ctx_new": ([c_int], ptr),
         "spng_ctx_free": ([ptr], None),
         "spng_set_png_buffer": ([ptr, ctypes.c_char_p, size_t], c_int),
+        "spng_set_crc_action": ([ptr, c_int, c_int], c_int),
         "spng_set_chunk_limits": ([ptr, size_t, size_t], c_int),
         "spng_decoded_image_size": ([ptr, c_int, ctypes.POINTER(size_t)], c_int),
         "spng_decode_image": ([ptr, ptr, size_t, c_int, c_int], c_int),
@@ -80,6 +86,7 @@ def _bind(lib: ctypes.CDLL) -> Decode:
             raise MemoryError("libspng could not allocate a context")
         try:
             lib.spng_set_chunk_limits(ctx, _CHUNK_LIMIT, _CHUNK_LIMIT)
+            lib.spng_set_crc_action(ctx, SPNG_CRC_USE, SPNG_CRC_USE)  # checked by the caller
             code = lib.spng_set_png_buffer(ctx, data, len(data))
             if code:
                 raise fail(code)

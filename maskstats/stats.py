@@ -11,6 +11,7 @@ from maskstats.errors import BadStats, MaskstatsError, UsageProblem
 from maskstats.histogram import Counts
 from maskstats.limits import CLASS_LIMIT, MAX_NUM_CLASSES, beyond_limit_message, check_num_classes
 from maskstats.io import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
+from maskstats.stats_merge import merge_extra
 
 UNITS = ("pixels", "voxels", "samples")
 
@@ -212,7 +213,9 @@ class Stats:
 
         Refuses (:class:`UsageProblem`) when the two were counted differently: other unit,
         ignore values or count-changing options, or two different fixed ``num_classes``.
-        Scans without a fixed ``num_classes`` are padded to the longer class vector.
+        Scans without a fixed ``num_classes`` are padded to the longer class vector. Entries
+        of ``extra`` merge by their own rules (:mod:`maskstats.stats_merge`): exactly, or
+        refused; ``per_image`` is dropped.
         """
         if self.unit != other.unit:
             raise UsageProblem(f"cannot merge stats in {self.unit} with stats in {other.unit}")
@@ -251,8 +254,7 @@ class Stats:
         unexpected = dict(self.unexpected)
         for key, val in other.unexpected.items():
             unexpected[key] = unexpected.get(key, 0) + val
-        extra = _add_nested(self.extra, other.extra)
-        extra.pop("selection", None)  # the merged stats are no longer one selection
+        extra = merge_extra(self.extra, other.extra, k)
         return Stats(
             pixel_counts=add(self.pixel_counts, other.pixel_counts),
             image_counts=add(self.image_counts, other.image_counts),
@@ -283,16 +285,3 @@ def _is_count(x: Any) -> bool:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _add_nested(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
-    """Add integer leaves of two nested dicts (used for layout-specific counters)."""
-    out: dict[str, Any] = dict(a)
-    for key, val in b.items():
-        if key in out and isinstance(out[key], Mapping) and isinstance(val, Mapping):
-            out[key] = _add_nested(out[key], val)
-        elif key in out and isinstance(out[key], int) and isinstance(val, int):
-            out[key] = out[key] + val
-        else:
-            out.setdefault(key, val)
-    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -124,16 +125,19 @@ def test_merge_accepts_include_shards_of_one_folder(run, tmp_path):
 
 # ------------------------------------------------------------------------------- HDF5
 def test_hdf5_external_storage_is_refused(run, tmp_path):
-    """A dataset whose data is another file (/etc/hostname) is refused, never counted."""
+    """A dataset whose data is another file (/etc/hostname) is refused, never counted (also
+    by the --objects reader)."""
     h5py = pytest.importorskip("h5py")
     size = os.path.getsize("/etc/hostname")
     with h5py.File(tmp_path / "ext.h5", "w") as fh:
         fh.create_dataset("masks", shape=(size,), dtype="u1",
                           external=[("/etc/hostname", 0, size)])
-    result = run("scan", tmp_path / "ext.h5", "--layout", "mask", "-q")
-    assert result.exit_code == 1
-    assert result.stderr == (f"Error: {tmp_path / 'ext.h5'}: dataset 'masks' uses external "
-                             "storage ('/etc/hostname'); refused: its data is not in this file\n")
+    for extra in ([], ["--objects"]) if importlib.util.find_spec("cc3d") else ([],):
+        result = run("scan", tmp_path / "ext.h5", "--layout", "mask", "-q", *extra)
+        assert result.exit_code == 1, extra
+        assert result.stderr == (f"Error: {tmp_path / 'ext.h5'}: dataset 'masks' uses external "
+                                 "storage ('/etc/hostname'); refused: its data is not in this "
+                                 "file\n")
 
 
 def test_hdf5_external_fifo_does_not_hang(tmp_path):

@@ -3,28 +3,76 @@
 The ``cli`` package is the only part of maskstats that imports click, tqdm or rich; one module
 per command. Library errors become one ``Error: ...`` line with exit code 1 (data) or 2
 (usage), in one place: :class:`~maskstats.cli.common.MaskstatsGroup`.
+
+Commands are registered in :data:`COMMANDS` as ``name: "module:function"`` and imported only
+when they run or their help is shown (:class:`LazyCommands`), so ``maskstats --version`` and
+each command pay only for the imports they need. A new command is one line there.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from maskstats import __version__
 from maskstats.cli.common import MaskstatsGroup, debug_option
-from maskstats.cli.compare import compare
-from maskstats.cli.images import images
-from maskstats.cli.labels import labels
-from maskstats.cli.merge import merge
-from maskstats.cli.report import report
-from maskstats.cli.sample_weights import sample_weights
-from maskstats.cli.scan import scan
-from maskstats.cli.split import split
-from maskstats.cli.weights import schemes, weights
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
+
+#: command name -> "module:function" of its click command (imported on first use)
+COMMANDS: dict[str, str] = {
+    "scan": "maskstats.cli.scan:scan",
+    "merge": "maskstats.cli.merge:merge",
+    "labels": "maskstats.cli.labels:labels",
+    "weights": "maskstats.cli.weights:weights",
+    "schemes": "maskstats.cli.weights:schemes",
+    "images": "maskstats.cli.images:images",
+    "sample-weights": "maskstats.cli.sample_weights:sample_weights",
+    "split": "maskstats.cli.split:split",
+    "compare": "maskstats.cli.compare:compare",
+    "report": "maskstats.cli.report:report",
+}
 
 
-@click.group(cls=MaskstatsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyCommands(dict):
+    """``name -> click.Command``; a ``"module:function"`` value is imported when first read.
+
+    ``cli.commands`` stays an ordinary mapping for click and for code that lists commands
+    (``sorted(cli.commands)``, ``cli.commands["scan"].params``).
+    """
+
+    def __getitem__(self, name: str) -> click.Command:
+        value = super().__getitem__(name)
+        if isinstance(value, str):
+            module, attr = value.split(":")
+            value = getattr(importlib.import_module(module), attr)
+            super().__setitem__(name, value)
+        return value
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def values(self):
+        return [self[name] for name in self]
+
+    def items(self):
+        return [(name, self[name]) for name in self]
+
+
+class LazyGroup(MaskstatsGroup):
+    """A :class:`MaskstatsGroup` whose commands are imported when used (see COMMANDS)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands(self.commands)
+
+    def add_lazy_command(self, name: str, target: str) -> None:
+        """Register ``name`` as the command ``target`` ("module:function"), imported later."""
+        dict.__setitem__(self.commands, name, target)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="maskstats")
 @debug_option
 def cli() -> None:
@@ -37,13 +85,8 @@ def cli() -> None:
     """
 
 
-# ---------------------------------------------------------------------------------- scan
-from maskstats.arrays import LAYOUTS  # noqa: E402
-from maskstats.presets import list_presets  # noqa: E402
-
-for command in (scan, merge, labels, weights, schemes, images, sample_weights, split, compare,
-                report):
-    cli.add_command(command)
+for _name, _target in COMMANDS.items():
+    cli.add_lazy_command(_name, _target)
 
 
 def main() -> None:

@@ -23,7 +23,9 @@ def merge(stats_files, output, quiet, all_classes) -> None:
 
     Counts are added as integers, so the order of the files does not matter. Files counted
     differently (unit, ignore values, remaps or other count options, fixed --num-classes)
-    are refused.
+    are refused. Layout-specific entries (objects, one-hot, panoptic, unknown colours) merge
+    exactly or are refused; object quantiles come from the added object_sizes tables. The
+    per_image record is dropped: it names one scan's table.
 
     \b
     Examples:

@@ -153,11 +153,12 @@ def _objects(data: ReportData, stats: Stats, table) -> None:
                 q = [q.get(key) for key in _QUANTILE_KEYS]
             if q in (None, []):
                 continue
-            if not (isinstance(q, list) and len(q) == 5 and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in q)):
+            if not (isinstance(q, list) and len(q) == 5 and all(  # null: unknown (a merge)
+                    v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
+                    for v in q)):
                 raise ReportMismatch(f"object_pixels_quantiles[{c}] must hold min, p10, p50, "
                                      f"p90 and max (or be null), not {quant[c]!r}")
-            rows[c] = q
+            rows[c] = [np.nan if v is None else v for v in q]
         data.object_quantiles = rows
 
 

@@ -217,7 +217,9 @@ def objects_section(d: ReportData) -> str:
                                    f"object size in {d.stats.unit} (log)",
                                    prefix="object-sizes"),
                       "Object sizes per class: box p10-p90, red median, whiskers min and max"
-                      + (f" ({esc(how)})." if how else "."),
+                      + (f" ({esc(how)})." if how else ".")
+                      + (f" {esc(info['quantiles_note'])}." if info.get("quantiles_note")
+                         else ""),
                       scroll=k > 40)
     if d.objects_per_image is not None:
         out += figure("objects-per-image",
