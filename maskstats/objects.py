@@ -110,6 +110,7 @@ def components(path: str, label: np.ndarray, connectivity: int | None = None
     data, values = _cc_input(label)
     cc, n = cc3d.connected_components(data, connectivity=conn, return_N=True)
     sizes, classes = _sizes_and_classes(cc.reshape(-1), data.reshape(-1), n)
+    del cc, data  # the labelling is the largest array: free it before anything else
     if int(sizes.sum()) != label.size:  # the guessed XOR value was in the image: redo
         data, values = _cc_input(label, None)
         cc, n = cc3d.connected_components(data, connectivity=conn, return_N=True)

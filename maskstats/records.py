@@ -189,6 +189,7 @@ def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | Non
         found, hist = components(path, label, options.connectivity)
         hists.append(hist)
         objects.append(found)
+        del label  # before the next image is decoded: one image in memory at a time
     return hists, objects
 
 

@@ -29,20 +29,23 @@ def merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str,
     Raises :class:`UsageProblem` for entries that cannot be merged exactly and
     :class:`BadStats` for malformed ones.
     """
+    current = ["object statistics"]  # the entry being merged, for the error message
     try:
-        return _merge_extra(a, b, k)
+        return _merge_extra(a, b, k, current)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise BadStats(f"cannot merge: malformed layout-specific entry ({type(exc).__name__}: "
+        raise BadStats(f"cannot merge: malformed {current[0]!r} entry ({type(exc).__name__}: "
                        f"{str(exc)[:80]})") from None
 
 
-def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:
+def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
+                 current: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "object_counts" in a or "object_counts" in b:
         out.update(_merge_objects(a, b, k))
     for key in dict.fromkeys([*a, *b]):
         if key in DROPPED or key in OBJECT_KEYS:
             continue
+        current[0] = key
         va, vb = a.get(key), b.get(key)
         if key == "unknown_colors":
             out[key] = _merge_unknown(va, vb)

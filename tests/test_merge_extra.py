@@ -314,5 +314,6 @@ def test_malformed_entries_are_one_error_line(tmp_path, run, extra):
               extra=entries).save(tmp_path / f"{name}.json")
     result = run("merge", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json")
     assert result.exit_code == 1, result.stderr
-    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: {tmp_path / 'b.json'}: ")
+    assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr and not (tmp_path / "m.json").exists()

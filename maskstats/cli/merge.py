@@ -8,7 +8,7 @@ import click
 
 from maskstats.cli.common import CliUsageError, debug_option
 from maskstats.cli.summary import all_classes_option, save_and_summarise
-from maskstats.errors import UsageProblem, one_line
+from maskstats.errors import BadStats, UsageProblem, one_line
 
 
 @click.command()
@@ -45,10 +45,13 @@ def merge(stats_files, output, quiet, all_classes) -> None:
         seen[real] = path
     merged = Stats.load(stats_files[0])
     for path in stats_files[1:]:
+        other = Stats.load(path)  # its own errors name the file already
         try:
-            merged = merged.merge(Stats.load(path))
+            merged = merged.merge(other)
         except UsageProblem as exc:
             raise UsageProblem(f"{path}: {exc}") from None
+        except BadStats as exc:
+            raise BadStats(f"{path}: {exc}") from None
     save_and_summarise(merged, output, quiet,
                         f"Merged {len(stats_files)} files into {output}", all_classes=all_classes)
 
