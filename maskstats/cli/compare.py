@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import click
@@ -11,11 +12,18 @@ from maskstats.cli.common import console, debug_option
 _MAX_ROWS = 40
 
 
+def _finite(_ctx, _param, value: float | None) -> float | None:
+    """A NaN or infinite D never fails a check (nothing compares above NaN): refuse it."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number (divergences are 0..1)")
+    return value
+
+
 @click.command()
 @click.argument("stats_files", nargs=-1, required=True, metavar="STATS STATS...")
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table: a table for people; json: for scripts.")
-@click.option("--fail-above", type=click.FloatRange(min=0.0), metavar="D",
+@click.option("--fail-above", type=click.FloatRange(min=0.0), metavar="D", callback=_finite,
               help="Exit 1 when the Jensen-Shannon divergence of a file against the first "
                    "is above D (a data check in CI).")
 @debug_option
