@@ -114,9 +114,16 @@ def read_pil(path: str, options: ReadOptions, warn: Warn,
         # histograms are small, so all pages are counted before the first is handed on.
         from maskstats.cstderr import capture_c_stderr
 
+        from maskstats.tiffcheck import verify_deflate_pages
+
         failure: UnreadableMask | None = None
         with capture_c_stderr() as lines:
             try:
+                if source is None:
+                    with open(path, "rb") as fh:
+                        verify_deflate_pages(path, im, fh)
+                else:
+                    verify_deflate_pages(path, im, source)
                 hists = list(_frames(path, im, options))
             except UnreadableMask as exc:
                 failure = exc

@@ -146,7 +146,7 @@ def _deal(st: State, rng: np.random.Generator) -> None:
 
 
 def _repair_sizes(st: State) -> None:
-    """Step 3: lift the splits below their share minus the largest group."""
+    """Step 3: lift the splits below their share minus the largest group (sizes come first)."""
     while True:
         short = np.flatnonzero(st.load < st.lower - 1e-9)
         if not len(short):
@@ -157,10 +157,12 @@ def _repair_sizes(st: State) -> None:
         cands = np.flatnonzero(st.load[st.assign] > st.want[st.assign])
         cost = st.costs(cands)[:, j] + st.costs(cands, -1.0)[np.arange(len(cands)),
                                                              st.assign[cands]]
-        best = next((int(x) for x in cands[np.argsort(cost, kind="stable")]
-                     if st.movable(x)), None)
-        if best is None:
-            return  # nothing can move without breaking the guarantee
+        order = cands[np.argsort(cost, kind="stable")]
+        if not len(order):
+            return
+        # the size bound is a promise: when every candidate holds the last copy of some class
+        # in its split, move the cheapest anyway (that class is then named as missing)
+        best = next((int(x) for x in order if st.movable(x)), int(order[0]))
         st.put(best, int(st.assign[best]), -1)
         st.put(best, j)
 

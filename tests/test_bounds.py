@@ -238,7 +238,7 @@ def test_objects_reader_streams_npz_members_too(run, tmp_path):
         assert code == 0, err
         stats = json.loads((tmp_path / f"s{n}.json").read_text())
         assert stats["pixel_counts"] == [n * 4096 * 4096] and stats["object_counts"] == [n]
-    assert peaks[4] < peaks[1] + 16 * 2**20
+    assert peaks[4] < peaks[1] + 32 * 2**20  # allocator noise; a whole read adds 48 MiB
     rng = np.random.default_rng(11)
     stack = (rng.random((3, 20, 24)) < 0.3).astype(np.uint8) * rng.integers(1, 3, (3, 20, 24))
     np.savez_compressed(tmp_path / "small.npz", masks=stack.astype(np.uint8))

@@ -72,7 +72,12 @@ def _strip_range(data: bytes) -> tuple[int, int]:
 def _sources() -> dict[str, tuple[bytes, str, tuple[int, int] | None, str]]:
     a = _mask()
     deflate = _tiff(a, "tiff_adobe_deflate")
+    # a noisy mask: most flips in its deflate data still decode (to other labels), so only
+    # the zlib checksum tells them apart (maskstats/tiffcheck.py)
+    noisy = _tiff(np.random.default_rng(SEED).integers(0, 6, (40, 50)).astype(np.uint8),
+                  "tiff_adobe_deflate")
     return {
+        "tiff_noisy_deflate_data": (noisy, ".tif", _strip_range(noisy), "exact"),
         "png_grey": (_png(a, False), ".png", None, "exact"),
         "png_palette": (_png(a, True), ".png", None, "exact"),
         "tiff_deflate_data": (deflate, ".tif", _strip_range(deflate), "exact"),

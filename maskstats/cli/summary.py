@@ -147,8 +147,9 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
     hint = suggest_ignore(present, stats.ignore_index)
     if (hint is None and stats.num_classes and stats.class_names is None
             and stats.options.get("num_classes") is None):
-        out.print(f"[bold]Hint:[/] {stats.num_classes} classes (largest value "
-                  f"{stats.num_classes - 1}); pass --num-classes if your model has more.")
+        k = stats.num_classes
+        out.print(f"[bold]Hint:[/] {k} class{'es' if k != 1 else ''} (largest value {k - 1}); "
+                  "pass --num-classes if your model has more.")
     if hint is not None:
         others = max(v for v in present if v != hint)
         out.print(f"[bold]Hint:[/] value {hint} ({present[hint][0]:,} {unit}) lies far above "
