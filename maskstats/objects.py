@@ -88,6 +88,12 @@ def _cc_input(label: np.ndarray, xor: int | None = XOR_GUESS
             np.concatenate([[-1], values.astype(_I64)]))
 
 
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a``, or a copy when it is read-only (a view of libspng's buffer, a memory map): some
+    cc3d releases refuse read-only buffers ("buffer source array is read-only")."""
+    return a if a.flags.writeable else a.copy()
+
+
 def components(path: str, label: np.ndarray, connectivity: int | None = None
                ) -> tuple[Objects, ImageHist]:
     """The connected components of one 2-D image or 3-D volume by class, and its histogram
@@ -108,12 +114,12 @@ def components(path: str, label: np.ndarray, connectivity: int | None = None
         return Objects(empty, empty), ImageHist(empty, empty, 0)
     label = np.ascontiguousarray(label)
     data, values = _cc_input(label)
-    cc, n = cc3d.connected_components(data, connectivity=conn, return_N=True)
+    cc, n = cc3d.connected_components(_writable(data), connectivity=conn, return_N=True)
     sizes, classes = _sizes_and_classes(cc.reshape(-1), data.reshape(-1), n)
     del cc, data  # the labelling is the largest array: free it before anything else
     if int(sizes.sum()) != label.size:  # the guessed XOR value was in the image: redo
         data, values = _cc_input(label, None)
-        cc, n = cc3d.connected_components(data, connectivity=conn, return_N=True)
+        cc, n = cc3d.connected_components(_writable(data), connectivity=conn, return_N=True)
         sizes, classes = _sizes_and_classes(cc.reshape(-1), data.reshape(-1), n)
     if values is not None:
         classes = values[classes]

@@ -247,3 +247,21 @@ def test_any_8bit_values_are_labelled(tmp_path, rng):
         stats = maskstats.scan(tmp_path / name, objects=True, jobs=1).to_dict()
         _, sizes = scipy_components([arr], stats["num_classes"], 8)
         assert stats["object_counts"] == [len(sizes[c]) for c in range(stats["num_classes"])]
+
+
+def test_read_only_label_arrays_are_labelled(tmp_path):
+    """A read-only label array (as libspng's buffer view or a memory map gives) is labelled
+    like a writable one: the counts equal scipy's per-class labelling."""
+    pytest.importorskip("cc3d")
+    ndimage = pytest.importorskip("scipy.ndimage")
+    from maskstats.objects import components
+
+    label = blob_mask(np.random.default_rng(3), (40, 52), classes=4)
+    frozen = label.copy()
+    frozen.flags.writeable = False
+    found, hist = components("frozen.png", frozen, 8)
+    eight = np.ones((3, 3), int)
+    for c in range(4):
+        want = ndimage.label(label == c, structure=eight)[1]
+        assert int((found.classes == c).sum()) == want
+    assert hist.pixels == label.size and int(found.sizes.sum()) == label.size
