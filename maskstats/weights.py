@@ -73,6 +73,7 @@ class Weights:
     warnings: list[str] = field(default_factory=list)
     kind: str = "weights"
     totals: dict[str, Count | None] = field(default_factory=dict)
+    unit: str | None = None  # what the counts count: the stats' unit, "objects", or None
 
     @property
     def ignored(self) -> list[int]:
@@ -93,6 +94,7 @@ class Weights:
             "clip": list(self.clip) if self.clip is not None else None,
             "weights": self.weights.tolist(),
             "counts": list(self.counts),
+            "unit": self.unit,
             "totals": dict(self.totals),
             "class_names": list(self.class_names) if self.class_names is not None else None,
             "absent": list(self.absent),
@@ -215,8 +217,14 @@ def compute_weights(
             on_warning(message)
         else:
             warnings.warn(message, MaskstatsWarning, stacklevel=2)
+    if isinstance(stats_or_counts, Stats):
+        unit = stats_or_counts.unit
+    elif isinstance(stats_or_counts, Mapping):
+        unit = stats_or_counts.get("unit", "pixels")
+    else:
+        unit = None  # bare counts: the caller knows
     return Weights(out, counts, absent, sch.name, sch.formula, resolved, normalize, missing,
-                   bounds, src.names, ignore, list(x.warnings), sch.kind, totals)
+                   bounds, src.names, ignore, list(x.warnings), sch.kind, totals, unit)
 
 
 def read_stats(path: str | os.PathLike) -> tuple[Stats, str]:

@@ -199,6 +199,11 @@ def test_weights_unit_objects(tmp_path, rng, run):
     present = [n for n in counts if n]
     want = [sum(present) / (len(present) * n) if n else 0.0 for n in counts]
     assert json.loads(result.stdout) == pytest.approx(want, rel=1e-12)
+    # the weights JSON says what its counts count
+    doc = json.loads(run("weights", out, "--unit", "objects").stdout)
+    assert doc["unit"] == "objects" and doc["counts"] == counts
+    assert json.loads(run("weights", out).stdout)["unit"] == "pixels"
+    assert json.loads(run("weights", "--counts", "3,1").stdout)["unit"] is None
 
 
 def test_weights_unit_objects_without_object_stats(tmp_path, rng, run):
