@@ -285,3 +285,14 @@ def _is_count(x: Any) -> bool:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def id_ranges(ids: Iterable[int]) -> str:
+    """Class ids as ranges, for people: [1, 2, 3, 7] -> '1-3, 7'."""
+    parts: list[list[int]] = []
+    for i in ids:
+        if parts and parts[-1][1] == i - 1:
+            parts[-1][1] = i
+        else:
+            parts.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from maskstats.cli.common import console
-
 import click
+
+from maskstats.cli.common import console
+from maskstats.stats import id_ranges
 
 _MAX_ROWS = 40   # more classes than this: the largest and the rarest rows, the rest summed
 _LARGEST = 30
@@ -28,17 +29,6 @@ def save_and_summarise(stats, output: str, quiet: bool, done: str | None = None,
     print_summary(out, stats, all_classes=all_classes)
     if output != "-":
         out.print(done or f"Wrote {output}")
-
-
-def _ranges(ids: list[int]) -> str:
-    """[1, 2, 3, 7] -> '1-3, 7'."""
-    parts: list[list[int]] = []
-    for i in ids:
-        if parts and parts[-1][1] == i - 1:
-            parts[-1][1] = i
-        else:
-            parts.append([i, i])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
 def share_bar(n: int, largest: int, width: int = _BAR) -> str:
@@ -115,7 +105,7 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
     out.print(table)
     absent = [c for c, n in enumerate(stats.pixel_counts) if n == 0]
     if absent:
-        out.print(f"absent classes (0 {unit}): {_ranges(absent)}")
+        out.print(f"absent classes (0 {unit}): {id_ranges(absent)}")
     if stats.ignore_index:
         out.print(f"ignored {unit} (values {', '.join(map(str, stats.ignore_index))}): "
                       f"{stats.ignored_pixels:,}")

@@ -17,6 +17,7 @@ from maskstats import __version__
 import maskstats.report.matrix as matrix
 import maskstats.report.plots as plots
 from maskstats.report.data import ReportData, fmt_share
+from maskstats.stats import id_ranges
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
@@ -41,16 +42,6 @@ TITLES = {"summary": "Summary", "classes": "Classes", "weights": "Class weights"
 
 def esc(x: object) -> str:
     return html.escape(str(x), quote=True)
-
-
-def _ranges(ids: Iterable[int]) -> str:
-    parts: list[list[int]] = []
-    for i in ids:
-        if parts and parts[-1][1] == i - 1:
-            parts[-1][1] = i
-        else:
-            parts.append([i, i])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
 def figure(name: str, svg: str, caption: str, scroll: bool = False, wide: bool = False) -> str:
@@ -102,7 +93,7 @@ def summary_section(d: ReportData) -> str:
     how = "" if s.options.get("num_classes") is not None or s.class_names is not None else \
         f" (from the largest value seen, {s.num_classes - 1}; not fixed with --num-classes)"
     items.append(("classes", f"{s.num_classes}{how}"))
-    items.append(("absent classes", f"{len(absent)}" + (f": {_ranges(absent)}" if absent
+    items.append(("absent classes", f"{len(absent)}" + (f": {id_ranges(absent)}" if absent
                                                           else "")))
     if s.skipped:
         items.append(("skipped files", f"{len(s.skipped):,} (listed in the stats file)"))
@@ -239,7 +230,7 @@ def compare_section(d: ReportData, main_label: str) -> str:
         only_main = [c for c in range(k) if d.stats.pixel_counts[c] and not o.pixel_share[c] > 0]
         only_other = [c for c in range(k) if not d.stats.pixel_counts[c] and o.pixel_share[c] > 0]
         rows.append([o.label, f"{o.stats.num_images:,}", f"{o.divergence:.6f}",
-                     _ranges(only_main) or "-", _ranges(only_other) or "-"])
+                     id_ranges(only_main) or "-", id_ranges(only_other) or "-"])
     out = table_html(["file", f"{d.noun}s", "JS divergence", f"absent here, present in "
                       f"{main_label}", f"present here, absent in {main_label}"], rows,
                      left=(0,))
