@@ -9,7 +9,7 @@ tests (and readers' scripts) can find them.
 from __future__ import annotations
 
 import html
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
