@@ -71,11 +71,7 @@ class Scheme:
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | str]:
         """The defaults updated with ``given`` (strings or numbers), checked by name and type."""
-        unknown = sorted(set(given) - set(self.defaults))
-        if unknown:
-            valid = ", ".join(self.defaults) if self.defaults else "none"
-            raise UsageProblem(f"scheme {self.name} has no parameter {', '.join(unknown)} "
-                               f"(its parameters: {valid})")
+        known_params(f"scheme {self.name}", given, self.defaults)
         out = dict(self.defaults)
         for key, value in given.items():
             if key in self.choices:
@@ -109,14 +105,10 @@ def register(name: str, *, formula: str, aliases: tuple[str, ...] = (), kind: st
         for key in (name, *aliases):
             if key in _SCHEMES or key in _ALIASES:
                 raise ValueError(f"scheme {key!r} registered twice")
-        defaults = {p.name: p.default for p in inspect.signature(fn).parameters.values()
-                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        defaults, summary = describe(f"scheme {name!r}", fn)
         for key, allowed in (choices or {}).items():
             if defaults.get(key) not in allowed:
                 raise ValueError(f"scheme {name!r}: default of {key!r} is not in {allowed}")
-        if not (fn.__doc__ or "").strip():
-            raise ValueError(f"scheme {name!r} needs a docstring (its first line is shown)")
-        summary = fn.__doc__.strip().splitlines()[0]
         _SCHEMES[name] = Scheme(name, fn, formula, summary, tuple(aliases), defaults, kind,
                                 dict(choices or {}))
         _ALIASES.update({alias: name for alias in aliases})
@@ -137,6 +129,25 @@ def get_scheme(name: str) -> Scheme:
         raise UnknownScheme(f"unknown scheme {name!r}; choose one of: "
                             f"{', '.join(list_schemes(aliases=True))}")
     return scheme
+
+
+def describe(what: str, fn: Callable[..., Any]) -> tuple[dict[str, Any], str]:
+    """A registered function's parameter defaults (its keyword-only arguments) and summary
+    (its docstring's first line; a function without a docstring is refused)."""
+    if not (fn.__doc__ or "").strip():
+        raise ValueError(f"{what} needs a docstring (its first line is shown)")
+    defaults = {p.name: p.default for p in inspect.signature(fn).parameters.values()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    return defaults, fn.__doc__.strip().splitlines()[0]
+
+
+def known_params(what: str, given: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Refuse (:class:`UsageProblem`) a parameter name that is not one of ``defaults``."""
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        valid = ", ".join(defaults) if defaults else "none"
+        raise UsageProblem(f"{what} has no parameter {', '.join(unknown)} "
+                           f"(its parameters: {valid})")
 
 
 def to_number(name: str, value: Any) -> float:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from maskstats.sampling.balanced import solve
-from maskstats.sampling.registry import Inputs, check, register
+from maskstats.sampling.registry import Inputs, register
+from maskstats.scheme_registry import check
 
 
 @register("repeat-factor",

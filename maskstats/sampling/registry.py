@@ -17,14 +17,13 @@ defaults; a method checks their ranges itself (:func:`check`, a usage error, exi
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.scheme_registry import to_number
+from maskstats.scheme_registry import describe, known_params, to_number
 
 
 class UnknownMethod(UsageProblem):
@@ -87,11 +86,7 @@ class Method:
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float]:
         """The defaults updated with ``given`` (strings or numbers), checked by name."""
-        unknown = sorted(set(given) - set(self.defaults))
-        if unknown:
-            valid = ", ".join(self.defaults) if self.defaults else "none"
-            raise UsageProblem(f"method {self.name} has no parameter {', '.join(unknown)} "
-                               f"(its parameters: {valid})")
+        known_params(f"method {self.name}", given, self.defaults)
         return {**self.defaults, **{k: to_number(k, v) for k, v in given.items()}}
 
     def __call__(self, x: Inputs, **params: float) -> np.ndarray:
@@ -107,11 +102,7 @@ def register(name: str, *, formula: str):
     def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         if name in _METHODS:
             raise ValueError(f"sampling method {name!r} registered twice")
-        if not (fn.__doc__ or "").strip():
-            raise ValueError(f"sampling method {name!r} needs a docstring")
-        defaults = {p.name: p.default for p in inspect.signature(fn).parameters.values()
-                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        summary = fn.__doc__.strip().splitlines()[0]
+        defaults, summary = describe(f"sampling method {name!r}", fn)
         _METHODS[name] = Method(name, fn, formula, summary, defaults)
         return fn
 
@@ -131,7 +122,3 @@ def get_method(name: str) -> Method:
                             f"{', '.join(list_methods())}")
     return method
 
-
-def check(ok: bool, message: str) -> None:
-    if not ok:
-        raise UsageProblem(message)
