@@ -51,7 +51,7 @@ def main() -> None:
     print(f"{args.n} masks {args.size}x{args.size} 8-bit PNG, 2 workers, {os.cpu_count()} cores, "
           f"best of {args.repeats}")
     local_t, local = best(args.repeats, lambda: maskstats.scan(folder, jobs=2))
-    from maskstats.dask_backend import local_cluster_config
+    from maskstats.pipeline.dask import local_cluster_config
 
     with local_cluster_config(), distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -72,7 +72,7 @@ def main() -> None:
         other, _ = make(folder, args.images // 5, args.classes, 1)
         start, cpu0 = time.perf_counter(), time.process_time()
         from maskstats.report import build_report, write_report
-        from maskstats.table import load_table
+        from maskstats.table.load import load_table
 
         loaded = load_table(table)
         t_load, cpu1 = time.perf_counter(), time.process_time()

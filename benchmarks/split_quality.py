@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from maskstats.split import build_groups, group_keys, split  # noqa: E402
-from maskstats.table import Table, load_table  # noqa: E402
+from maskstats.table.load import Table, load_table  # noqa: E402
 
 RATIOS = np.array([0.8, 0.1, 0.1])
 MIN_GROUPS = 10

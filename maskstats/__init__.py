@@ -23,31 +23,31 @@ _API = {
     "UnknownScheme": "maskstats.errors",
     "UnreadableMask": "maskstats.errors",
     "UsageProblem": "maskstats.errors",
-    "count_arrays": "maskstats.in_memory",
-    "Counts": "maskstats.histogram",
-    "ImageHist": "maskstats.histogram",
-    "count_labels": "maskstats.labels",
-    "scan": "maskstats.scan",
-    "Stats": "maskstats.stats",
-    "list_schemes": "maskstats.schemes",
-    "compute_weights": "maskstats.weights",
-    "load_weights": "maskstats.weights",
-    "BadTable": "maskstats.table",
-    "Table": "maskstats.table",
-    "load_table": "maskstats.table",
+    "count_arrays": "maskstats.pipeline.in_memory",
+    "Counts": "maskstats.core.histogram",
+    "ImageHist": "maskstats.core.histogram",
+    "count_labels": "maskstats.pipeline.labels",
+    "scan": "maskstats.pipeline.scan",
+    "Stats": "maskstats.core.stats",
+    "list_schemes": "maskstats.weights.schemes",
+    "compute_weights": "maskstats.weights.compute",
+    "load_weights": "maskstats.weights.compute",
+    "BadTable": "maskstats.table.load",
+    "Table": "maskstats.table.load",
+    "load_table": "maskstats.table.load",
     "SampleWeights": "maskstats.sampling",
     "sample_weights": "maskstats.sampling",
     "list_sampling_methods": "maskstats.sampling",
-    "split": "maskstats.split",
-    "SplitResult": "maskstats.split",
-    "compare": "maskstats.compare",
-    "Comparison": "maskstats.compare",
+    "split": "maskstats.splitting.split",
+    "SplitResult": "maskstats.splitting.split",
+    "compare": "maskstats.comparison.compare",
+    "Comparison": "maskstats.comparison.compare",
 }
 
 
 def load_stats(path) -> "Stats":
     """Read a stats JSON file written by ``maskstats scan`` (``-`` = stdin)."""
-    from maskstats.stats import Stats
+    from maskstats.core.stats import Stats
 
     return Stats.load(path)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from maskstats.table import table_columns
+from maskstats.table.load import table_columns
 
 
 def table_counts(rng: np.random.Generator, n: int, k: int, size: int = 4096,

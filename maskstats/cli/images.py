@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from maskstats.cli.common import debug_option, warn
-from maskstats.images import FORMATS, SORTS
+from maskstats.table.query import FORMATS, SORTS
 
 EXTENSIONS = {".csv": "csv", ".json": "json", ".txt": "paths"}
 
@@ -49,10 +49,10 @@ def images(table, stats, classes, absent, min_pixels, sort, top, fmt, output) ->
       maskstats images images.csv --stats maskstats.json --class car --min-pixels 500
       maskstats images images.csv --class 2 --class 4 -f csv -o both.csv
     """
-    from maskstats.images import select_images
-    from maskstats.io import atomic_write_bytes, format_for
-    from maskstats.table import load_table
-    from maskstats.table_check import class_info
+    from maskstats.table.query import select_images
+    from maskstats.core.files import atomic_write_bytes, format_for
+    from maskstats.table.load import load_table
+    from maskstats.table.check import class_info
 
     fmt = format_for(output, fmt, EXTENSIONS, "paths")
     t = load_table(table)

@@ -40,7 +40,7 @@ def labels(sources, output, class_names_file, quiet, all_classes, **options) -> 
       maskstats labels tags.csv --multi-label ';' --class-names classes.txt
       maskstats labels train.csv -o - | maskstats weights - --scheme pos-weight
     """
-    from maskstats.labels import count_labels, read_class_names
+    from maskstats.pipeline.labels import count_labels, read_class_names
 
     names = read_class_names(class_names_file) if class_names_file else None
     stats = count_labels(list(sources), class_names=names, **options)

@@ -33,7 +33,7 @@ def merge(stats_files, output, quiet, all_classes) -> None:
       maskstats merge train.json val.json -o all.json
       maskstats merge shards/*.json -o - | maskstats weights -
     """
-    from maskstats.stats import Stats
+    from maskstats.core.stats import Stats
 
     seen: dict[str, str] = {}
     for path in stats_files:  # the same file under two names (./a.json, a symlink) too

@@ -56,7 +56,7 @@ def sample_weights(table, method, params, stats, fmt, output, explain) -> None:
       maskstats sample-weights images.csv --method balanced -o weights.npy --explain
       maskstats sample-weights images.csv --method inverse-presence -f csv -o w.csv
     """
-    from maskstats.io import atomic_write_bytes, format_for
+    from maskstats.core.files import atomic_write_bytes, format_for
     from maskstats.sampling import sample_weights as compute
 
     if method is None:

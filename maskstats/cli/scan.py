@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from maskstats.arrays import LAYOUTS
+from maskstats.readers.arrays import LAYOUTS
 from maskstats.cli.common import debug_option, warn
 from maskstats.cli.summary import all_classes_option, save_and_summarise
-from maskstats.presets import list_presets
+from maskstats.presets.presets import list_presets
 
 
 @click.command()
@@ -109,7 +109,7 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
       maskstats scan masks/ --per-image images.csv         # + one row per image
       maskstats scan masks/ --objects                      # + objects per class (extra)
     """
-    from maskstats.scan import scan as run_scan
+    from maskstats.pipeline.scan import scan as run_scan
 
     show_progress = not no_progress and sys.stderr.isatty()
     bar = None

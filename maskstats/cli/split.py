@@ -68,12 +68,12 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
     """
-    from maskstats.io import atomic_write_bytes, dumps_json, path_lines
-    from maskstats.split import check_ratios
-    from maskstats.split import split as split_table
-    from maskstats.split_stats import check_base, unexpected_key
-    from maskstats.stats import Stats
-    from maskstats.table import load_table
+    from maskstats.core.files import atomic_write_bytes, dumps_json, path_lines
+    from maskstats.splitting.split import check_ratios
+    from maskstats.splitting.split import split as split_table
+    from maskstats.splitting.stats import check_base, unexpected_key
+    from maskstats.core.stats import Stats
+    from maskstats.table.load import load_table
 
     names = check_ratios(ratios, names)
     files = [f"{n}{ext}" for n in names for ext in (".txt", ".json")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from maskstats.cli.common import console
-from maskstats.stats import id_ranges
+from maskstats.core.stats import id_ranges
 
 _MAX_ROWS = 40   # more classes than this: the largest and the rarest rows, the rest summed
 _LARGEST = 30
@@ -64,7 +64,7 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
     """A table: class, name, pixels, share, share bar, images; then totals and hints."""
     from rich.table import Table
 
-    from maskstats.histogram import suggest_ignore
+    from maskstats.core.histogram import suggest_ignore
 
     unit = stats.unit
     counted = sum(stats.pixel_counts)

@@ -6,12 +6,12 @@ import click
 
 from maskstats.cli.common import console, debug_option, parse_params, split_values, warn
 from maskstats.errors import UsageProblem
-from maskstats.schemes import get_scheme, list_schemes
-from maskstats.weights import DTYPES, FORMATS, MISSING, NORMALIZATIONS
+from maskstats.weights.schemes import get_scheme, list_schemes
+from maskstats.weights.compute import DTYPES, FORMATS, MISSING, NORMALIZATIONS
 
 
 def _parse_counts(_ctx, _param, value: str | None) -> list | None:
-    from maskstats.weights import parse_counts
+    from maskstats.weights.compute import parse_counts
 
     if value is None:
         return None
@@ -86,9 +86,9 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
       maskstats scan masks/ -o - | maskstats weights - -f list --explain
       maskstats weights --unit objects    # stats from 'maskstats scan --objects'
     """
-    from maskstats.io import atomic_write_bytes, format_for
-    from maskstats.weights import compute_weights, read_stats
-    from maskstats.weights_io import EXTENSIONS, check_dtype
+    from maskstats.core.files import atomic_write_bytes, format_for
+    from maskstats.weights.compute import compute_weights, read_stats
+    from maskstats.weights.files import EXTENSIONS, check_dtype
 
     to_stdout = output in (None, "-")
     # a bare list is JSON too: `-f list -o class_weight.json` (mmseg's JSON loader) is fine
@@ -105,7 +105,7 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
         counts, sha = read_stats(source)
         source = "<stdin>" if source == "-" else source
         if unit == "objects":
-            from maskstats.objects import objects_as_counts
+            from maskstats.pipeline.objects import objects_as_counts
 
             counts = objects_as_counts(counts, source)
     elif unit == "objects":

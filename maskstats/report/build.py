@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 from maskstats.errors import UsageProblem
 from maskstats.report.data import ReportData, load_compared, prepare
 from maskstats.report.page import page
-from maskstats.stats import Stats
+from maskstats.core.stats import Stats
 
 SECTIONS = ("summary", "classes", "weights", "per-image", "objects", "compare")
 
@@ -52,14 +52,14 @@ def build_report(stats: Stats | Mapping[str, Any] | str | os.PathLike, table=Non
 
     Args:
         stats: a :class:`Stats`, a parsed stats dict, or the path of a stats JSON file.
-        table: the per-image table (:class:`maskstats.table.Table` or its path), or None.
+        table: the per-image table (:class:`maskstats.table.load.Table` or its path), or None.
         compare: other stats to compare with: paths, :class:`Stats`, or (label, Stats).
         sections: the sections to show (default: every one the inputs allow); asking for
             one the inputs cannot fill is a :class:`UsageProblem`.
         title, source, sha256: shown in the page header (default: from the stats path).
     """
     if isinstance(stats, (str, os.PathLike)):
-        from maskstats.weights import read_stats
+        from maskstats.weights.compute import read_stats
 
         source = source or os.fspath(stats)
         stats, sha = read_stats(stats)
@@ -67,7 +67,7 @@ def build_report(stats: Stats | Mapping[str, Any] | str | os.PathLike, table=Non
     elif isinstance(stats, Mapping):
         stats = Stats.from_dict(stats, source or "stats")
     if isinstance(table, (str, os.PathLike)):
-        from maskstats.table import load_table
+        from maskstats.table.load import load_table
 
         table = load_table(table)
     others: list[tuple[str, Stats]] = []
@@ -86,7 +86,7 @@ def build_report(stats: Stats | Mapping[str, Any] | str | os.PathLike, table=Non
 
 def write_report(path: str | os.PathLike, html: str) -> None:
     """Write the HTML atomically; a folder as the output path is a usage error."""
-    from maskstats.io import atomic_write_bytes
+    from maskstats.core.files import atomic_write_bytes
 
     if os.path.isdir(path):
         raise UsageProblem(f"{os.fspath(path)}: is a folder; give a file name such as "

@@ -15,10 +15,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from maskstats.compare import jensen_shannon
+from maskstats.comparison.compare import jensen_shannon
 from maskstats.errors import MaskstatsError, UsageProblem
-from maskstats.stats import Stats
-from maskstats.weights import compute_weights
+from maskstats.core.stats import Stats
+from maskstats.weights.compute import compute_weights
 
 # the schemes shown side by side (normalised to mean 1 over the present classes)
 MAIN_SCHEMES = ("inverse-frequency", "median-frequency", "inverse-sqrt", "enet", "log-inverse")
@@ -58,7 +58,7 @@ class ReportData:
     loss_after: dict[str, np.ndarray] = field(default_factory=dict)    # scheme -> loss share
     loss_before: np.ndarray | None = None
     weight_notes: list[str] = field(default_factory=list)
-    table: Any = None                # maskstats.table.Table or None
+    table: Any = None                # maskstats.table.load.Table or None
     classes_per_image: np.ndarray | None = None   # histogram: images with k classes, k=0..K
     pixels_quantiles: np.ndarray | None = None    # (K, 7): min p10 p25 p50 p75 p90 max
     cooccurrence: np.ndarray | None = None        # (K, K): images holding both classes

@@ -17,7 +17,7 @@ from maskstats import __version__
 import maskstats.report.matrix as matrix
 import maskstats.report.plots as plots
 from maskstats.report.data import ReportData, fmt_share
-from maskstats.stats import id_ranges
+from maskstats.core.stats import id_ranges
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;

@@ -11,7 +11,7 @@ import numpy as np
 
 from maskstats.sampling.balanced import solve
 from maskstats.sampling.registry import Inputs, register
-from maskstats.scheme_registry import check
+from maskstats.registry import check
 
 
 @register("repeat-factor",

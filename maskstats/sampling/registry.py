@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.scheme_registry import describe, known_params, to_number
+from maskstats.registry import describe, known_params, to_number
 
 
 class UnknownMethod(UsageProblem):

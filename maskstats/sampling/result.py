@@ -1,6 +1,6 @@
 """Per-image sampling weights from a table, with provenance (``maskstats-sample-weights`` v1).
 
-:func:`sample_weights` loads the table (or takes a :class:`~maskstats.table.Table`), keeps
+:func:`sample_weights` loads the table (or takes a :class:`~maskstats.table.load.Table`), keeps
 the classes that play a part (present in some row, not an ignore value of the stats),
 runs the method and returns :class:`SampleWeights`: one float64 per table row, in table
 order, with the files to write (JSON, CSV ``path,frame,weight``, NPY, txt, list) and the
@@ -20,10 +20,10 @@ from typing import Any, Callable
 import numpy as np
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
-from maskstats.io import dumps_json
+from maskstats.core.files import dumps_json
 from maskstats.sampling.registry import Inputs, get_method
-from maskstats.table import Table, load_table
-from maskstats.table_check import ClassInfo, active_classes, class_info
+from maskstats.table.load import Table, load_table
+from maskstats.table.check import ClassInfo, active_classes, class_info
 
 SAMPLE_WEIGHTS_FORMAT = "maskstats-sample-weights"
 SAMPLE_WEIGHTS_VERSION = 1
@@ -99,7 +99,7 @@ class SampleWeights:
     def save(self, path: str | os.PathLike, fmt: str | None = None) -> None:
         """Write the weights to ``path`` atomically; the extension picks the format unless
         ``fmt`` is given (.json, .csv, .npy, .txt)."""
-        from maskstats.io import atomic_write_bytes, format_for
+        from maskstats.core.files import atomic_write_bytes, format_for
 
         atomic_write_bytes(path, self.to_bytes(format_for(path, fmt, EXTENSIONS, "json")))
 

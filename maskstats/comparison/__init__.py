@@ -1,0 +1,1 @@
+"""Comparing the class distributions of several stats files."""

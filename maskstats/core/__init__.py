@@ -1,0 +1,1 @@
+"""Counting kernels, the Stats schema, merging, atomic files and strict JSON."""

@@ -1,0 +1,160 @@
+"""Walkers: list the mask files a scan reads, in a deterministic order (they read nothing)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Sequence
+
+from maskstats.errors import UnreadableMask, UsageProblem
+from maskstats.pipeline.globs import matches
+from maskstats.core.files import CACHEDIR_SIGNATURE, CACHEDIR_TAG
+from maskstats.readers.formats import is_mask_file, mask_extensions
+
+
+@dataclass(frozen=True)
+class FileList:
+    """The mask files a scan will read, and how many other files it passed over.
+
+    ``names[i]`` is how the per-image table names ``files[i]``: its path relative to its
+    folder argument (with ``/``) for a file found in a folder, else as given. With several
+    PATH arguments, a folder's files keep the folder as given in front (``train/a.png``,
+    ``val/a.png``), so that names never collide.
+    """
+
+    files: list[str]
+    non_mask_files: int = 0
+    names: list[str] = field(default_factory=list)
+    #: folders that could not be listed (``on_error="skip"``): ``{"path", "reason"}``
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+def walk_sorted(top: str, onerror: Callable[[str, OSError], None],
+                prune: Callable[[str], bool] = lambda _real: False
+                ) -> Iterator[tuple[str, str, list[str]]]:
+    """``(folder, its real path, sorted file names)`` for ``top`` and every folder below,
+    depth first.
+
+    Like ``os.walk`` (hidden entries passed over, linked folders not entered) but without
+    recursion, so a tree nested thousands deep is walked, not a RecursionError; real paths
+    are built as it goes down (linked folders are never entered), not asked of the kernel
+    per folder. A folder that cannot be listed goes to ``onerror(folder, error)``;
+    ``prune(real path)`` True skips a folder and everything under it (the scan's cache), and
+    so does a ``CACHEDIR.TAG`` in a folder (any maskstats cache, see :func:`is_cache_folder`).
+    """
+    stack = [(top, os.path.realpath(top))]
+    while stack:
+        root, real = stack.pop()
+        try:
+            with os.scandir(root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            onerror(root, exc)
+            continue
+        if any(e.name == CACHEDIR_TAG for e in entries) and is_cache_folder(root):
+            continue
+        files, subdirs = [], []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append(entry.name)
+            elif not entry.is_symlink():
+                child = os.path.join(real, entry.name)
+                if not prune(child):
+                    subdirs.append((entry.path, child))
+        yield root, real, files
+        stack.extend(reversed(subdirs))
+
+
+def is_cache_folder(folder: str) -> bool:
+    """True when ``folder`` holds a ``CACHEDIR.TAG`` with the convention's signature."""
+    try:
+        with open(os.path.join(folder, CACHEDIR_TAG), "rb") as fh:
+            return fh.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+    except OSError:
+        return False
+
+
+def find_files(paths: Sequence[str], include: Sequence[str] = (),
+               exclude: Sequence[str] = (), *, on_error: str = "fail",
+               avoid: Sequence[str] = ()) -> FileList:
+    """List mask files under ``paths`` in a deterministic (sorted, depth-first) order.
+
+    Folders are walked recursively; hidden files and folders (name starting with '.', such
+    as macOS ``._x.png`` shadows) are passed over. ``include``/``exclude`` globs match a file's
+    path relative to its folder argument, or its name. Files named directly are always read
+    when they are masks. A file reached twice is read once. A folder that cannot be listed
+    raises :class:`UnreadableMask` (``on_error="fail"``) or is listed in ``skipped``.
+    Folders in ``avoid`` (the scan's cache) are never entered.
+    """
+    if not paths:
+        raise UsageProblem("no path given")
+    files: list[str] = []
+    names: list[str] = []
+    seen: set[str] = set()
+    other = 0
+
+    def add(path: str, name: str, real_dir: str | None = None) -> None:
+        nonlocal other
+        if not is_mask_file(path):
+            other += 1
+            return
+        if "://" in path:  # a remote object: its URL names it
+            real = path
+        elif real_dir is not None and not os.path.islink(path):  # one lstat, not a realpath
+            real = os.path.join(real_dir, os.path.basename(path))
+        else:
+            real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            files.append(path)
+            names.append(name)
+
+    several = len(paths) > 1
+    skipped: list[dict[str, str]] = []
+    avoid_real = {os.path.realpath(os.path.expanduser(os.fspath(a))) for a in avoid}
+
+    def unreadable(folder: str, exc: OSError) -> None:
+        reason = f"cannot read the folder ({exc.strerror or exc})"
+        if on_error != "skip":
+            raise UnreadableMask(folder, reason + "; pass --on-error skip to go on without it")
+        skipped.append({"path": folder, "reason": reason})
+
+    for top in paths:
+        top = os.fspath(top)
+        lead = top.rstrip("/") + "/" if several else ""
+        if "://" in top:  # an fsspec URL such as s3://bucket/masks/ (maskstats/readers/remote.py)
+            from maskstats.readers.remote import walk_remote
+
+            prefix = top.rstrip("/") + "/"
+            for url in walk_remote(top, include, exclude):
+                add(url, lead + url[len(prefix):] if url.startswith(prefix) else url)
+            continue
+        if not os.path.exists(top):
+            raise UsageProblem(f"{top}: no such file or folder")
+        if not os.path.isdir(top):
+            add(top, top)
+            continue
+        for root, real_root, found in walk_sorted(top, unreadable, avoid_real.__contains__):
+            rel_root = root[len(top):].lstrip(os.sep).replace(os.sep, "/") if root != top else ""
+            rel_root = rel_root + "/" if rel_root else ""
+            for name in found:
+                full = os.path.join(root, name)
+                rel = rel_root + name
+                if include and not matches(rel, name, include):
+                    continue
+                if exclude and matches(rel, name, exclude):
+                    continue
+                add(full, lead + rel, real_root)
+    if not files and not skipped:
+        where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
+        what = "empty folder" if (len(paths) == 1 and os.path.isdir(where)
+                                  and not any(os.scandir(where))) else "no mask files found"
+        raise UsageProblem(f"{where}: {what} (looked for {', '.join(mask_extensions())}"
+                           f"{'; check --include/--exclude' if include or exclude else ''})")
+    return FileList(files, other, names, skipped)

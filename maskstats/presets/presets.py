@@ -1,0 +1,309 @@
+"""Dataset conventions: presets, value remaps, class-name files.
+
+A preset fixes what a dataset's stored values mean (DOMAIN.md, "How masks are stored"):
+the class vector length, the ignore values, the class names, and a value remap applied to
+every image's histogram before it is added (so an image counts once per class even when
+several stored values map onto that class).
+
+==================== =========================================================================
+``voc``              PASCAL VOC 2012: 21 classes (0 background ... 20 tvmonitor), 255 ignore
+``cityscapes``       Cityscapes ``*_labelIds.png`` (0-33) or 16-bit ``*_instanceIds.png``
+                     (id < 1000 is a labelId, else labelId * 1000 + instance), mapped to the
+                     19 trainIds with the official table (cityscapesScripts ``labels.py``);
+                     void labels -> 255, ignored
+``cityscapes-trainid`` Cityscapes ``*_labelTrainIds.png``: 19 classes, 255 ignore, no remap
+``ade20k``           ADE20K SceneParsing: "reduce zero label" (0 "other" -> 255 ignored,
+                     v -> v - 1), 150 classes (mmsegmentation ``ADE20KDataset``)
+``coco-stuff``       COCO-Stuff 164k ``stuffthingmaps``: raw values 0-181 (11 ids unused,
+                     named ``unused``), 255 unlabelled, 182 classes, no remap
+``camvid``           CamVid as in SegNet: 11 classes, value 11 (Unlabelled) ignored
+==================== =========================================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from maskstats.errors import UsageProblem
+from maskstats.presets.data import (  # the tables, kept as data
+    ADE20K_NAMES,
+    CAMVID_NAMES,
+    CITYSCAPES_LABEL_TO_TRAIN,
+    CITYSCAPES_NAMES,
+    REDUCE_ZERO,
+    VOC_NAMES,
+    coco_stuff_names,
+)
+
+
+class Remap(Mapping):
+    """A value -> value table for :func:`~maskstats.core.histogram.remap_hist` (picklable).
+
+    ``instance_divisor``: stored values >= it are first divided by it (Cityscapes
+    instanceIds: 26002 -> labelId 26). ``then``: a second remap applied to the result (a
+    user's ``--remap`` after a preset's). Values without an entry stay as they are.
+    """
+
+    def __init__(self, table: Mapping[int, int], instance_divisor: int | None = None,
+                 then: "Remap | None" = None):
+        self.table = {int(k): int(v) for k, v in table.items()}
+        self.instance_divisor = instance_divisor
+        self.then = then
+
+    def _map(self, value: int) -> int:
+        if self.instance_divisor and value >= self.instance_divisor:
+            value //= self.instance_divisor
+        value = self.table.get(value, value)
+        return self.then._map(value) if self.then is not None else value
+
+    def get(self, key: Any, default: Any = None) -> Any:  # remap_hist calls get(v, v)
+        return self._map(int(key))
+
+    def __getitem__(self, key: Any) -> int:
+        return self._map(int(key))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return max(1, len(self.table))  # never falsy: remap_hist skips an empty mapping
+
+    def __repr__(self) -> str:  # stable: the cache keys on it
+        return f"Remap({self.describe()!r})"
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-safe description for ``Stats.options`` (compared when stats are merged)."""
+        d: dict[str, Any] = {"table": {str(k): v for k, v in sorted(self.table.items())}}
+        if self.instance_divisor:
+            d["instance_divisor"] = self.instance_divisor
+        if self.then is not None:
+            d["then"] = self.then.describe()
+        return d
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What a dataset's stored values mean: classes, ignore values, names, remap."""
+
+    name: str
+    summary: str
+    num_classes: int
+    ignore_index: tuple[int, ...]
+    class_names: tuple[str, ...]
+    remap: Remap | None = field(default=None, compare=False)
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("voc", "PASCAL VOC: 21 classes, 255 = void border (ignored)", 21, (255,), VOC_NAMES),
+    Preset("cityscapes", "Cityscapes labelIds or instanceIds -> 19 trainIds, 255 ignored",
+           19, (255,), CITYSCAPES_NAMES, Remap(CITYSCAPES_LABEL_TO_TRAIN, instance_divisor=1000)),
+    Preset("cityscapes-trainid", "Cityscapes labelTrainIds: 19 classes, 255 ignored",
+           19, (255,), CITYSCAPES_NAMES),
+    Preset("ade20k", "ADE20K: reduce zero label (0 -> ignored, v -> v-1), 150 classes",
+           150, (255,), ADE20K_NAMES, Remap(REDUCE_ZERO)),
+    Preset("coco-stuff", "COCO-Stuff stuffthingmaps: values 0-181 (11 unused), 255 ignored",
+           182, (255,), coco_stuff_names()),
+    Preset("camvid", "CamVid (SegNet): 11 classes, 11 = Unlabelled (ignored)",
+           11, (11,), CAMVID_NAMES),
+)}
+
+
+def list_presets() -> list[str]:
+    return list(PRESETS)
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; :class:`UsageProblem` naming the choices otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UsageProblem(f"unknown preset {name!r} (choose from "
+                           f"{', '.join(PRESETS)})") from None
+
+
+# ------------------------------------------------------------------------------ files
+def _read_text(path: str | os.PathLike, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UsageProblem(f"{path}: no such {what} file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"{path}: cannot read the {what} file ({exc})") from None
+
+
+def _int(text: Any, where: str) -> int:
+    if isinstance(text, bool) or isinstance(text, float):
+        raise UsageProblem(f"{where}: {text!r} is not an integer")
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise UsageProblem(f"{where}: {text!r} is not an integer") from None
+    if not -(1 << 63) <= value < (1 << 63):
+        raise UsageProblem(f"{where}: {value} is beyond the 64-bit integer range")
+    return value
+
+
+def _parse_json(text: str, path: str | os.PathLike):
+    from maskstats.core.files import parse_json
+
+    return parse_json(text, str(path), UsageProblem)
+
+
+def load_remap(path: str | os.PathLike) -> dict[int, int]:
+    """A user's value remap: JSON ``{"from": to}`` or two columns per line (CSV, tab, spaces).
+
+    In text form, ``#`` starts a comment and a first line that is not two integers is taken
+    for a header. Values that are not listed stay as they are.
+    """
+    text = _read_text(path, "remap")
+    if Path(path).suffix.lower() == ".json":
+        obj = _parse_json(text, path)
+        if not isinstance(obj, dict):
+            raise UsageProblem(f"{path}: expected a JSON object {{\"from\": to, ...}}")
+        return {_int(k, f"{path}: key"): _int(v, f"{path}: value of {k!r}")
+                for k, v in obj.items()}
+    table: dict[int, int] = {}
+    first = True
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        cells = next(csv.reader(io.StringIO(line.replace("\t", ","))))
+        cells = cells if len(cells) >= 2 else line.split()
+        if first and not any(c.strip().lstrip("-").isdigit() for c in cells):
+            first = False
+            continue  # a header such as "from,to"
+        first = False
+        if len(cells) != 2:
+            raise UsageProblem(f"{path}: line {n}: expected two values 'from,to'")
+        src = _int(cells[0], f"{path}: line {n}")
+        if src in table:
+            raise UsageProblem(f"{path}: line {n}: value {src} is mapped twice")
+        table[src] = _int(cells[1], f"{path}: line {n}")
+    if not table:
+        raise UsageProblem(f"{path}: the remap file maps no values")
+    return table
+
+
+def load_class_names(path: str | os.PathLike) -> list[str]:
+    """Class names from a file: one per line, a JSON list, or nnU-Net ``dataset.json``."""
+    return load_labels(path)[0]
+
+
+def load_labels(path: str | os.PathLike) -> tuple[list[str], int | None]:
+    """Class names from a file, and the id of an nnU-Net ``"ignore"`` label (or None).
+
+    In ``dataset.json``, ``"labels"`` is ``{name: id}`` (nnU-Net v2) or ``{"id": name}``
+    (v1); the ids must be 0..K-1 and the names come out in id order. A label named
+    ``ignore`` must have the highest id (nnU-Net's rule); it is returned apart, as an ignore
+    value, not as a class name.
+    """
+    text = _read_text(path, "class names")
+    if Path(path).suffix.lower() == ".json":
+        obj = _parse_json(text, path)
+        if isinstance(obj, dict) and isinstance(obj.get("labels"), dict):
+            names = _names_by_id(obj["labels"], str(path))
+            if "ignore" not in names:
+                return names, None
+            if names.index("ignore") != len(names) - 1:
+                raise UsageProblem(f"{path}: the 'ignore' label must have the highest id "
+                                   f"(nnU-Net), not {names.index('ignore')}")
+            return names[:-1], len(names) - 1
+        if isinstance(obj, list) and all(isinstance(x, str) for x in obj):
+            return list(obj), None
+        raise UsageProblem(f"{path}: expected a JSON list of names or a dataset.json with "
+                           "\"labels\"")
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            raise UsageProblem(f"{path}: line {n}: empty class name")
+    if not lines:
+        raise UsageProblem(f"{path}: no class names")
+    return [line.strip() for line in lines], None
+
+
+def _names_by_id(labels: Mapping[str, Any], source: str) -> list[str]:
+    by_id: dict[int, str] = {}
+    for key, val in labels.items():
+        if isinstance(val, str):          # nnU-Net v1: {"0": "background"}
+            cid, name = _int(key, f"{source}: labels"), val
+        elif isinstance(val, list):
+            raise UsageProblem(f"{source}: label {key!r} is a region (list of ids); "
+                               "region-based labels have no single class id")
+        else:                             # nnU-Net v2: {"background": 0}
+            cid, name = _int(val, f"{source}: label {key!r}"), str(key)
+        if cid in by_id:
+            raise UsageProblem(f"{source}: labels {by_id[cid]!r} and {name!r} share id {cid}")
+        by_id[cid] = name
+    missing = sorted(set(range(len(by_id))) - set(by_id))
+    if missing:
+        raise UsageProblem(f"{source}: label ids must be 0..{len(by_id) - 1}; id "
+                           f"{missing[0]} is missing")
+    return [by_id[i] for i in range(len(by_id))]
+
+
+# ------------------------------------------------------------------- resolving options
+@dataclass
+class Conventions:
+    """The count-changing scan options, resolved: what ``scan()`` passes on."""
+
+    ignore_index: list[int]
+    num_classes: int | None
+    class_names: list[str] | None
+    remap: Remap | None = None
+    color_pairs: tuple[tuple[int, int], ...] | None = None
+    color_source: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(*, preset: str | None = None, remap: Any = None, colors: Any = None,
+            class_names: Any = None, ignore_index: Sequence[int] = (),
+            num_classes: int | None = None) -> Conventions:
+    """Combine a preset, ``--remap``, ``--colors`` and ``--class-names`` with explicit options.
+
+    Precedence: explicit ``num_classes``/``class_names`` > the colour table's names and
+    length > the preset's. ``ignore_index`` values are added to the preset's. A user remap
+    runs after the preset's. ``remap``, ``colors`` and ``class_names`` may be file paths or
+    already-loaded objects (a mapping, a :class:`~maskstats.readers.colors.ColorTable`, a list).
+    """
+    ignore = list(ignore_index)
+    names = list(class_names) if class_names is not None else None
+    if isinstance(class_names, (str, os.PathLike)):
+        names, label_ignore = load_labels(class_names)
+        ignore = sorted(set(ignore) | ({label_ignore} if label_ignore is not None else set()))
+    options: dict[str, Any] = {}
+    conv_remap: Remap | None = None
+    preset_k, preset_names = None, None
+    if preset is not None:
+        p = get_preset(preset)
+        options["preset"] = p.name
+        ignore = sorted(set(ignore) | set(p.ignore_index))
+        preset_k, preset_names = p.num_classes, list(p.class_names)
+        conv_remap = p.remap
+    if remap is not None:
+        table = load_remap(remap) if isinstance(remap, (str, os.PathLike)) else dict(remap)
+        user = Remap(table)
+        conv_remap = Remap(conv_remap.table, conv_remap.instance_divisor, user) \
+            if conv_remap is not None else user
+        options["remap"] = user.describe()["table"]
+    pairs = source = None
+    if colors is not None:
+        from maskstats.readers.colors import ColorTable, load_color_table
+
+        table_c = colors if isinstance(colors, ColorTable) else load_color_table(colors)
+        pairs, source = table_c.pairs(), table_c.source
+        options["colors"] = table_c.as_option()
+        if table_c.names is not None:
+            preset_k, preset_names = len(table_c.names), list(table_c.names)
+    if num_classes is None:
+        num_classes = len(names) if names is not None else preset_k
+    if names is None and preset_names is not None and len(preset_names) == num_classes:
+        names = preset_names
+    return Conventions(ignore, num_classes, names, conv_remap, pairs, source, options)

@@ -1,0 +1,1 @@
+"""Readers: one module per format family; a path -> per-frame histograms or label arrays."""

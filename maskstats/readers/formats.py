@@ -1,0 +1,234 @@
+"""Mask files -> exact per-image histograms (:class:`~maskstats.core.histogram.ImageHist`).
+
+One small reader per format, chosen by file extension through ``_READERS``. Every reader
+yields one histogram per image it holds (a PNG holds one; a multi-page TIFF or an image stack
+holds several) and raises :class:`~maskstats.errors.UnreadableMask` with a message a user can
+act on. 8-bit images are counted with Pillow's C histogram, without building a NumPy array.
+
+Traps handled here (see DOMAIN.md): palette ('P') images give palette INDICES, never colours;
+16-bit values survive; 1/2/4-bit greyscale PNGs give their stored sample values (Pillow scales
+them to 0..255 on decode, which is undone here); colour-coded RGB masks are refused with an
+explanation rather than read as brightness; JPEG masks are read with a warning (lossy).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from maskstats.errors import UnreadableMask
+from maskstats.core.histogram import ImageHist, hist_from_array, hist_from_bins
+from maskstats.readers.options import ReadOptions, Warn, integral_or_fail
+
+PIL_EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg")
+JPEG_WARNING = ("JPEG masks are lossy: compression leaves stray label values along edges; "
+                "check 'unexpected' in the stats, and prefer PNG masks")
+
+
+def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
+    """The reader for ``path`` by its extension, or None when it is not a mask file.
+
+    Double extensions such as ``.nii.gz`` are looked up before the last one.
+    """
+    reader = _entry(path)
+    return reader if not isinstance(reader, str) else _resolve(reader)
+
+
+def _entry(path: str):
+    """The ``_READERS`` entry for ``path`` (a function or 'module:function'), or None."""
+    name = os.path.basename(path).lower()
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        reader = _READERS.get("." + ".".join(parts[i:]))
+        if reader is not None:
+            return reader
+    return None
+
+
+def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
+    """'module:function' -> the function; readers in other modules load only when needed."""
+    import importlib
+
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def is_mask_file(path: str) -> bool:
+    """True when ``path`` has a mask extension (no reader module is imported to tell)."""
+    return _entry(path) is not None
+
+
+def mask_extensions() -> list[str]:
+    return sorted(_READERS)
+
+
+def read_hists(path: str, options: ReadOptions = ReadOptions(),
+               warn: Warn | None = None) -> Iterator[ImageHist]:
+    """Yield the histogram of every image in the local mask file at ``path``.
+
+    fsspec URLs are read by :func:`maskstats.readers.remote.read_remote`.
+    """
+    reader = reader_for(path)
+    if reader is None:
+        raise UnreadableMask(path, "not a mask file type (known: "
+                             f"{', '.join(mask_extensions())})")
+    try:
+        if os.path.getsize(path) == 0:
+            raise UnreadableMask(path, "empty file (0 bytes)")
+    except OSError as exc:
+        raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
+    yield from reader(path, options, warn or (lambda _msg: None))
+
+
+# ------------------------------------------------------------------------------ Pillow
+def read_pil(path: str, options: ReadOptions, warn: Warn,
+             source: Any = None) -> Iterator[ImageHist]:
+    """PNG, TIFF, BMP, JPEG through Pillow; every page of a multi-page TIFF is an image.
+
+    ``source``: a file object holding the bytes of ``path`` when they are already read.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # over MAX_IMAGE_PIXELS Pillow warns; over twice that it raises (handled below)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path if source is None else source)
+    except Image.DecompressionBombError as exc:
+        raise UnreadableMask(path, f"refused as a possible decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        raise UnreadableMask(path, "not an image Pillow can read (unknown format or "
+                             "corrupt header)") from None
+    except OSError as exc:
+        raise UnreadableMask(path, f"cannot open ({exc})") from None
+    with im:
+        if im.format == "JPEG":
+            warn(JPEG_WARNING)
+        if im.format != "TIFF":
+            yield from _frames(path, im, options)
+            return
+        # libtiff prints damage reports on descriptor 2: they become our messages. The
+        # histograms are small, so all pages are counted before the first is handed on.
+        from maskstats.readers.cstderr import capture_c_stderr
+
+        from maskstats.readers.tiff import verify_deflate_pages
+
+        failure: UnreadableMask | None = None
+        with capture_c_stderr() as lines:
+            try:
+                if source is None:
+                    with open(path, "rb") as fh:
+                        verify_deflate_pages(path, im, fh)
+                else:
+                    verify_deflate_pages(path, im, source)
+                hists = list(_frames(path, im, options))
+            except UnreadableMask as exc:
+                failure = exc
+        if failure is not None:
+            detail = f"; libtiff: {lines[0]}" if lines else ""
+            raise UnreadableMask(path, failure.problem + detail) from None
+        for line in lines:
+            warn(f"{path}: libtiff: {line}")
+        yield from hists
+
+
+def _frames(path: str, im, options: ReadOptions) -> Iterator[ImageHist]:
+    """The histogram of every frame (page) of an open Pillow image."""
+    for frame in range(getattr(im, "n_frames", 1)):
+        try:
+            if frame:
+                im.seek(frame)
+            if options.layout in ("one-hot", "multi-label"):  # bands are the channels
+                bands = np.asarray(im)
+                yield from hists_of_array(path, bands if bands.ndim == 3 else
+                                          bands[..., None], options)
+                continue
+            yield _pil_hist(path, im, options)
+        except UnreadableMask:
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise UnreadableMask(path, f"truncated or corrupt image data ({exc})") from None
+
+
+# Pillow unpacks 1/2/4-bit greyscale to 0..255; the label is the stored sample value.
+_LOW_BIT_SCALE = {"1": 255, "L;1": 255, "L;2": 85, "L;2I": 85, "L;4": 17, "L;4I": 17}
+
+
+def _rawmode(im) -> str | None:
+    """The raw pixel layout of the (not yet loaded) frame, e.g. 'L;2' for a 2-bit PNG."""
+    try:
+        args = im.tile[0][3]
+    except (IndexError, TypeError, AttributeError):
+        return None
+    return args[0] if isinstance(args, tuple) else args
+
+
+#: public names of the two above, for readers that decode to arrays (maskstats.pipeline.objects)
+LOW_BIT_SCALE = _LOW_BIT_SCALE
+raw_mode = _rawmode
+
+
+def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
+    mode = im.mode
+    pixels = im.size[0] * im.size[1]
+    if mode in ("L", "P", "1"):
+        scale = _LOW_BIT_SCALE.get(_rawmode(im) or "", 1) if mode != "1" else 255
+        bins = im.histogram()  # decodes; C loop, exact for 8-bit modes
+        if mode == "P":
+            bins = bins[:256]
+        if scale == 1:
+            return hist_from_bins(bins, pixels)
+        return hist_from_bins(bins[::scale], pixels)
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        arr = np.asarray(im)
+        if mode == "F":
+            arr = integral_or_fail(path, arr)
+        return hist_from_array(arr)
+    if mode in ("RGB", "RGBA") and options.colors:
+        from maskstats.readers.colors import hist_of_image
+
+        return hist_of_image(path, im, options.colors)
+    if mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
+        raise UnreadableMask(path, _colour_message(im))
+    if mode in ("LA", "La", "PA"):
+        raise UnreadableMask(path, f"mode {mode} image (labels with an alpha channel); "
+                             "save the mask without alpha")
+    raise UnreadableMask(path, f"unsupported image mode {mode!r} for a label mask")
+
+
+def _colour_message(im) -> str:
+    msg = (f"colour-coded {im.mode} mask: its pixels are colours, not class ids; convert it "
+           "to an index mask (palette or 8-bit grey), or pass a colour -> id table with "
+           "--colors FILE")
+    if im.mode in ("RGB", "RGBA"):
+        arr = np.asarray(im)
+        if (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
+            msg = (f"{im.mode} image whose three channels are equal: a grey label mask saved "
+                   "as colour; re-save it as 8-bit grey (mode L), e.g. "
+                   "Image.open(p).convert('L').save(p)")
+    return msg
+
+
+# --------------------------------------------------------------------------------- NumPy
+def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator[ImageHist]:
+    """Histograms of a label array under ``options.layout`` (see :mod:`maskstats.readers.arrays`)."""
+    from maskstats.readers.arrays import hists_of_array as _hists
+
+    return _hists(path, arr, options)
+
+
+#: extension -> reader function, or 'module:function' for readers living in other modules
+#: (imported on first use, so optional dependencies stay lazy)
+_READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
+    **{ext: read_pil for ext in PIL_EXTENSIONS},
+    ".png": "maskstats.readers.png:read_png",  # chunk CRCs checked, libspng for 8-bit grey/palette
+    ".npy": "maskstats.readers.arrays:read_npy",
+    ".npz": "maskstats.readers.arrays:read_npz",
+    ".h5": "maskstats.readers.arrays:read_hdf5",
+    ".hdf5": "maskstats.readers.arrays:read_hdf5",
+    ".nii": "maskstats.readers.nifti:read_nifti",
+    ".nii.gz": "maskstats.readers.nifti:read_nifti",
+}

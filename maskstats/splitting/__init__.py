@@ -1,0 +1,1 @@
+"""Stratified, group-aware splits of a per-image table."""

@@ -1,0 +1,1 @@
+"""The per-image (per-window) table: read, check, query."""

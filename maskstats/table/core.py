@@ -1,0 +1,131 @@
+"""The per-image table's data model: :class:`Table`, its columns, :class:`BadTable`.
+
+Readers (:mod:`maskstats.table.csv`, :mod:`maskstats.table.parquet`) build a :class:`Table`;
+:func:`maskstats.table.load.load_table` picks the reader by extension.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from maskstats.errors import MaskstatsError, UsageProblem
+
+FIXED_COLUMNS = ("path", "frame", "pixels", "ignored", "unexpected")
+
+
+class BadTable(MaskstatsError):
+    """A file that is not a maskstats per-image table, or one with bad values."""
+
+
+class EmptyTable(BadTable, UsageProblem):
+    """A table with a header and no rows: nothing to select, weight or split (exit 2)."""
+
+
+class Table:
+    """Per-image counts: ``counts[i, k]`` pixels of class k in row i (int64, exact).
+
+    ``paths`` is a list of str (n); arrays: ``frames``/``pixels``/``ignored``/``unexpected`` (n,)
+    int64, ``counts`` (n, K) int64, ``objects`` (n, K) int64 or None. A table loaded from
+    CSV keeps its counts sparse (:meth:`nonzero`: most cells of a wide table are 0) and
+    builds the dense ``counts`` only when it is first asked for.
+    """
+
+    def __init__(self, paths, frames, pixels, ignored, unexpected, counts=None, objects=None,
+                 source: str | None = None, sha256: str | None = None, *,
+                 nonzero: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 num_classes: int | None = None):
+        if counts is None and (nonzero is None or num_classes is None):
+            raise ValueError("Table needs counts, or nonzero and num_classes")
+        self.paths = list(paths)
+        self.frames, self.pixels = np.asarray(frames), np.asarray(pixels)
+        self.ignored, self.unexpected = np.asarray(ignored), np.asarray(unexpected)
+        self._counts = None if counts is None else np.asarray(counts)
+        self._nonzero = nonzero
+        self._k = self._counts.shape[1] if self._counts is not None else int(num_classes)
+        self.objects, self.source, self.sha256 = objects, source, sha256
+
+    @property
+    def counts(self) -> np.ndarray:
+        if self._counts is None:
+            rows, cols, vals = self._nonzero
+            dense = np.zeros((self.num_images, self._k), dtype=np.int64)
+            dense[rows, cols] = vals
+            self._counts = dense
+        return self._counts
+
+    def nonzero(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The non-zero counts as (rows, cols, values), row-major (rows sorted)."""
+        if self._nonzero is None:
+            rows, cols = np.nonzero(self._counts)
+            self._nonzero = (rows, cols, self._counts[rows, cols])
+        return self._nonzero
+
+    def column(self, k: int) -> np.ndarray:
+        """Pixels of class ``k`` per row, (n,) int64."""
+        if self._counts is not None:
+            return self._counts[:, k]
+        rows, cols, vals = self._nonzero
+        out = np.zeros(self.num_images, dtype=np.int64)
+        pick = cols == k
+        out[rows[pick]] = vals[pick]
+        return out
+
+    def row_sums(self, classes: Sequence[int] | None = None) -> np.ndarray:
+        """Exact int64 sum per row of the given classes' pixels (all classes if None)."""
+        rows, cols, vals = self.nonzero()
+        if classes is not None:
+            keep = np.zeros(self._k, dtype=bool)
+            keep[list(classes)] = True
+            pick = keep[cols]
+            rows, vals = rows[pick], vals[pick]
+        out = np.zeros(self.num_images, dtype=np.int64)
+        if rows.size:
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            out[rows[starts]] = np.add.reduceat(vals, starts)
+        return out
+
+    def images_per_class(self) -> np.ndarray:
+        """How many rows hold each class (non-zero count), (K,) int64."""
+        return np.bincount(self.nonzero()[1], minlength=self._k).astype(np.int64)
+
+    @property
+    def num_images(self) -> int:
+        return len(self.paths)
+
+    @property
+    def num_classes(self) -> int:
+        return self._k
+
+    def columns(self) -> list[str]:
+        """The column names of this table, in file order."""
+        return table_columns(self.num_classes, self.objects is not None)
+
+    def __repr__(self) -> str:
+        return f"Table({self.source!r}, {self.num_images} rows, {self.num_classes} classes)"
+
+
+def table_columns(num_classes: int, objects: bool = False) -> list[str]:
+    """The header of a table with ``num_classes`` class columns."""
+    names = list(FIXED_COLUMNS) + [f"c{i}" for i in range(num_classes)]
+    return names + ([f"o{i}" for i in range(num_classes)] if objects else [])
+
+
+def check_header(header: Sequence[str], source: str) -> tuple[int, bool]:
+    """Validate the column names; return (number of classes, has object columns)."""
+    header = [h.strip() for h in header]
+    missing = [c for c in FIXED_COLUMNS if c not in header]
+    if missing or tuple(header[:5]) != FIXED_COLUMNS:
+        what = f"missing the column(s) {', '.join(missing)}" if missing else \
+            f"its columns start {', '.join(header[:5])}"
+        raise BadTable(f"{source}: not a maskstats per-image table ({what}; expected "
+                       f"{', '.join(FIXED_COLUMNS)}, c0, c1, ...)")
+    rest = header[5:]
+    k = sum(1 for h in rest if h.startswith("c"))
+    has_objects = len(rest) == 2 * k and k > 0
+    if k == 0 or rest != table_columns(k, has_objects)[5:]:
+        found = ", ".join(rest[:8]) + (" ..." if len(rest) > 8 else "") if rest else "none"
+        raise BadTable(f"{source}: not a maskstats per-image table (class columns must be "
+                       f"c0..c<K-1>, then optionally o0..o<K-1>; found {found})")
+    return k, has_objects

@@ -1,0 +1,1 @@
+"""Class weights: schemes, the counts they weigh, weight files."""
