@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from maskstats.cli.common import CliUsageError, debug_option, split_values
+from maskstats.cli.text import plain
 from maskstats.report import SECTIONS
 
 
@@ -62,4 +63,4 @@ def report(stats, per_image, compare, sections, title, output) -> None:
         click.echo(html, nl=False)
         return
     write_report(output, html)
-    click.echo(f"Wrote {output}")
+    click.echo(plain(f"Wrote {output}"))

@@ -7,6 +7,7 @@ import os
 import click
 
 from maskstats.cli.common import CliUsageError, console, debug_option, split_values, warn
+from maskstats.cli.text import shown
 
 _MAX_ROWS = 40
 
@@ -105,7 +106,8 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
             warn(f"class {c} is not in every split: {reason}")
         return
     _print_table(result, base)
-    console(stderr=False).print(f"Wrote {', '.join(os.path.join(output, f) for f in files)}")
+    wrote = ", ".join(os.path.join(output, f) for f in files)
+    console(stderr=False).print(shown(f"Wrote {wrote}"))
 
 
 def _print_table(result, base) -> None:
@@ -122,7 +124,7 @@ def _print_table(result, base) -> None:
     if class_names:
         table.add_column("name")
     for name, ratio in zip(result.names, result.ratios):
-        table.add_column(f"{name} {100 * ratio:g}%\nimages  px share", justify="right")
+        table.add_column(f"{shown(name)} {100 * ratio:g}%\nimages  px share", justify="right")
     images, pixels = result.image_counts, result.pixel_counts
     counted = pixels.sum(axis=1)
     sizes = result.sizes
@@ -135,7 +137,7 @@ def _print_table(result, base) -> None:
         table.caption = (f"the {_MAX_ROWS} rarest of {t.num_classes} classes shown; all are "
                          "in the split stats files")
     for c in present:
-        row = [str(c)] + ([class_names[c]] if class_names else [])
+        row = [str(c)] + ([shown(class_names[c])] if class_names else [])
         for j in range(result.num_splits):
             share = 100 * pixels[j, c] / counted[j] if counted[j] else 0.0
             row.append(f"{images[j, c]:,}  {share:6.2f}%")
@@ -146,6 +148,6 @@ def _print_table(result, base) -> None:
         out.print(f"Not in every split ({len(missing)} class{'es' if len(missing) > 1 else ''}):")
         for c, reason in missing.items():
             label = f"{c} ({class_names[c]})" if class_names else str(c)
-            out.print(f"  class {label}: {reason}")
+            out.print(shown(f"  class {label}: {reason}"))
     else:
         out.print("Every present class is in every split.")

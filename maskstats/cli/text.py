@@ -1,0 +1,31 @@
+"""Names and paths from datasets, made safe to print.
+
+Class names, file names and stats-file names come from strangers. Whatever the CLI prints
+goes through one of these two helpers, so that a name is shown literally:
+
+* :func:`plain` for ``click.echo``: control characters (newlines, tabs, terminal escape
+  sequences such as ``ESC ] 0 ; title BEL``) become visible ``\\x1b``-style escapes, so a
+  dataset cannot retitle, clear or recolour the user's terminal.
+* :func:`shown` for anything rich renders (table cells, titles, captions, ``Console.print``
+  strings): the same, and rich markup (``[bold red]``, ``[/]``) escaped, so a name is never
+  a style or a markup error.
+
+The consoles of :func:`maskstats.cli.common.console` also turn emoji codes (``:smile:``) and
+highlighting off, so nothing else in a name is interpreted.
+"""
+
+from __future__ import annotations
+
+from maskstats.errors import one_line
+
+
+def plain(value: object) -> str:
+    """``value`` as one line of text with control characters escaped."""
+    return one_line(str(value))
+
+
+def shown(value: object) -> str:
+    """``value`` for rich: control characters escaped and rich markup escaped."""
+    from rich.markup import escape
+
+    return escape(plain(value))
