@@ -1,0 +1,97 @@
+"""The stats entries the report reads beyond the counts, checked before anything is drawn.
+
+Stats files come from anywhere (a colleague, a download, a hand edit). Whatever passes the
+stats loader, the report reads its optional entries (``per_image``, ``object_counts``,
+``object_pixels_quantiles``) only through :func:`checked_extra`: an entry of the wrong
+shape is one :class:`BadStats` error ``<file>: <entry>: <problem>``, never an internal error
+halfway through a plot.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from maskstats.core.stats import Stats
+from maskstats.errors import BadStats
+
+QUANTILE_KEYS = ("min", "p10", "p50", "p90", "max")
+_MAX_COUNT = 2**63 - 1
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _bad(source: str, entry: str, problem: str) -> BadStats:
+    return BadStats(f"{source}: {entry}: {problem}")
+
+
+def per_image_entry(stats: Stats, source: str) -> dict:
+    """The ``per_image`` record ({} when absent): a dict whose path and sha256 are text."""
+    entry = stats.extra.get("per_image")
+    if entry is None:
+        return {}
+    if not isinstance(entry, dict):
+        raise _bad(source, "per_image", f"must be an object with path, sha256 and rows, not "
+                                        f"{type(entry).__name__}")
+    for key in ("path", "sha256"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise _bad(source, f"per_image.{key}", f"must be text, not "
+                                                   f"{type(entry[key]).__name__}")
+    return entry
+
+
+def object_counts(stats: Stats, source: str) -> list[int] | None:
+    """``object_counts``: one non-negative integer per class, or None when absent."""
+    counts = stats.extra.get("object_counts")
+    if counts is None:
+        return None
+    k = stats.num_classes
+    if not isinstance(counts, list):
+        raise _bad(source, "object_counts", f"must be a list of {k} counts, not "
+                                            f"{type(counts).__name__}")
+    if len(counts) != k:
+        raise _bad(source, "object_counts", f"has {len(counts)} entries for {k} classes")
+    for c, n in enumerate(counts):
+        if not _is_int(n) or not 0 <= n <= _MAX_COUNT:
+            raise _bad(source, f"object_counts[{c}]", f"{n!r} is not a non-negative integer")
+    return counts
+
+
+def _quantile_row(q: Any, source: str, c: int) -> list[float] | None:
+    """One class's (min, p10, p50, p90, max): numbers in [0, 2**63) or nulls."""
+    if isinstance(q, dict):  # what scan --objects writes: {"min": .., "p10": .., ...}
+        q = [q.get(key) for key in QUANTILE_KEYS]
+    if q is None or q == []:
+        return None
+    ok = isinstance(q, list) and len(q) == 5 and all(
+        v is None or ((_is_int(v) or isinstance(v, float)) and math.isfinite(v) and 0 <= v <= _MAX_COUNT)
+        for v in q)
+    if not ok:
+        raise _bad(source, f"object_pixels_quantiles[{c}]", "must hold min, p10, p50, p90 and "
+                   "max as pixel counts (numbers from 0 to 2**63-1) or be null, not "
+                   f"{str(q)[:80]}")
+    return [math.nan if v is None else float(v) for v in q]
+
+
+def object_quantiles(stats: Stats, source: str) -> list[list[float] | None] | None:
+    """``object_pixels_quantiles``: per class five numbers or None; None when absent."""
+    quant = stats.extra.get("object_pixels_quantiles")
+    if quant is None:
+        return None
+    k = stats.num_classes
+    if not isinstance(quant, list):
+        raise _bad(source, "object_pixels_quantiles", f"must be a list of {k} entries, not "
+                                                      f"{type(quant).__name__}")
+    if len(quant) != k:
+        raise _bad(source, "object_pixels_quantiles", f"has {len(quant)} entries for {k} "
+                                                      "classes")
+    return [_quantile_row(q, source, c) for c, q in enumerate(quant)]
+
+
+def checked_extra(stats: Stats, source: str) -> None:
+    """Check every entry the report reads; the first bad one raises :class:`BadStats`."""
+    per_image_entry(stats, source)
+    object_counts(stats, source)
+    object_quantiles(stats, source)
