@@ -114,10 +114,10 @@ def test_missing_stats_file(tmp_path, run):
 
 def test_bad_object_quantiles(rng):
     """object_pixels_quantiles rows that are not five numbers are refused, naming the class."""
-    from maskstats.report import ReportMismatch
+    from maskstats.errors import BadStats
 
     counts, ignored, _ = table_counts(rng, 5, 2, SIZE)
     doc = stats_dict(counts, ignored, SIZE, object_pixels_quantiles=[[1, 2, 3], None])
-    with pytest.raises(ReportMismatch, match=r"object_pixels_quantiles\[0\]"):
+    with pytest.raises(BadStats, match=r"object_pixels_quantiles\[0\]"):
         build_report(doc)
     assert json.loads(json.dumps(doc))  # the input itself is valid JSON
