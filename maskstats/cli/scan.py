@@ -8,6 +8,7 @@ import click
 
 from maskstats.readers.arrays import LAYOUTS
 from maskstats.cli.common import debug_option, warn
+from maskstats.cli.staging import record_target, stage_table
 from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.presets.presets import list_presets
 
@@ -127,14 +128,16 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
 
     if options.get("connectivity") is not None:
         options["connectivity"] = int(options["connectivity"])
-    try:
-        # every other option is a keyword argument of maskstats.scan() of the same name
-        stats = run_scan(list(paths), progress=progress, on_warning=warn, **options)
-    finally:
-        if bar is not None:
-            bar.close()
-    table = stats.extra.get("per_image")
-    done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
-            if table else None)
-    save_and_summarise(stats, output, quiet, done, all_classes=all_classes)
+    with stage_table(options) as staged:  # the table and the stats: one set, whole or nothing
+        try:
+            # every other option is a keyword argument of maskstats.scan() of the same name
+            stats = run_scan(list(paths), progress=progress, on_warning=warn, **options)
+        finally:
+            if bar is not None:
+                bar.close()
+        record_target(stats, staged)
+        table = stats.extra.get("per_image")
+        done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
+                if table else None)
+        save_and_summarise(stats, output, quiet, done, all_classes=all_classes, staged=staged)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import click
@@ -69,7 +70,8 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
     """
-    from maskstats.core.files import atomic_write_bytes, dumps_json, path_lines
+    from maskstats.core.files import dumps_json, path_lines
+    from maskstats.core.fileset import replace_files
     from maskstats.splitting.split import check_ratios
     from maskstats.splitting.split import split as split_table
     from maskstats.splitting.stats import check_base, unexpected_key
@@ -94,13 +96,19 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
         contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
                                              "rename the file (nothing was written)")
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
+    created = not os.path.isdir(output)
     try:
         os.makedirs(output, exist_ok=True)
     except OSError as exc:
         raise click.ClickException(f"{output}: cannot create the folder "
                                    f"({exc.strerror or exc})") from None
-    for fname, blob in contents.items():
-        atomic_write_bytes(os.path.join(output, fname), blob)
+    try:  # the whole set or nothing: the old lists and stats stay if anything fails
+        replace_files({os.path.join(output, f): blob for f, blob in contents.items()})
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(output)
+        raise
     if quiet:
         for c, reason in result.missing.items():
             warn(f"class {c} is not in every split: {reason}")

@@ -21,21 +21,24 @@ all_classes_option = click.option(
 
 
 def save_and_summarise(stats, output: str, quiet: bool, done: str | None = None,
-                       all_classes: bool = False) -> None:
+                       all_classes: bool = False, staged=None) -> None:
     """Write the stats JSON (``-`` = stdout), then the summary on stdout, or stderr if taken.
 
     The summary is rendered before the file is written, so that nothing about it can fail
-    once the stats are on disk (a failed command leaves no output behind).
+    once the stats are on disk (a failed command leaves no output behind). ``staged``: the
+    per-image table, written with the stats as one set (:mod:`maskstats.cli.staging`).
     """
+    from maskstats.cli.staging import save_with_table
+
     if quiet:
-        stats.save(output)
+        save_with_table(stats, output, staged)
         return
     out = console(stderr=output == "-")
     with out.capture() as captured:
         print_summary(out, stats, all_classes=all_classes)
         if output != "-":
             out.print(shown(done or f"Wrote {output}"))
-    stats.save(output)
+    save_with_table(stats, output, staged)
     out.file.write(captured.get())
     out.file.flush()
 
