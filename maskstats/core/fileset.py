@@ -73,8 +73,8 @@ def _temp_name(target: str, kind: str = "tmp") -> str:
     return os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.{kind}")
 
 
-def _write_temp(target: str, data: bytes, st: os.stat_result | None) -> str:
-    tmp = _temp_name(target)
+def _write_temp(tmp: str, data: bytes, st: os.stat_result | None) -> str:
+    """Write ``data`` to the new file ``tmp`` (fsynced), with the mode of ``st`` if given."""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                  0o666)
     try:
@@ -119,16 +119,17 @@ def replace_files(files: Mapping[str | os.PathLike, bytes | Staged]) -> None:
     is the old one or the new one, never a mix; a failure at any point leaves the old files
     byte-identical (and removes the staged ones)."""
     names = [os.fspath(p) for p in files]
-    stats = {name: _check_target(name) for name in names}  # refuse before writing
-    targets = {name: os.path.realpath(name) for name in names}
-    temps: dict[str, str] = {}
+    temps = {name: data.path for name, data in zip(names, files.values())
+             if isinstance(data, Staged)}
     try:
+        stats = {name: _check_target(name) for name in names}  # refuse before writing
+        targets = {name: os.path.realpath(name) for name in names}
         for name, data in zip(names, files.values()):
             if isinstance(data, Staged):
-                temps[name] = data.path
                 continue
+            temps[name] = _temp_name(targets[name])  # known before it exists: always removed
             try:
-                temps[name] = _write_temp(targets[name], bytes(data), stats[name])
+                _write_temp(temps[name], bytes(data), stats[name])
             except OSError as exc:
                 raise _error(name, exc) from None
         with held_signals():
@@ -178,7 +179,7 @@ def _restore(target: str, backup: str | bytes | None) -> None:
         elif isinstance(backup, str):
             os.replace(backup, target)
         else:
-            tmp = _write_temp(target, backup, os.stat(target))
+            tmp = _write_temp(_temp_name(target), backup, os.stat(target))
             os.replace(tmp, target)
     except OSError:
         pass
