@@ -12,6 +12,7 @@ from maskstats.core.histogram import Counts
 from maskstats.core.limits import CLASS_LIMIT, MAX_NUM_CLASSES, beyond_limit_message, check_num_classes
 from maskstats.core.files import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 from maskstats.core.merge import merge_extra
+from maskstats.core.sums import check_sums
 
 UNITS = ("pixels", "voxels", "samples")
 
@@ -255,7 +256,7 @@ class Stats:
         for key, val in other.unexpected.items():
             unexpected[key] = unexpected.get(key, 0) + val
         extra = merge_extra(self.extra, other.extra, k)
-        return Stats(
+        merged = Stats(
             pixel_counts=add(self.pixel_counts, other.pixel_counts),
             image_counts=add(self.image_counts, other.image_counts),
             image_pixels=add(self.image_pixels, other.image_pixels),
@@ -272,6 +273,8 @@ class Stats:
             options={**self.options, "num_classes": fixed_a if fixed_a is not None else fixed_b},
             extra=extra,
         )
+        check_sums(merged)  # a count beyond int64 is refused before anything is written
+        return merged
 
 
 #: counts are exact int64 everywhere (NumPy accumulators, NPY outputs)
