@@ -37,9 +37,10 @@ def labels(sources, output, class_names, quiet, all_classes, **options) -> None:
       maskstats labels tags.csv --multi-label ';' --class-names classes.txt
       maskstats labels train.csv -o - | maskstats weights - --scheme pos-weight
     """
-    from maskstats.pipeline.labels import count_labels, read_class_names
+    from maskstats.pipeline.labels import count_labels
+    from maskstats.presets.files import load_class_names
 
-    names = read_class_names(class_names) if class_names else None
+    names = load_class_names(class_names) if class_names else None
     stats = count_labels(list(sources), class_names=names, **options)
     save_and_summarise(stats, output, quiet, all_classes=all_classes)
 
