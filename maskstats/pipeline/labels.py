@@ -1,6 +1,6 @@
 """Samples per class for classifiers: label columns, label lists and ImageFolder trees.
 
-``maskstats labels`` (SPEC "labels") counts samples rather than pixels and writes the same
+``maskstats labels`` counts samples rather than pixels and writes the same
 stats JSON as ``scan`` with ``"unit": "samples"``, so ``maskstats weights`` works unchanged,
 e.g. ``--scheme pos-weight`` for ``BCEWithLogitsLoss(pos_weight=...)`` or the scikit-learn
 "balanced" weights (``compute_class_weight``) with ``--scheme inverse-frequency``.
