@@ -15,8 +15,7 @@ OUTPUT_HELP = "File to write (atomically); '-' writes to stdout (messages then g
 def output_option(default: str | None = None):
     """``-o/--output FILE``: the file a command writes; ``-`` (or no default) is stdout."""
     return click.option("-o", "--output", default=default, metavar="FILE",
-                        show_default=default if default is not None else "stdout",
-                        help=OUTPUT_HELP)
+                        show_default=default is not None, help=OUTPUT_HELP)
 
 
 def format_option(choices, help: str):
