@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import click
 
-OUTPUT_HELP = "File to write (atomically); '-' writes to stdout (messages then go to stderr)."
+OUTPUT_HELP = ("File to write (atomically); '-', or no -o where no default is shown, writes to "
+               "stdout (messages then go to stderr).")
 
 
 def output_option(default: str | None = None):
