@@ -106,3 +106,21 @@ def test_error_messages_escape_names(run, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert "no\\x1b]0;t\\x07[/]such.json" in result.stderr
+
+
+def test_scan_failing_after_counting_writes_nothing(run, tmp_path, monkeypatch):
+    """When the summary fails after the counting, neither the stats nor the table exist."""
+    import maskstats.cli.summary as summary
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(summary, "print_summary", broken)
+    save_png(tmp_path / "m" / "a.png", np.arange(12, dtype=np.uint8).reshape(3, 4))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run("scan", tmp_path / "m", "-o", out / "s.json", "--per-image", out / "t.csv",
+                 "--no-progress")
+    assert result.exit_code == 1
+    assert "summary failed" in result.stderr
+    assert list(out.iterdir()) == []
