@@ -124,3 +124,16 @@ def test_scan_failing_after_counting_writes_nothing(run, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "summary failed" in result.stderr
     assert list(out.iterdir()) == []
+
+
+def test_data_output_to_a_terminal_is_escaped(run, tmp_path, monkeypatch):
+    """`images` paths go to a pipe exactly, to a terminal with control characters escaped."""
+    import maskstats.cli.text as text
+
+    counts = np.array([[3, 1], [2, 0]])
+    table = write_table(tmp_path / "t.csv", counts, paths=["a\x1b]0;x\x07.png", "b.png"])
+    piped = run("images", table, "--class", 0)
+    assert piped.stdout == "a\x1b]0;x\x07.png\nb.png\n"
+    monkeypatch.setattr(text, "stdout_is_terminal", lambda: True)
+    shown_ = run("images", table, "--class", 0)
+    assert shown_.stdout == "a\\x1b]0;x\\x07.png\nb.png\n"
