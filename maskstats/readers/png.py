@@ -210,7 +210,7 @@ def png_labels(path: str, options: ReadOptions, warn: Warn,
         return
     header, buf = decoded
     # a view of libspng's reused buffer: valid until the next decode on this thread
-    yield buf.reshape(header.height, header.width)
+    yield np.frombuffer(buf, np.uint8).reshape(header.height, header.width)
 
 
 def _png_data(path) -> bytes:
