@@ -27,7 +27,7 @@ from maskstats.readers.arrays import (CHANNEL_LAYOUTS, hists_of_array, label_arr
                                       missing_channels)
 from maskstats.readers.options import ReadOptions, Warn
 
-#: array names picked by default when a file holds several arrays
+#: when a file holds several arrays, the one with one of these names is picked by default
 DEFAULT_KEYS = ("masks", "labels", "y", "y_train")
 
 
@@ -82,7 +82,8 @@ def load_npy(path: str, data: bytes) -> np.ndarray:
 
 
 def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
-    """The array to read from a file holding ``names`` (``--key``, else :data:`DEFAULT_KEYS`)."""
+    """The array to read from a file holding ``names`` (``--key``, else the only one, else
+    the one array named as one of :data:`DEFAULT_KEYS`)."""
     listing = ", ".join(names)
     if key is not None:
         if key in names:

@@ -47,7 +47,8 @@ def check_layout(layout: str) -> str:
 
 
 def resolve_layout(path: str, shape: Sequence[int], layout: str) -> str:
-    """The concrete layout of an array of ``shape``; ``auto``: 2-D is a mask, 3-D or (N,H,W,1) a stack."""
+    """The concrete layout of an array of ``shape``; ``auto``: 2-D is a mask, 3-D or
+    (N,H,W,1) a stack, anything else needs an explicit layout."""
     check_layout(layout)
     ndim = len(shape)
     if layout == "auto":
