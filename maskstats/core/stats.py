@@ -256,7 +256,7 @@ class Stats:
         for key, val in other.unexpected.items():
             unexpected[key] = unexpected.get(key, 0) + val
         extra = merge_extra(self.extra, other.extra, k)
-        merged = Stats(
+        return check_sums(Stats(  # a count beyond int64 is refused before anything is written
             pixel_counts=add(self.pixel_counts, other.pixel_counts),
             image_counts=add(self.image_counts, other.image_counts),
             image_pixels=add(self.image_pixels, other.image_pixels),
@@ -272,9 +272,7 @@ class Stats:
             non_mask_files=self.non_mask_files + other.non_mask_files,
             options={**self.options, "num_classes": fixed_a if fixed_a is not None else fixed_b},
             extra=extra,
-        )
-        check_sums(merged)  # a count beyond int64 is refused before anything is written
-        return merged
+        ))
 
 
 #: counts are exact int64 everywhere (NumPy accumulators, NPY outputs)

@@ -22,8 +22,8 @@ def _too_big(entry: str, value: int) -> BadStats:
                     "(2**63-1) that maskstats files hold; nothing was written")
 
 
-def check_sums(stats: Any) -> None:
-    """Refuse stats (the result of a merge) holding a count of 2**63 or more."""
+def check_sums(stats: Any) -> Any:
+    """``stats`` (the result of a merge), refused when it holds a count of 2**63 or more."""
     for key in _TOTALS:
         value = getattr(stats, key, 0)
         if isinstance(value, int) and value >= COUNT_LIMIT:
@@ -39,3 +39,4 @@ def check_sums(stats: Any) -> None:
     for c, value in enumerate(objects if isinstance(objects, list) else []):
         if isinstance(value, int) and value >= COUNT_LIMIT:
             raise _too_big(f"object_counts[{c}]", value)
+    return stats

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from maskstats.errors import MaskstatsError
+from maskstats.report.names import literal, short
 
 ROW_INCH = 0.16   # height of one class row
 WIDTH = 9.0       # inches
@@ -40,21 +41,6 @@ def _mpl():
 
 
 _SVG_ID = re.compile(r'\bid="([^"]+)"')
-
-#: characters of a class or file name a plot shows; longer names end in "..." (the tables
-#: of the page show them whole)
-MAX_LABEL = 40
-
-
-def short(text: str, limit: int = MAX_LABEL) -> str:
-    """``text`` cut to ``limit`` characters (the last one an ellipsis) for a plot."""
-    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
-
-
-def literal(text: str) -> str:
-    """A name for a matplotlib text (title, legend): shortened, ``$`` escaped so that no
-    mathtext is parsed (a name like ``$\\frac{a}{$`` is shown as written)."""
-    return short(text).replace("$", r"\$")
 
 
 def add_label(fig, transform, x: float, y: float, text: str, *, size: float = 8,
