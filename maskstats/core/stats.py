@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from maskstats import __version__
+from maskstats.version import __version__
 from maskstats.errors import BadStats, MaskstatsError, UsageProblem
 from maskstats.core.histogram import Counts
 from maskstats.core.limits import CLASS_LIMIT, MAX_NUM_CLASSES, beyond_limit_message, check_num_classes

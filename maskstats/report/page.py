@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats import __version__
+from maskstats.version import __version__
 import maskstats.report.matrix as matrix
 import maskstats.report.plots as plots
 from maskstats.report.data import ReportData, fmt_share
