@@ -10,7 +10,7 @@ from maskstats.version import __version__
 from maskstats.errors import BadStats, MaskstatsError, UsageProblem
 from maskstats.core.histogram import Counts
 from maskstats.core.limits import CLASS_LIMIT, MAX_NUM_CLASSES, beyond_limit_message, check_num_classes
-from maskstats.core.files import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
+from maskstats.core.jsonio import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 from maskstats.core.merge import merge_extra
 
 UNITS = ("pixels", "voxels", "samples")

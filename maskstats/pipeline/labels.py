@@ -103,7 +103,7 @@ def _lines(path: str) -> Iterator[tuple[str, str]]:
 
 
 def _json_list(path: str) -> Iterator[tuple[str, str | list]]:
-    from maskstats.core.files import parse_json
+    from maskstats.core.jsonio import parse_json
 
     items = parse_json("".join(_text_lines(path)), str(path), MaskstatsError)
     if not isinstance(items, list):

@@ -40,7 +40,7 @@ from maskstats.core.stats import Stats
 
 def load_panoptic(path: str | os.PathLike) -> dict[str, Any]:
     """Parse a COCO panoptic JSON and check the keys this module uses."""
-    from maskstats.core.files import parse_json
+    from maskstats.core.jsonio import parse_json
 
     try:
         data = Path(path).read_bytes()

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from maskstats.errors import UsageProblem
-from maskstats.core.files import load_stats_dict, sha256_bytes
+from maskstats.core.files import sha256_bytes
+from maskstats.core.jsonio import load_stats_dict
 from maskstats.table.load import BadTable, Table
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.core.files import STATS_FORMAT, STATS_VERSION, check_format
+from maskstats.core.jsonio import STATS_FORMAT, STATS_VERSION, check_format
 from maskstats.core.limits import check_num_classes
 from maskstats.core.stats import Stats
 
