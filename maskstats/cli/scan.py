@@ -10,6 +10,7 @@ from maskstats.readers.arrays import LAYOUTS
 from maskstats.cli.common import debug_option, warn
 from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.presets.presets import list_presets
+from maskstats.core.extras import PER_IMAGE
 
 
 @click.command()
@@ -133,7 +134,7 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
     finally:
         if bar is not None:
             bar.close()
-    table = stats.extra.get("per_image")
+    table = stats.extra.get(PER_IMAGE)
     done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
             if table else None)
     save_and_summarise(stats, output, quiet, done, all_classes=all_classes)

@@ -125,12 +125,17 @@ def _object_counts(value: Any) -> None:
 
 
 def _quantiles(value: Any) -> None:
+    """Per class null, or the quantiles (min, p10, p50, p90, max) as an object or a list of
+    numbers (null where unknown, after a merge)."""
     for c, row in enumerate(_list(value, "must be a list with one row per class")):
         if row is None:
             continue
-        for key, q in _mapping(row, f"class {c} must be null or an object").items():
-            if q is not None or key in ("min", "max"):
-                _count(q, f"class {c} {key}")
+        _need(isinstance(row, (Mapping, list)), f"class {c} must be null, an object or a list",
+              row)
+        for q in row.values() if isinstance(row, Mapping) else row:
+            _need(q is None or (isinstance(q, (int, float)) and not isinstance(q, bool)
+                                and math.isfinite(q) and q >= 0),
+                  f"class {c} must hold non-negative numbers", q)
 
 
 def _object_sizes(value: Any) -> None:

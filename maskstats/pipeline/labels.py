@@ -28,6 +28,7 @@ from typing import Iterable, Iterator, Sequence
 from maskstats.errors import MaskstatsError, UsageProblem
 from maskstats.core.limits import CLASS_LIMIT, check_num_classes
 from maskstats.core.stats import Stats
+from maskstats.core.extras import MULTI_LABEL
 
 #: file types an ImageFolder class folder may hold (torchvision's IMG_EXTENSIONS)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -224,7 +225,7 @@ def count_labels(
         image_pixels=[n if c else 0 for c in counts],
         num_images=n, total_pixels=n, class_names=names, unit="samples", paths=sources,
         options={"num_classes": num_classes, "multi_label": multi_label},
-        extra={"multi_label": {"samples": n}} if several else {},
+        extra={MULTI_LABEL: {"samples": n}} if several else {},
     )
 
 
