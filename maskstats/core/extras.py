@@ -132,6 +132,11 @@ def _quantiles(value: Any) -> None:
             continue
         _need(isinstance(row, (Mapping, list)), f"class {c} must be null, an object or a list",
               row)
+        if isinstance(row, list):
+            _need(len(row) == 5, f"class {c} must list min, p10, p50, p90 and max", row)
+        else:
+            for key in ("min", "max"):
+                _count(row.get(key), f"class {c} {key}")
         for q in row.values() if isinstance(row, Mapping) else row:
             _need(q is None or (isinstance(q, (int, float)) and not isinstance(q, bool)
                                 and math.isfinite(q) and q >= 0),

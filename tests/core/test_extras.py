@@ -70,10 +70,14 @@ def test_well_formed_entries_and_unknown_keys_load_unchanged():
     # non-finite numbers, and numbers that are not counts
     (extras.ONE_HOT, {"no_class": math.inf}, "no_class must be a non-negative integer, not "
                                               "the non-finite number inf"),
-    (extras.OBJECT_PIXELS_QUANTILES, [{"min": 1, "max": math.nan}, None],
+    (extras.OBJECT_PIXELS_QUANTILES, [{"min": 1, "p50": math.nan, "max": 3}, None],
      "class 0 must hold non-negative numbers, not the non-finite number nan"),
     (extras.OBJECT_PIXELS_QUANTILES, [[1, 2, 3, 4, -math.inf], None],
      "class 0 must hold non-negative numbers, not the non-finite number -inf"),
+    (extras.OBJECT_PIXELS_QUANTILES, [[1, 2, 3], None],
+     "class 0 must list min, p10, p50, p90 and max, not [1, 2, 3]"),
+    (extras.OBJECT_PIXELS_QUANTILES, [{"p50": 2}, None],
+     "class 0 min must be a non-negative integer, not None"),
     (extras.MULTI_LABEL, {"samples": 4.0}, "samples must be a non-negative integer, not 4.0"),
     (extras.OBJECT_COUNTS, [2, True], "class 1 must be a non-negative integer, not True"),
     (extras.OBJECT_SIZES, [[[1, 0]], []],
