@@ -99,7 +99,9 @@ class FieldReader:
         val = self.d.get(key)
         if val is None and key != "pixel_counts":
             return [0] * self.k
-        if not isinstance(val, list) or not all(is_count(x) for x in val):
+        # type(x) is int: exact ints, not bools (one pass without a call per class)
+        if not isinstance(val, list) or not all(type(x) is int and 0 <= x < _COUNT_LIMIT
+                                                for x in val):
             raise BadStats(f"{self.source}: {key!r} must be a list of non-negative integers "
                            "below 2**63")
         if key == "pixel_counts":
