@@ -13,6 +13,7 @@ from maskstats.cli.options import (class_names_option, ignore_index_option,
 from maskstats.cli.staging import record_target, stage_table
 from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.presets.presets import list_presets
+from maskstats.core.extras import PER_IMAGE
 
 
 @click.command()
@@ -133,7 +134,7 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
             if bar is not None:
                 bar.close()
         record_target(stats, staged)
-        table = stats.extra.get("per_image")
+        table = stats.extra.get(PER_IMAGE)
         done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
                 if table else None)
         save_and_summarise(stats, output, quiet, done, all_classes=all_classes, staged=staged)

@@ -18,8 +18,8 @@ import numpy as np
 from maskstats.comparison.compare import jensen_shannon
 from maskstats.errors import MaskstatsError, UsageProblem
 from maskstats.core.stats import Stats
-from maskstats.report.entries import (checked_extra, object_counts, object_quantiles,
-                                      per_image_entry)
+from maskstats.report.entries import (ReportMismatch, checked_extra, object_counts,
+                                      object_quantiles, per_image_entry)
 from maskstats.weights.compute import compute_weights
 
 # the schemes shown side by side (normalised to mean 1 over the present classes)
@@ -27,8 +27,6 @@ MAIN_SCHEMES = ("inverse-frequency", "median-frequency", "inverse-sqrt", "enet",
 NOUNS = {"pixels": "image", "voxels": "volume", "samples": "sample"}
 
 
-class ReportMismatch(MaskstatsError):
-    """A per-image table or a compared stats file that does not belong with the stats."""
 
 
 @dataclass

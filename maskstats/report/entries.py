@@ -1,10 +1,11 @@
 """The stats entries the report reads beyond the counts, checked before anything is drawn.
 
-Stats files come from anywhere (a colleague, a download, a hand edit). Whatever passes the
-stats loader, the report reads its optional entries (``per_image``, ``object_counts``,
-``object_pixels_quantiles``) only through :func:`checked_extra`: an entry of the wrong
-shape is one :class:`BadStats` error ``<file>: <entry>: <problem>``, never an internal error
-halfway through a plot.
+A stats file's entries are checked when it is read (:mod:`maskstats.core.extras`); a
+:class:`Stats` built or changed in memory is not. The report reads its optional entries
+(``per_image``, ``object_counts``, ``object_pixels_quantiles``) only through the functions
+here, so whatever it is given, an entry of the wrong shape is one error
+``<file>: <entry>: <problem>`` (:class:`BadEntry`), never an internal error halfway through
+a plot.
 """
 
 from __future__ import annotations
@@ -12,24 +13,33 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from maskstats.core.extras import OBJECT_COUNTS, OBJECT_PIXELS_QUANTILES, PER_IMAGE
 from maskstats.core.stats import Stats
-from maskstats.errors import BadStats
+from maskstats.errors import BadStats, MaskstatsError
 
 QUANTILE_KEYS = ("min", "p10", "p50", "p90", "max")
 _MAX_COUNT = 2**63 - 1
+
+
+class ReportMismatch(MaskstatsError):
+    """A per-image table or a compared stats file that does not belong with the stats."""
+
+
+class BadEntry(BadStats, ReportMismatch):
+    """A stats entry of the wrong shape, found by the report."""
 
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _bad(source: str, entry: str, problem: str) -> BadStats:
-    return BadStats(f"{source}: {entry}: {problem}")
+def _bad(source: str, entry: str, problem: str) -> BadEntry:
+    return BadEntry(f"{source}: {entry}: {problem}")
 
 
 def per_image_entry(stats: Stats, source: str) -> dict:
     """The ``per_image`` record ({} when absent): a dict whose path and sha256 are text."""
-    entry = stats.extra.get("per_image")
+    entry = stats.extra.get(PER_IMAGE)
     if entry is None:
         return {}
     if not isinstance(entry, dict):
@@ -44,7 +54,7 @@ def per_image_entry(stats: Stats, source: str) -> dict:
 
 def object_counts(stats: Stats, source: str) -> list[int] | None:
     """``object_counts``: one non-negative integer per class, or None when absent."""
-    counts = stats.extra.get("object_counts")
+    counts = stats.extra.get(OBJECT_COUNTS)
     if counts is None:
         return None
     k = stats.num_classes
@@ -77,7 +87,7 @@ def _quantile_row(q: Any, source: str, c: int) -> list[float] | None:
 
 def object_quantiles(stats: Stats, source: str) -> list[list[float] | None] | None:
     """``object_pixels_quantiles``: per class five numbers or None; None when absent."""
-    quant = stats.extra.get("object_pixels_quantiles")
+    quant = stats.extra.get(OBJECT_PIXELS_QUANTILES)
     if quant is None:
         return None
     k = stats.num_classes
