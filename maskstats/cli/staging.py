@@ -12,7 +12,7 @@ import contextlib
 import os
 from typing import Iterator
 
-from maskstats.core.files import dumps_json
+from maskstats.core.jsonio import dumps_json
 from maskstats.core.fileset import Staged, replace_files, staging_name
 
 

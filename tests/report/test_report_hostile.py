@@ -59,21 +59,21 @@ def test_hidden_file_name_keeps_its_legend_entry(run, named, tmp_path):
     assert "$x^2$.json" in texts
 
 
-@pytest.mark.parametrize("entry,value,where", [
-    ("per_image", [1, 2], "per_image"),
-    ("per_image", "images.csv", "per_image"),
-    ("per_image", {"path": 7, "sha256": "ab"}, "per_image.path"),
-    ("object_counts", 5, "object_counts"),
-    ("object_counts", "abc", "object_counts"),
-    ("object_counts", ["a", "b", "c", "d", "e"], "object_counts[0]"),
-    ("object_counts", [1, 2, -3, 4, 5], "object_counts[2]"),
-    ("object_counts", [1, 2], "object_counts"),
-    ("object_pixels_quantiles", 3, "object_pixels_quantiles"),
-    ("object_pixels_quantiles", [[1, 2, 3, 4, 1e300]] * 5, "object_pixels_quantiles[0]"),
-    ("object_pixels_quantiles", [[1, 2, "3", 4, 5]] * 5, "object_pixels_quantiles[0]"),
-    ("object_pixels_quantiles", [{"min": [1]}] * 5, "object_pixels_quantiles[0]"),
+@pytest.mark.parametrize("entry,value", [
+    ("per_image", [1, 2]),
+    ("per_image", "images.csv"),
+    ("per_image", {"path": 7, "sha256": "ab"}),
+    ("object_counts", 5),
+    ("object_counts", "abc"),
+    ("object_counts", ["a", "b", "c", "d", "e"]),
+    ("object_counts", [1, 2, -3, 4, 5]),
+    ("object_counts", [1, 2]),
+    ("object_pixels_quantiles", 3),
+    ("object_pixels_quantiles", [[1, 2, 3, 4, 1e300]] * 5),
+    ("object_pixels_quantiles", [[1, 2, "3", 4, 5]] * 5),
+    ("object_pixels_quantiles", [{"min": [1]}] * 5),
 ])
-def test_malformed_entries_are_one_error_line(run, named, tmp_path, entry, value, where):
+def test_malformed_entries_are_one_error_line(run, named, tmp_path, entry, value):
     """A malformed stats entry is one Error line naming the file and the entry, exit 1, in
     the main stats and in a compared one, and no page is written."""
     path, doc = named
@@ -82,8 +82,30 @@ def test_malformed_entries_are_one_error_line(run, named, tmp_path, entry, value
     for args in ([bad], [path, "--compare", bad]):
         result = run("report", *args, "-o", out)
         assert result.exit_code == 1, result.stdout
-        assert result.stderr.startswith(f"Error: {bad}: {where}: ") or \
-            result.stderr.startswith(f"Error: bad.json: {where}: ")
+        assert result.stderr.startswith((f"Error: {bad}: {entry}", f"Error: bad.json: {entry}"))
         assert result.stderr.count("\n") == 1
         assert "internal error" not in result.stderr
         assert not out.exists()
+
+
+@pytest.mark.parametrize("entry,value,where", [
+    ("per_image", [1, 2], "per_image"),
+    ("per_image", {"path": 7, "sha256": "ab"}, "per_image.path"),
+    ("object_counts", 5, "object_counts"),
+    ("object_counts", [1, 2, -3, 4, 5], "object_counts[2]"),
+    ("object_pixels_quantiles", [[1, 2, 3, 4, 1e300]] * 5, "object_pixels_quantiles[0]"),
+    ("object_pixels_quantiles", [{"min": [1]}] * 5, "object_pixels_quantiles[0]"),
+])
+def test_malformed_entries_of_stats_in_memory(named, entry, value, where):
+    """A Stats changed in memory (never read from a file) with a malformed entry: the
+    report raises one error naming the entry, not an internal error."""
+    from maskstats.core.stats import Stats
+    from maskstats.errors import BadStats
+    from maskstats.report import ReportMismatch, build_report
+
+    _, doc = named
+    stats = Stats.from_dict(doc, "s.json")
+    stats.extra[entry] = value
+    with pytest.raises(BadStats, match=re.escape(f"the stats: {where}: ")) as info:
+        build_report(stats)
+    assert isinstance(info.value, ReportMismatch)
