@@ -138,7 +138,8 @@ def _objects(data: ReportData, stats: Stats, table, source: str) -> None:
     if counts is None and table is not None and table.objects is not None:
         counts = table.objects.sum(axis=0).tolist()
     if counts is not None:
-        data.object_counts = np.asarray(counts, dtype=np.float64)
+        data.object_counts = np.array([np.nan if n is None else n for n in counts],
+                                      dtype=np.float64)
     quant = object_quantiles(stats, source)
     if quant is not None:  # a null row: unknown (e.g. after a merge)
         data.object_quantiles = np.array([[np.nan] * 5 if q is None else q for q in quant],

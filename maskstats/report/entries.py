@@ -52,19 +52,30 @@ def per_image_entry(stats: Stats, source: str) -> dict:
     return entry
 
 
-def object_counts(stats: Stats, source: str) -> list[int] | None:
-    """``object_counts``: one non-negative integer per class, or None when absent."""
-    counts = stats.extra.get(OBJECT_COUNTS)
-    if counts is None:
+def _per_class(stats: Stats, key: str, source: str) -> list | None:
+    """The entry ``key``: a list of one item per class, or None when absent."""
+    value = stats.extra.get(key)
+    if value is None:
         return None
     k = stats.num_classes
-    if not isinstance(counts, list):
-        raise _bad(source, "object_counts", f"must be a list of {k} counts, not "
-                                            f"{type(counts).__name__}")
-    if len(counts) != k:
-        raise _bad(source, "object_counts", f"has {len(counts)} entries for {k} classes")
-    for c, n in enumerate(counts):
-        if not _is_int(n) or not 0 <= n <= _MAX_COUNT:
+    if not isinstance(value, list):
+        raise _bad(source, key, f"must be a list of {k} entries (one per class), not "
+                                f"{type(value).__name__}")
+    if len(value) != k:
+        raise _bad(source, key, f"has {len(value)} entries for {k} classes")
+    return value
+
+
+def _is_pixels(v: Any) -> bool:
+    """A pixel count or a quantile of counts: a number from 0 to 2**63-1."""
+    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v) and 0 <= v <= _MAX_COUNT
+
+
+def object_counts(stats: Stats, source: str) -> list[int | None] | None:
+    """``object_counts``: per class a non-negative integer (or null: unknown)."""
+    counts = _per_class(stats, OBJECT_COUNTS, source)
+    for c, n in enumerate(counts or []):
+        if n is not None and not (_is_int(n) and _is_pixels(n)):
             raise _bad(source, f"object_counts[{c}]", f"{n!r} is not a non-negative integer")
     return counts
 
@@ -75,10 +86,7 @@ def _quantile_row(q: Any, source: str, c: int) -> list[float] | None:
         q = [q.get(key) for key in QUANTILE_KEYS]
     if q is None or q == []:
         return None
-    ok = isinstance(q, list) and len(q) == 5 and all(
-        v is None or ((_is_int(v) or isinstance(v, float)) and math.isfinite(v) and 0 <= v <= _MAX_COUNT)
-        for v in q)
-    if not ok:
+    if not (isinstance(q, list) and len(q) == 5 and all(v is None or _is_pixels(v) for v in q)):
         raise _bad(source, f"object_pixels_quantiles[{c}]", "must hold min, p10, p50, p90 and "
                    "max as pixel counts (numbers from 0 to 2**63-1) or be null, not "
                    f"{str(q)[:80]}")
@@ -87,17 +95,8 @@ def _quantile_row(q: Any, source: str, c: int) -> list[float] | None:
 
 def object_quantiles(stats: Stats, source: str) -> list[list[float] | None] | None:
     """``object_pixels_quantiles``: per class five numbers or None; None when absent."""
-    quant = stats.extra.get(OBJECT_PIXELS_QUANTILES)
-    if quant is None:
-        return None
-    k = stats.num_classes
-    if not isinstance(quant, list):
-        raise _bad(source, "object_pixels_quantiles", f"must be a list of {k} entries, not "
-                                                      f"{type(quant).__name__}")
-    if len(quant) != k:
-        raise _bad(source, "object_pixels_quantiles", f"has {len(quant)} entries for {k} "
-                                                      "classes")
-    return [_quantile_row(q, source, c) for c, q in enumerate(quant)]
+    quant = _per_class(stats, OBJECT_PIXELS_QUANTILES, source)
+    return None if quant is None else [_quantile_row(q, source, c) for c, q in enumerate(quant)]
 
 
 def checked_extra(stats: Stats, source: str) -> None:
