@@ -204,7 +204,6 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
     try:
         buf = decoder()(data, pixels)
     except SpngError as exc:
-        raise UnreadableMask(path, f"corrupt PNG image data (libspng: {exc}); "
-                             + DAMAGED) from None
+        raise UnreadableMask(path, exc.problem(DAMAGED)) from None
     im = Image.frombuffer("L", (header.width, header.height), buf, "raw", "L", 0, 1)
     yield hist_from_bins(im.histogram(), pixels)

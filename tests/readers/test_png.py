@@ -311,3 +311,20 @@ def test_refix_crcs_leaves_a_good_png_unchanged():
     """The test tool that re-fixes CRCs is the identity on an intact PNG (so it is trusted)."""
     data = GREY8[0].read_bytes()
     assert refix_crcs(data) == data
+
+
+def test_too_many_text_chunks_names_the_limit_not_damage(tmp_path, run):
+    """A PNG with 300,000 text chunks: the error says which limit, not 'damaged'."""
+    a = np.zeros((4, 5), np.uint8)
+    raw = b"".join(b"\0" + row.tobytes() for row in a)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 4, 8, 0, 0, 0, 0))
+    png += b"".join(chunk(b"tEXt", b"k\0v%d" % i) for i in range(300_000))
+    png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "a.png").write_bytes(png)
+    result = run("scan", tmp_path / "m", "-o", tmp_path / "s.json")
+    if result.exit_code == 0:  # Pillow (libspng not loadable here) keeps no chunk cache
+        pytest.skip("libspng is not in use")
+    assert result.exit_code == 1
+    assert "ancillary chunk data" in result.stderr and "MiB" in result.stderr
+    assert "damaged" not in result.stderr
