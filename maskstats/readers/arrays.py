@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from maskstats.readers.channels import count_channels
+from maskstats.core.text import listing
 from maskstats.errors import UnreadableMask, UnsuitableMask, UsageProblem
 from maskstats.core.histogram import ImageHist, hist_from_array
 from maskstats.core.limits import BadLabelValue
@@ -214,11 +215,11 @@ def read_npy(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
 
 def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
     """The array to read from a file holding ``names`` (``--key``, else the SPEC defaults)."""
-    listing = ", ".join(names)
+    shown = listing(names)
     if key is not None:
         if key in names:
             return key
-        raise UnsuitableMask(path, f"no array named {key!r} (arrays: {listing})")
+        raise UnsuitableMask(path, f"no array named {key!r} (arrays: {shown})")
     if not names:
         raise UnreadableMask(path, "holds no arrays")
     if len(names) == 1:
@@ -226,7 +227,7 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
     found = [n for n in names if n.rsplit("/", 1)[-1] in DEFAULT_KEYS]
     if len(found) == 1:
         return found[0]
-    raise UnsuitableMask(path, f"cannot tell which array holds the masks (arrays: {listing}; "
+    raise UnsuitableMask(path, f"cannot tell which array holds the masks (arrays: {shown}; "
                          f"none or several named {', '.join(DEFAULT_KEYS)}); pick one with --key")
 
 
