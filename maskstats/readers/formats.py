@@ -92,6 +92,8 @@ def read_pil(path: str, options: ReadOptions, warn: Warn,
     """
     from PIL import Image, UnidentifiedImageError
 
+    if source is None and hasattr(path, "read"):  # an object fetched into memory (remote)
+        source, path = path, str(path)
     try:
         with warnings.catch_warnings():
             # over MAX_IMAGE_PIXELS Pillow warns; over twice that it raises (handled below)

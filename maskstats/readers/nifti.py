@@ -55,7 +55,7 @@ def read_nifti(path: str, options=None, warn=None) -> Iterator[ImageHist]:
     """One histogram for the whole volume, counted slab by slab along the last axis."""
     nib = _nibabel()
     try:
-        img = nib.load(path)
+        img = _load(nib, path)
         proxy = img.dataobj
         shape = tuple(int(s) for s in proxy.shape)
     except Exception as exc:  # nibabel raises ImageFileError, OSError, EOFError, zlib errors
@@ -84,6 +84,22 @@ def read_nifti(path: str, options=None, warn=None) -> Iterator[ImageHist]:
     values = np.fromiter(table, dtype=np.int64, count=len(table))
     voxels = np.array([row[0] for row in table.values()], dtype=np.int64)
     yield ImageHist(values, voxels, math.prod(spatial))
+
+
+def _load(nib, path):
+    """``nib.load`` for a path; for a file object (a remote object in memory) the same image,
+    read through a file map so that slabs are still decoded one at a time."""
+    if not hasattr(path, "read"):
+        return nib.load(path)
+    import gzip
+
+    fileobj = gzip.GzipFile(fileobj=path, mode="rb") if str(path).lower().endswith(".gz") else path
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    # sizeof_hdr is 348 for NIfTI-1 and 540 for NIfTI-2, in either byte order
+    klass = nib.Nifti2Image if head in (b"\x1c\x02\x00\x00", b"\x00\x00\x02\x1c") else nib.Nifti1Image
+    holder = nib.fileholders.FileHolder(fileobj=fileobj)
+    return klass.from_file_map({"header": holder, "image": holder})
 
 
 def _itemsize(img) -> int:
