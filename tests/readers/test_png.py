@@ -328,3 +328,19 @@ def test_too_many_text_chunks_names_the_limit_not_damage(tmp_path, run):
     assert result.exit_code == 1
     assert "ancillary chunk data" in result.stderr and "MiB" in result.stderr
     assert "damaged" not in result.stderr
+
+
+def test_16bit_image_counted_in_strips_equals_whole(tmp_path, scan_json, monkeypatch):
+    """A 16-bit TIFF counted strip by strip (7-pixel strips) equals the .npy of the same array."""
+    import maskstats.readers.formats as formats
+
+    monkeypatch.setattr(formats, "STRIP_PIXELS", 7)
+    a = (np.arange(37 * 23, dtype=np.uint32) * 7919 % 1000).astype(np.uint16).reshape(37, 23)
+    (tmp_path / "m").mkdir()
+    Image.fromarray(a).save(tmp_path / "m" / "a.tif")
+    np.save(tmp_path / "m" / "b.npy", a)
+    values, counts = np.unique(a, return_counts=True)
+    expected = np.zeros(1000, np.int64)
+    expected[values] = 2 * counts
+    stats = scan_json(tmp_path / "m", "-j", "1")
+    assert stats["pixel_counts"] == expected.tolist()
