@@ -2,9 +2,9 @@
 
 Every entry a producer writes has its own rule: counters add (``one_hot``, ``multi_label``,
 ``panoptic``), the ``unknown_colors`` report is re-ranked from both sides, object statistics
-add their counts and size tables and recompute the quantiles (:mod:`maskstats.pipeline.object_sizes`),
-and ``per_image`` and ``selection`` are dropped (they name the table and the globs of one
-scan, not of the merged data). An
+add their counts and size tables and recompute the quantiles
+(:mod:`maskstats.core.object_sizes`), and ``per_image`` and ``selection`` are dropped (they
+name the table and the globs of one scan, not of the merged data). An
 entry that cannot be merged exactly is refused with :class:`UsageProblem`, never kept from
 one side as if it described both.
 """
@@ -17,8 +17,8 @@ from maskstats.readers.colors import MAX_COLORS, MAX_FILES
 from maskstats.errors import BadStats, UsageProblem
 from maskstats.core.extras import (DROPPED, OBJECT_COUNTS, OBJECT_KEYS, OBJECT_PIXELS_QUANTILES,
                                    OBJECT_SIZES, OBJECTS, PANOPTIC, UNKNOWN_COLORS)
-from maskstats.pipeline.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIMIT,
-                                    merged_bounds, object_entries, read_size_tables)
+from maskstats.core.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIMIT,
+                                         merged_bounds, object_entries, read_size_tables)
 
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from maskstats.readers.colors import MAX_COLORS, UNKNOWN_BASE
 from maskstats.core.histogram import DENSE_LIMIT, Counts, ImageHist
 from maskstats.core.notices import Notice
-from maskstats.pipeline.object_sizes import object_entries
+from maskstats.core.object_sizes import object_entries
 from maskstats.core.stats import Stats
 from maskstats.pipeline.records import FileRecord
 from maskstats.core.extras import PER_IMAGE
@@ -145,7 +145,7 @@ class ObjectTotals:
     def stats(self, num_classes: int, ignore_index: Sequence[int] = (),
               connectivity: int | None = None) -> dict:
         """The ``object_counts`` / ``object_pixels_quantiles`` / ``object_sizes`` /
-        ``objects`` stats entries (:func:`maskstats.pipeline.object_sizes.object_entries`).
+        ``objects`` stats entries (:func:`maskstats.core.object_sizes.object_entries`).
 
         Ignored values and values outside the class vector have no entry (as in
         ``pixel_counts``).

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from maskstats.errors import UnreadableMask, UsageProblem
-from maskstats.pipeline.globs import matches
+from maskstats.core.globs import matches
 from maskstats.core.files import CACHEDIR_COMMENT, CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from maskstats.readers.formats import is_mask_file, mask_extensions
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterator, Sequence
 
 from maskstats.errors import MaskstatsError, UnreadableMask, UsageProblem
-from maskstats.pipeline.globs import matches
+from maskstats.core.globs import matches
 from maskstats.core.histogram import ImageHist
 from maskstats.readers.formats import ReadOptions, Warn, hists_of_array, reader_for
 

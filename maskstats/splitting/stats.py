@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.pipeline.object_sizes import NO_SIZES_NOTE
+from maskstats.core.object_sizes import NO_SIZES_NOTE
 from maskstats.core.stats import Stats
 from maskstats.table.load import Table
 from maskstats.core.extras import OBJECTS, OBJECT_COUNTS, PER_IMAGE

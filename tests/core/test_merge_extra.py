@@ -12,7 +12,7 @@ from PIL import Image
 from colortools import rgb_mask, write_table
 
 import maskstats
-import maskstats.pipeline.object_sizes as object_sizes
+import maskstats.core.object_sizes as object_sizes
 from maskstats.errors import UsageProblem
 from maskstats.splitting.stats import split_stats
 from maskstats.core.stats import Stats
