@@ -30,6 +30,11 @@ DROPPED = (PER_IMAGE, SELECTION)
 #: the object-statistics entries, merged together
 OBJECT_KEYS = (OBJECT_COUNTS, OBJECT_PIXELS_QUANTILES, OBJECT_SIZES, OBJECTS)
 
+#: unknown colours listed by name in ``unknown_colors`` (the ones with the most pixels)
+MAX_COLORS = 20
+#: files listed per unknown colour in ``unknown_colors`` (the first ones in path order)
+MAX_FILES = 5
+
 
 class Malformed(ValueError):
     """A problem found in an entry (the caller adds the file and the entry)."""

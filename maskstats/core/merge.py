@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from maskstats.readers.colors import MAX_COLORS, MAX_FILES
 from maskstats.errors import BadStats, UsageProblem
-from maskstats.core.extras import (DROPPED, OBJECT_COUNTS, OBJECT_KEYS, OBJECT_PIXELS_QUANTILES,
-                                   OBJECT_SIZES, OBJECTS, PANOPTIC, UNKNOWN_COLORS)
+from maskstats.core.extras import (DROPPED, MAX_COLORS, MAX_FILES, OBJECT_COUNTS, OBJECT_KEYS,
+                                   OBJECT_PIXELS_QUANTILES, OBJECT_SIZES, OBJECTS, PANOPTIC,
+                                   UNKNOWN_COLORS)
 from maskstats.core.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIMIT,
                                          merged_bounds, object_entries, read_size_tables)
 

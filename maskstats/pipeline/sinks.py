@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from maskstats.readers.colors import MAX_COLORS, UNKNOWN_BASE
+from maskstats.readers.colors import UNKNOWN_BASE
 from maskstats.core.histogram import DENSE_LIMIT, Counts, ImageHist
 from maskstats.core.notices import Notice
 from maskstats.core.object_sizes import object_entries
 from maskstats.core.stats import Stats
 from maskstats.pipeline.records import FileRecord
-from maskstats.core.extras import PER_IMAGE
+from maskstats.core.extras import MAX_COLORS, PER_IMAGE
 
 if TYPE_CHECKING:
     from maskstats.pipeline.per_image import PerImageTable

@@ -32,13 +32,10 @@ from maskstats.readers.colortable import (  # noqa: F401  (re-exported: the colo
 )
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.core.histogram import Counts, ImageHist
+from maskstats.core.extras import MAX_COLORS, MAX_FILES
 
 #: unknown colour ``packed`` travels as histogram value ``UNKNOWN_BASE + packed`` (< 0)
 UNKNOWN_BASE = -(1 << 32)
-#: files listed per unknown colour in the report (the first ones in path order)
-MAX_FILES = 5
-#: unknown colours listed by name in the report (the ones with the most pixels)
-MAX_COLORS = 20
 #: most distinct colours counted with Pillow's Image.getcolors before NumPy takes over
 GETCOLORS_LIMIT = 1 << 16
 

@@ -235,7 +235,7 @@ def test_unknown_colours_report_merges_exactly(tmp_path):
 
 def test_truncated_unknown_colour_reports_are_refused(tmp_path):
     """Reports listing only their largest colours cannot be merged exactly: refused."""
-    from maskstats.readers.colors import MAX_COLORS
+    from maskstats.core.extras import MAX_COLORS
 
     many = [(200, 2 * i, 3) for i in range(MAX_COLORS + 2)]
     table = write_table(tmp_path, "csv")
