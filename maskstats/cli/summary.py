@@ -75,9 +75,29 @@ def _name(stats, c: int) -> str:
 
 def print_summary(out, stats, all_classes: bool = False) -> None:
     """A table: class, name, pixels, share, share bar, images; then totals and hints."""
-    from rich.table import Table
-
     from maskstats.core.histogram import suggest_ignore
+
+    unit = stats.unit
+    out.print(summary_table(stats, all_classes))
+    print_notes(out, stats)
+    present = {c: (n,) for c, n in enumerate(stats.pixel_counts) if n}
+    present.update({int(v): (n,) for v, n in stats.unexpected.items()})
+    hint = suggest_ignore(present, stats.ignore_index)
+    if (hint is None and stats.num_classes and stats.class_names is None
+            and stats.options.get("num_classes") is None):
+        k = stats.num_classes
+        out.print(f"[bold]Hint:[/] {k} class{'es' if k != 1 else ''} (largest value {k - 1}); "
+                  "pass --num-classes if your model has more.")
+    if hint is not None:
+        others = max(v for v in present if v != hint)
+        out.print(f"[bold]Hint:[/] value {hint} ({present[hint][0]:,} {unit}) lies far above "
+                      f"the other labels (max {others}); if it marks void/ignore pixels, "
+                      f"pass --ignore-index {hint}.")
+
+
+def summary_table(stats, all_classes: bool = False):
+    """The rich table of the classes (the rarest shown when there are many, the rest cut)."""
+    from rich.table import Table
 
     unit = stats.unit
     counted = sum(stats.pixel_counts)
@@ -115,7 +135,13 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
         table.caption = (f"... {len(cut)} more classes, {pct(cut_n)} of {unit}; the "
                          f"{_RAREST} rarest: {rarest}. --all-classes shows every class.")
         table.caption_justify = "left"
-    out.print(table)
+    return table
+
+
+def print_notes(out, stats) -> None:
+    """What the table does not show: absent classes, ignored and unexpected values, pixels
+    left uncounted (one-hot, panoptic, unknown colours), skipped files."""
+    unit = stats.unit
     absent = [c for c, n in enumerate(stats.pixel_counts) if n == 0]
     if absent:
         out.print(f"absent classes (0 {unit}): {id_ranges(absent)}")
@@ -145,16 +171,4 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
                       "listed under 'skipped' in the stats file")
     if stats.non_mask_files:
         out.print(f"skipped {stats.non_mask_files} non-mask file(s) (by extension)")
-    present = {c: (n,) for c, n in enumerate(stats.pixel_counts) if n}
-    present.update({int(v): (n,) for v, n in stats.unexpected.items()})
-    hint = suggest_ignore(present, stats.ignore_index)
-    if (hint is None and stats.num_classes and stats.class_names is None
-            and stats.options.get("num_classes") is None):
-        k = stats.num_classes
-        out.print(f"[bold]Hint:[/] {k} class{'es' if k != 1 else ''} (largest value {k - 1}); "
-                  "pass --num-classes if your model has more.")
-    if hint is not None:
-        others = max(v for v in present if v != hint)
-        out.print(f"[bold]Hint:[/] value {hint} ({present[hint][0]:,} {unit}) lies far above "
-                      f"the other labels (max {others}); if it marks void/ignore pixels, "
-                      f"pass --ignore-index {hint}.")
+

@@ -70,12 +70,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | Iterable[bytes]) -
     try:
         with os.fdopen(fd, "wb") as fh:
             if st is not None:  # an existing file keeps its mode and owner
-                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
-                if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-                    try:
-                        os.fchown(fh.fileno(), st.st_uid, st.st_gid)
-                    except OSError:
-                        pass
+                _keep_mode_and_owner(fh.fileno(), st)
             for chunk in byte_chunks(data):
                 fh.write(chunk)
             fh.flush()
@@ -89,6 +84,16 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | Iterable[bytes]) -
         if isinstance(exc, OSError):
             raise _write_error(name, exc) from None
         raise
+
+
+def _keep_mode_and_owner(fd: int, st: os.stat_result) -> None:
+    """Give the open file ``fd`` the mode of ``st`` and, when we may, its owner and group."""
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.fchown(fd, st.st_uid, st.st_gid)
+        except OSError:
+            pass
 
 
 def byte_chunks(data: bytes | Iterable[bytes]) -> Iterable[bytes]:

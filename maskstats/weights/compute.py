@@ -92,15 +92,7 @@ def compute_weights(
     counts = src.counts
     ignore = sorted(set(src.ignore or []) | set(integers("ignore_index value",
                                                            list(ignore_index))))
-    skip = {v for v in ignore if 0 <= v < len(counts)}
-    present = [c for c, n in enumerate(counts) if n and c not in skip]
-    absent = [c for c, n in enumerate(counts) if not n and c not in skip]
-    if not present:
-        raise UsageProblem("every class has a zero count" + (" or is ignored" if skip else "")
-                           + ": nothing to weight")
-    if absent and missing == "error":
-        raise UsageProblem(f"absent class(es) with zero count: {', '.join(map(str, absent))} "
-                           "(missing='error'; use 'zero' or 'max' to weight them)")
+    present, absent = _present_and_absent(counts, ignore, missing)
     x, totals = _inputs(src, present)
     with np.errstate(all="ignore"):  # overflow and underflow are checked just below
         w = sch(x, **resolved)
@@ -123,14 +115,34 @@ def compute_weights(
             on_warning(message)
         else:
             warnings.warn(message, MaskstatsWarning, stacklevel=2)
-    if isinstance(stats_or_counts, Stats):
-        unit = stats_or_counts.unit
-    elif isinstance(stats_or_counts, Mapping):
-        unit = stats_or_counts.get("unit", "pixels")
-    else:
-        unit = None  # bare counts: the caller knows
     return Weights(out, counts, absent, sch.name, sch.formula, resolved, normalize, missing,
-                   bounds, src.names, ignore, list(x.warnings), sch.kind, totals, unit)
+                   bounds, src.names, ignore, list(x.warnings), sch.kind, totals,
+                   _unit_of(stats_or_counts))
+
+
+def _present_and_absent(counts: Sequence[Count], ignore: Sequence[int],
+                        missing: str) -> tuple[list[int], list[int]]:
+    """The classes with a count and those without (ignored ones in neither); refused when
+    nothing is left to weight, or when absent classes are an error (``missing='error'``)."""
+    skip = {v for v in ignore if 0 <= v < len(counts)}
+    present = [c for c, n in enumerate(counts) if n and c not in skip]
+    absent = [c for c, n in enumerate(counts) if not n and c not in skip]
+    if not present:
+        raise UsageProblem("every class has a zero count" + (" or is ignored" if skip else "")
+                           + ": nothing to weight")
+    if absent and missing == "error":
+        raise UsageProblem(f"absent class(es) with zero count: {', '.join(map(str, absent))} "
+                           "(missing='error'; use 'zero' or 'max' to weight them)")
+    return present, absent
+
+
+def _unit_of(stats_or_counts: Any) -> str | None:
+    """What the counts count: the stats' unit, or None for bare counts (the caller knows)."""
+    if isinstance(stats_or_counts, Stats):
+        return stats_or_counts.unit
+    if isinstance(stats_or_counts, Mapping):
+        return stats_or_counts.get("unit", "pixels")
+    return None
 
 
 def read_stats(path: str | os.PathLike) -> tuple[Stats, str]:
