@@ -37,6 +37,7 @@ from typing import Iterator
 
 from maskstats.errors import UnreadableMask
 from maskstats.core.histogram import ImageHist, hist_from_bins
+from maskstats.readers.fastpng import DAMAGED, count_png, handles
 from maskstats.readers.options import ReadOptions, Warn
 from maskstats.readers.formats import read_pil
 from maskstats.readers.spng import SpngError, decoder
@@ -48,7 +49,6 @@ _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 
 _SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _CHUNK = struct.Struct(">I4s")
 _IHDR = struct.Struct(">IIBBBBB")
-DAMAGED = "the file is damaged (an interrupted download or copy?); re-download or re-export it"
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,9 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
     """:func:`read_png` for PNG bytes already in memory (``path`` names them in errors)."""
     header = check_png(path, data)
     check_size(path, header)
+    if options.layout in ("auto", "mask", "stack") and handles(header):
+        yield count_png(path, data, header, verify=options.verify_checksums)
+        return
     if options.verify_checksums:
         check_adler32(path, data, header)
     if not uses_libspng(header, options):
