@@ -51,7 +51,9 @@ typedef int32_t (*zng_init_fn)(zng_stream *, int32_t);
 typedef int32_t (*zng_inflate_fn)(zng_stream *, int32_t);
 typedef int32_t (*zng_end_fn)(zng_stream *);
 typedef const char *(*zng_version_fn)(void);
+typedef int32_t (*zng_validate_fn)(zng_stream *, int32_t);
 
+static zng_validate_fn ng_validate;
 static zng_init_fn ng_init;
 static zng_inflate_fn ng_inflate;
 static zng_end_fn ng_end;
@@ -63,14 +65,22 @@ typedef struct {
     zng_stream g;
 } Inflater;
 
-static int inf_init(Inflater *f) {
+/* check: compute and compare the adler32 (else zlib skips it: the rows are all we need) */
+static int inf_init(Inflater *f, int check) {
+    int status;
     f->ng = ng_inflate != NULL;
     if (f->ng) {
         memset(&f->g, 0, sizeof f->g);
-        return ng_init(&f->g, 15);
+        status = ng_init(&f->g, 15);
+        if (status == Z_OK && !check)
+            ng_validate(&f->g, 0);
+        return status;
     }
     memset(&f->z, 0, sizeof f->z);
-    return inflateInit(&f->z);
+    status = inflateInit(&f->z);
+    if (status == Z_OK && !check)
+        inflateValidate(&f->z, 0);
+    return status;
 }
 
 static void inf_end(Inflater *f) {
@@ -120,6 +130,7 @@ typedef struct {
     uint8_t *stage;
     size_t stage_pos, stage_len;
     int ended;                 /* Z_STREAM_END seen */
+    int broken;                /* zlib failed: the bytes it made before are still served */
     char error[160];
 } Source;
 
@@ -127,6 +138,8 @@ typedef struct {
  * data (error set when the data ran out before the stream end), -1 on a zlib error. */
 static int refill(Source *s) {
     s->stage_pos = s->stage_len = 0;
+    if (s->broken)
+        return -1;
     while (!s->ended) {
         if (s->in_len == 0) {
             if (s->next >= s->nranges) {
@@ -144,8 +157,10 @@ static int refill(Source *s) {
         if (status == Z_STREAM_END)
             s->ended = 1;
         else if (status != Z_OK && status != Z_BUF_ERROR) {
+            /* damage past the last row is no error unless the adler32 is checked */
             snprintf(s->error, sizeof s->error, "zlib: %s", inf_msg(&s->inf));
-            return -1;
+            s->broken = 1;
+            return made ? 1 : -1;
         }
         if (made)
             return 1;
@@ -474,7 +489,7 @@ static PyObject *py_count(PyObject *self, PyObject *args) {
     s.data = buf.buf;
     s.ranges = ranges;
     s.nranges = nranges;
-    if (inf_init(&s.inf) != Z_OK) {
+    if (inf_init(&s.inf, verify) != Z_OK) {
         PyErr_NoMemory();
         goto out;
     }
@@ -515,13 +530,15 @@ static PyObject *py_use_zlib_ng(PyObject *self, PyObject *args) {
     zng_end_fn end = (zng_end_fn)dlsym(lib, "zng_inflateEnd");
     zng_version_fn version = (zng_version_fn)dlsym(lib, "zlibng_version");
     const char *v = version ? version() : NULL;
-    if (!init || !inf || !end || !v || v[0] != '2' || v[1] != '.') {  /* the 2.x stream */
+    zng_validate_fn validate = (zng_validate_fn)dlsym(lib, "zng_inflateValidate");
+    if (!init || !inf || !end || !validate || !v || v[0] != '2' || v[1] != '.') {  /* the 2.x stream */
         dlclose(lib);
         Py_RETURN_NONE;
     }
     snprintf(ng_version, sizeof ng_version, "%s", v);
     ng_init = init;
     ng_end = end;
+    ng_validate = validate;
     ng_inflate = inf;  /* kept loaded for the life of the process */
     return PyUnicode_FromString(ng_version);
 }
