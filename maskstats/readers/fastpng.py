@@ -4,7 +4,7 @@
 ``pip install`` when a C compiler and zlib's header are there) counts the pixels of a
 non-interlaced PNG of colour type 0 (grey: 1, 2, 4, 8 or 16 bits) or 3 (palette indices:
 1, 2, 4 or 8 bits) straight from its IDAT payloads. The image data is inflated through a
-64 KiB buffer; each row is unfiltered (None, Sub, Up, Average, Paeth) against the row
+256 KiB buffer; each row is unfiltered (None, Sub, Up, Average, Paeth) against the row
 before it and added to an exact 64-bit histogram at once, so no image is ever built. The
 inflate is zlib-ng's when the ``zlib-ng`` package is installed (its extension module
 exports zlib-ng's native API, which the kernel loads by path, without importing the Python

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from typing import Iterator
@@ -43,6 +44,7 @@ from maskstats.readers.formats import read_pil
 from maskstats.readers.spng import SpngError, decoder
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PIL_MAX_IMAGE_PIXELS = 1024 * 1024 * 1024 // 4 // 3  # Pillow's default MAX_IMAGE_PIXELS
 MAX_INFLATE_RATIO = 1032  # deflate's largest expansion: 258 bytes from a 2-bit code
 #: colour type -> allowed bit depths (PNG spec, table 11.1) and samples per pixel
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
@@ -125,14 +127,15 @@ def _ihdr(path: str, data: bytes, at: int) -> tuple[int, int, int, int, bool]:
 
 def check_size(path: str, header: PngHeader) -> None:
     """Refuse headers whose pixels the file cannot hold, and decompression bombs."""
-    from PIL import Image
-
     limit = MAX_INFLATE_RATIO * header.idat_bytes + 64
     if header.stream_bytes > limit:
         raise UnreadableMask(path, f"corrupt PNG: its header says {header.width}x"
                              f"{header.height} pixels, more than its {header.idat_bytes} bytes "
                              "of image data can hold (truncated, or a decompression bomb)")
-    most = Image.MAX_IMAGE_PIXELS
+    # Pillow's limit as set in this process; its default when Pillow is not loaded (the
+    # compiled kernel counts without it, and importing it would cost every scan ~30 ms)
+    image = sys.modules.get("PIL.Image")
+    most = image.MAX_IMAGE_PIXELS if image is not None else PIL_MAX_IMAGE_PIXELS
     if most and header.width * header.height > 2 * most:
         raise UnreadableMask(path, "refused as a possible decompression bomb "
                              f"({header.width * header.height} pixels, over twice Pillow's "

@@ -1,7 +1,7 @@
 /* pngkernel: count the pixels of a non-interlaced grey or palette PNG in one pass.
  *
  * The image data (the IDAT payloads, already checked for their CRCs by the caller) is
- * inflated through a fixed 64 KiB buffer; each row is copied out, unfiltered in place
+ * inflated through a fixed 256 KiB buffer; each row is copied out, unfiltered in place
  * against the previous row (None, Sub, Up, Average, Paeth) and added to an exact 64-bit
  * histogram right away. Two rows are all that is ever held of the image.
  *
@@ -25,7 +25,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#define STAGE_BYTES (64 * 1024)
+/* zlib copies up to 32 KiB to its window per call: a larger buffer means fewer copies */
+#define STAGE_BYTES (256 * 1024)
 
 static PyObject *KernelError;
 
@@ -213,7 +214,23 @@ static inline uint8_t paeth(int a, int b, int c) {
     return (uint8_t)(pb <= pc ? b : c);
 }
 
-/* x: the row's bytes after its filter byte, p: the previous row's (zeros for row 0) */
+static inline uint64_t load8(const uint8_t *q) {
+    uint64_t w;
+    memcpy(&w, q, 8);
+    return w;
+}
+
+/* x[i..i+7] = the pixel left of x[i] repeated (bpp 1 or 2), as one store */
+static inline void fill_left(uint8_t *x, size_t i, size_t bpp) {
+    uint64_t w = bpp == 1 ? (uint64_t)x[i - 1] * 0x0101010101010101ULL
+                          : ((uint64_t)x[i - 2] | (uint64_t)x[i - 1] << 8) * 0x0001000100010001ULL;
+    memcpy(x + i, &w, 8);
+}
+
+/* x: the row's bytes after its filter byte, p: the previous row's (zeros for row 0).
+ * Masks are runs of one value, so their filtered bytes are mostly zero: eight zero bytes
+ * whose prediction is the left neighbour (Sub always; Paeth when the row above repeats
+ * itself with period bpp there) are filled by copying, without the per-byte chain. */
 static int unfilter(int type, uint8_t *restrict x, const uint8_t *restrict p, size_t n,
                     size_t bpp) {
     size_t i;
@@ -221,8 +238,15 @@ static int unfilter(int type, uint8_t *restrict x, const uint8_t *restrict p, si
     case 0:
         return 1;
     case 1:
-        for (i = bpp; i < n; i++)
+        for (i = bpp; i < n;) {
+            if (i + 8 <= n && !load8(x + i)) {
+                fill_left(x, i, bpp);
+                i += 8;
+                continue;
+            }
             x[i] = (uint8_t)(x[i] + x[i - bpp]);
+            i++;
+        }
         return 1;
     case 2:
         for (i = 0; i < n; i++)
@@ -237,37 +261,104 @@ static int unfilter(int type, uint8_t *restrict x, const uint8_t *restrict p, si
     case 4:
         for (i = 0; i < bpp && i < n; i++)
             x[i] = (uint8_t)(x[i] + p[i]);
-        for (; i < n; i++)
+        while (i < n) {
+            /* b == c for all eight: Paeth predicts a, the left neighbour */
+            if (i + 8 <= n && !load8(x + i) && load8(p + i) == load8(p + i - bpp)) {
+                fill_left(x, i, bpp);
+                i += 8;
+                continue;
+            }
             x[i] = (uint8_t)(x[i] + paeth(x[i - bpp], p[i], p[i - bpp]));
+            i++;
+        }
         return 1;
     }
     return 0;
 }
 
 /* ------------------------------------------------------------------ histograms */
+/* Masks are runs: the histograms find where each run ends (8 or 16 bytes compared at a
+ * time, the first differing byte found by counting trailing zeros) and add its length to
+ * its bin once, instead of adding every pixel. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+#define RUN_SCAN 1
+#endif
+#if RUN_SCAN && defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static void hist8(uint64_t *restrict h, const uint8_t *x, size_t c0, size_t c1) {
     const uint8_t *q = x + c0, *end = x + c1;
-    while (q + 8 <= end) {  /* masks are runs: a word of one value is one addition */
-        uint64_t w, same = (uint64_t)q[0] * 0x0101010101010101ULL;
-        memcpy(&w, q, 8);
-        if (w == same) {
-            h[q[0]] += 8;
-        } else {
-            h[q[0]]++; h[q[1]]++; h[q[2]]++; h[q[3]]++;
-            h[q[4]]++; h[q[5]]++; h[q[6]]++; h[q[7]]++;
+#if RUN_SCAN
+    const uint8_t *start = q;
+    unsigned v = *q;
+    uint64_t same = (uint64_t)v * 0x0101010101010101ULL;
+#if defined(__SSE2__)
+    __m128i vec = _mm_set1_epi8((char)v);
+    while (q + 16 <= end) {
+        unsigned d = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)q), vec)) ^ 0xFFFFu;
+        if (!d) {
+            q += 16;
+            continue;
         }
-        q += 8;
+        q += __builtin_ctz(d);
+        h[v] += (uint64_t)(q - start);
+        start = q;
+        v = *q;
+        vec = _mm_set1_epi8((char)v);
     }
+    same = (uint64_t)v * 0x0101010101010101ULL;
+#endif
+    while (q + 8 <= end) {
+        uint64_t d = load8(q) ^ same;
+        if (!d) {
+            q += 8;
+            continue;
+        }
+        q += __builtin_ctzll(d) >> 3;
+        h[v] += (uint64_t)(q - start);
+        start = q;
+        v = *q;
+        same = (uint64_t)v * 0x0101010101010101ULL;
+    }
+    h[v] += (uint64_t)(q - start);
+#endif
     while (q < end)
         h[*q++]++;
 }
 
+static inline unsigned px16(const uint8_t *x, size_t j) {
+    return ((unsigned)x[2 * j] << 8) | x[2 * j + 1];
+}
+
 static void hist16(uint64_t *restrict h, uint8_t *restrict seen, const uint8_t *x, size_t c0,
                    size_t c1) {
-    for (size_t j = c0; j < c1; j++) {
-        unsigned v = ((unsigned)x[2 * j] << 8) | x[2 * j + 1];
-        h[v]++;
+    size_t j = c0;
+#if RUN_SCAN
+    size_t start = j;
+    unsigned v = px16(x, j);
+    uint64_t same = ((uint64_t)x[2 * j] | (uint64_t)x[2 * j + 1] << 8) * 0x0001000100010001ULL;
+    seen[v >> 8] = 1;
+    while (j + 4 <= c1) {  /* four pixels at a time */
+        uint64_t d = load8(x + 2 * j) ^ same;
+        if (!d) {
+            j += 4;
+            continue;
+        }
+        j += (size_t)(__builtin_ctzll(d) >> 4);  /* whole pixels that still match */
+        h[v] += j - start;
+        start = j;
+        v = px16(x, j);
         seen[v >> 8] = 1;
+        same = ((uint64_t)x[2 * j] | (uint64_t)x[2 * j + 1] << 8) * 0x0001000100010001ULL;
+    }
+    h[v] += j - start;
+#endif
+    for (; j < c1; j++) {
+        unsigned u = px16(x, j);
+        h[u]++;
+        seen[u >> 8] = 1;
     }
 }
 

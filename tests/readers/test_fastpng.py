@@ -91,8 +91,8 @@ def test_kernel_and_python_readers_agree_on_the_same_files(monkeypatch, filters)
 
 
 def test_wide_image_crosses_the_inflate_buffer():
-    """Rows longer than the 64 KiB inflate buffer (16-bit, 40000 wide) count exactly."""
-    a = mask(3, 40000, 16, seed=9)
+    """Rows longer than the 256 KiB inflate buffer (16-bit, 140000 wide) count exactly."""
+    a = mask(3, 140000, 16, seed=9)
     data = encode_png(a, 0, 16, filters=(4, 1, 3))
     assert as_dict(kernel_hist(data)) == truth(a)
 
