@@ -13,6 +13,7 @@ must then catch every copy whose pixels changed.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -33,6 +34,9 @@ SOURCES = {
     "grey": DATA / "cityscapes_labelids" / "frankfurt_000000_000294_gtFine_labelIds.png",
 }
 CASES = 150  # per source and kind of damage
+#: an AddressSanitizer build of the kernel (.ci/run) needs its runtime in the subprocesses too
+SANITIZER_ENV = {k: v for k, v in os.environ.items() if k in ("LD_PRELOAD", "ASAN_OPTIONS",
+                                                             "UBSAN_OPTIONS")}
 
 
 def flipped_copies(data: bytes, seed: int, refix: bool) -> list[bytes]:
@@ -94,7 +98,7 @@ def run_cases(tmp_path: Path, files: list[Path], path_kind: str, verify: bool) -
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, path_kind, "verify" if verify else "plain",
          *map(str, files)], capture_output=True, text=True, cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=600)
+        env={"PYTHONPATH": str(ROOT), "PATH": "", **SANITIZER_ENV}, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     return [json.loads(line) for line in proc.stdout.splitlines()]
