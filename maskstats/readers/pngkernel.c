@@ -433,8 +433,8 @@ static int run(const Job *j, Source *s, Out *o) {
     size_t rowbytes = (bits + 7) / 8, bpp = j->depth == 16 ? 2 : 1;
     size_t nbins = j->depth == 16 ? 65536 : 256;
     int ok = 0;
-    /* two rows, each with its filter byte and bpp zero bytes before it (Paeth's c) */
-    uint8_t *rows = calloc(2, rowbytes + 1 + 8);
+    /* two rows, each with its filter byte, 8 spare bytes before it and after the last */
+    uint8_t *rows = calloc(1, 2 * (rowbytes + 1 + 8) + 8);
     uint64_t *h = calloc(nbins, sizeof *h);
     uint8_t *seen = calloc(256, 1);
     if (!rows || !h || !seen) {
@@ -536,7 +536,8 @@ static int check_job(const Job *j, int colour) {
         PyErr_SetString(PyExc_ValueError, "not a grey or palette PNG kind the kernel counts");
         return 0;
     }
-    if (!j->width || !j->height || j->width > 0x7FFFFFFF || j->height > 0x7FFFFFFF ||
+    if (!j->width || !j->height || j->width > (SIZE_MAX - 64) / 16 || j->width > 0x7FFFFFFF ||
+        j->height > 0x7FFFFFFF ||
         j->row0 >= j->row1 || j->row1 > j->height || j->col0 >= j->col1 ||
         j->col1 > j->width) {
         PyErr_SetString(PyExc_ValueError, "size, row range or column range out of bounds");
