@@ -17,16 +17,15 @@ bincount script, palette >= 2.5x, 16-bit >= 2x, -j2 >= 1.7x -j1, flow >= 2x.
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _masks import best_wall_cpu, write_set  # noqa: E402
+from common import DEFAULT_DIR, parser  # noqa: E402
 
 DECODE_ONLY = """
 import sys, numpy as np
@@ -150,14 +149,11 @@ def time_flow(args, scripts: dict[str, Path]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=800, help="masks per set")
+    ap = parser(__doc__, n=800, repeats=3, dir=DEFAULT_DIR)
     ap.add_argument("--height", type=int, default=768)
     ap.add_argument("--width", type=int, default=1024)
-    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default="grey,palette,grey16")
     ap.add_argument("--flow-n", type=int, default=300, help="masks of the scan+weights flow")
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
     args = ap.parse_args()
     from maskstats.readers.fastpng import describe
 
