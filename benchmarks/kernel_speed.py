@@ -164,7 +164,7 @@ def main() -> None:
         scripts[name].parent.mkdir(parents=True, exist_ok=True)
         scripts[name].write_text(code)
     print(f"{os.cpu_count()} cores, best of {args.repeats}, whole processes; {describe()}")
-    for kind in args.sets.split(","):
+    for kind in filter(None, args.sets.split(",")):
         time_set(args, kind, scripts)
     if args.flow_n:
         time_flow(args, scripts)

@@ -37,12 +37,12 @@ import importlib.util
 import os
 from functools import lru_cache
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from maskstats.core.histogram import ImageHist
 from maskstats.errors import UnreadableMask
+
+if TYPE_CHECKING:
+    from maskstats.core.histogram import ImageHist
 
 #: colour type -> the bit depths the kernel counts (grey; palette indices)
 KERNEL_KINDS = {0: (1, 2, 4, 8, 16), 3: (1, 2, 4, 8)}
@@ -96,15 +96,19 @@ def handles(header: Any) -> bool:
 
 def count_png(path: str, data: bytes, header: Any, verify: bool = False,
               rows: tuple[int, int] | None = None,
-              cols: tuple[int, int] | None = None) -> ImageHist:
+              cols: tuple[int, int] | None = None) -> "ImageHist":
     """The exact histogram of ``data`` (checked by ``check_png``) or of a window of it."""
     return count_png_blocks(path, data, header, verify, rows, cols, block=0)[0]
 
 
 def count_png_blocks(path: str, data: bytes, header: Any, verify: bool = False,
                      rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None,
-                     block: int = 0) -> list[ImageHist]:
+                     block: int = 0) -> "list[ImageHist]":
     """One histogram per ``block`` rows of the window (``block=0``: the whole window)."""
+    import numpy as np  # here: describe() (maskstats --version) stays free of NumPy
+
+    from maskstats.core.histogram import ImageHist
+
     k = kernel()
     if k is None or not handles(header):
         raise ValueError("the compiled PNG kernel does not count this file (check handles())")

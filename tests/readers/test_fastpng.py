@@ -243,3 +243,16 @@ def test_describe_names_the_inflate_library():
     assert text.startswith("PNG masks: compiled kernel, inflate by zlib")
     if fastpng.zlib_ng_library():
         assert "zlib-ng 2." in text
+
+
+def test_version_and_debug_name_the_path(run, tmp_path):
+    """`maskstats --version` and `--debug` say that the compiled kernel counts PNGs."""
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1] == fastpng.describe()
+    assert "compiled kernel" in result.stdout
+    path = tmp_path / "m.png"
+    path.write_bytes(encode_png(mask(6, 7, 8, seed=3), 0, 8))
+    result = run("scan", path, "--debug", "-q", "-o", tmp_path / "o.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [f"debug: {fastpng.describe()}"]
