@@ -4,6 +4,7 @@ counts, every filter type, odd sizes, windows of rows and columns, and damaged d
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import subprocess
@@ -256,3 +257,33 @@ def test_version_and_debug_name_the_path(run, tmp_path):
     result = run("scan", path, "--debug", "-q", "-o", tmp_path / "o.json")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [f"debug: {fastpng.describe()}"]
+
+
+def test_per_image_table_and_cache_equal_on_both_paths(run, tmp_path, monkeypatch):
+    """--per-image and --cache give the same table and stats with the kernel and without it."""
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    written = {}
+    for i, (color, depth) in enumerate(KINDS):
+        a = mask(11 + i, 13, depth, seed=40 + i)
+        (folder / f"m{i}.png").write_bytes(encode_png(a, color, depth, filters=(4, 3, 2, 1, 0)))
+        written[f"m{i}.png"] = a
+
+    def scan(name: str) -> tuple[str, dict]:
+        out, table = tmp_path / f"{name}.json", tmp_path / f"{name}.csv"
+        result = run("scan", folder, "-q", "--no-progress", "-j", "1", "-o", out,
+                     "--per-image", table, "--cache", tmp_path / f"cache-{name}")
+        assert result.exit_code == 0, result.stderr
+        stats = json.loads(out.read_text())
+        assert stats["per_image"].pop("path") == str(table)  # the one field that differs
+        return table.read_text(), stats
+
+    fast = scan("kernel")
+    monkeypatch.setattr(fastpng, "kernel", lambda: None)
+    assert scan("python") == fast
+    total = {}
+    for a in written.values():
+        for v, n in truth(a).items():
+            total[v] = total.get(v, 0) + n
+    counts = fast[1]["pixel_counts"]
+    assert {v: n for v, n in enumerate(counts) if n} == total
