@@ -21,7 +21,8 @@ from maskstats.errors import UnreadableMask
 from maskstats.readers import fastpng
 from maskstats.readers.png import check_png, read_png, uses_libspng
 from maskstats.readers.options import ReadOptions
-from pngtools import chunk, chunks, encode_png, idat_ranges, refix_crcs, wrong_adler
+from pngtools import (SANITIZER_ENV, chunk, chunks, encode_png, idat_ranges, refix_crcs,
+                      wrong_adler)
 
 pytest.importorskip("pyspng")
 
@@ -271,7 +272,8 @@ def _scan_json(args: list[str], tmp: Path, block_pyspng: bool,
         f"sys.argv = ['maskstats', *{args!r}, '-o', {str(out)!r}, '-q', '--no-progress']\n"
         "main()\n")
     proc = subprocess.run([sys.executable, "-c", "import sys\n" + code], capture_output=True,
-                          text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+                          text=True, cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "", **SANITIZER_ENV})
     stats = json.loads(out.read_text()) if out.exists() else None
     return proc.returncode, stats, proc.stderr
 

@@ -13,7 +13,6 @@ must then catch every copy whose pixels changed.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import warnings
@@ -23,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pngtools import idat_ranges, refix_crcs
+from pngtools import SANITIZER_ENV, idat_ranges, refix_crcs
 
 pytest.importorskip("pyspng")
 
@@ -34,9 +33,6 @@ SOURCES = {
     "grey": DATA / "cityscapes_labelids" / "frankfurt_000000_000294_gtFine_labelIds.png",
 }
 CASES = 150  # per source and kind of damage
-#: an AddressSanitizer build of the kernel (.ci/run) needs its runtime in the subprocesses too
-SANITIZER_ENV = {k: v for k, v in os.environ.items() if k in ("LD_PRELOAD", "ASAN_OPTIONS",
-                                                             "UBSAN_OPTIONS")}
 
 
 def flipped_copies(data: bytes, seed: int, refix: bool) -> list[bytes]:
