@@ -1,4 +1,4 @@
-"""PNG masks: checksums checked, 8-bit grey and palette images decoded by libspng.
+"""PNG masks: checksums checked, grey and palette images counted by the compiled kernel.
 
 The file is read once. Its chunk list is walked first (:func:`check_png`): the signature,
 every chunk's length and CRC-32 (``zlib.crc32``, a few microseconds per file), an IHDR first
@@ -6,16 +6,19 @@ and an IEND at the end. A damaged file (a flipped bit anywhere, a truncated down
 one :class:`~maskstats.errors.UnreadableMask` error instead of counts that are silently
 wrong: neither Pillow nor libspng (as ``pyspng`` calls it) checks the CRCs.
 
-The header picks the decoder. 8-bit grey and 8-bit palette images, not interlaced, go to
-libspng (:mod:`maskstats.readers.spng`, ~1.25x faster than Pillow; palette images come back as their
-indices); the pixels are counted in place by Pillow's C histogram (``Image.frombuffer``, no
-copy). Every other PNG (16-bit, 1/2/4-bit, grey+alpha, RGB, interlaced) and every PNG when
-libspng is unavailable goes to the Pillow reader of :mod:`maskstats.readers.formats`, from the same
-bytes. The counts are the same either way.
+The header picks the decoder. Grey (1-16 bit) and palette (1-8 bit) images, not
+interlaced, are counted by the compiled kernel (:mod:`maskstats.readers.fastpng`: inflate,
+unfilter and count in one pass, two rows held, the adler32 checked in the same pass under
+``verify_checksums``). Without the kernel (not built), 8-bit grey and 8-bit palette images
+go to libspng (:mod:`maskstats.readers.spng`, ~1.25x faster than Pillow; palette images
+come back as their indices), counted in place by Pillow's C histogram (``Image.frombuffer``,
+no copy). Every other PNG (grey+alpha, RGB, interlaced, and 16-bit or 1/2/4-bit ones
+without the kernel) goes to the Pillow reader of :mod:`maskstats.readers.formats`, from the
+same bytes. The counts are the same on every path.
 
-The zlib adler32 of the image data is checked only with ``verify_checksums``: both decoders
-stop inflating at the last pixel row, before the adler32, so the check is a second inflate
-of the image data (+80% CPU time of a scan, see docs/speed.md). A damaged file fails its
+The zlib adler32 of the image data is checked only with ``verify_checksums``: off the
+kernel, both decoders stop inflating at the last pixel row, before the adler32, so the check
+is a second inflate of the image data (+80% CPU time of a scan, see docs/speed.md). A damaged file fails its
 CRCs first; a wrong adler32 under good CRCs needs a tool that rewrote the chunks after the
 damage.
 
