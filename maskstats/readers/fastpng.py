@@ -20,7 +20,9 @@ zlib checks the adler32, in the same pass (no second inflate).
 When the extension is missing or fails to load, :func:`kernel` returns None and PNGs are
 read by libspng or Pillow as before; the counts are identical (tests run both paths).
 
-Entry points for readers of parts of an image (``--window``):
+Entry points for readers of parts of an image (``--window``). For a mask file,
+:func:`maskstats.readers.png.png_window_hists` is the one to call: it checks the file as
+the reader does and uses these when the kernel applies, else decodes and cuts the window.
 
 * :func:`count_png` (``rows=(r0, r1)``, ``cols=(c0, c1)``): one :class:`ImageHist` of the
   rows ``r0 <= y < r1`` and columns ``c0 <= x < c1``. Rows above ``r0`` are inflated and

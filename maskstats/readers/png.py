@@ -42,8 +42,8 @@ from typing import Iterator
 import numpy as np
 
 from maskstats.errors import UnreadableMask
-from maskstats.core.histogram import ImageHist, hist_from_bins
-from maskstats.readers.fastpng import DAMAGED, count_png, handles
+from maskstats.core.histogram import ImageHist, hist_from_array, hist_from_bins
+from maskstats.readers.fastpng import DAMAGED, count_png, count_png_blocks, handles
 from maskstats.readers.options import ReadOptions, Warn
 from maskstats.readers.formats import pil_labels, read_pil
 from maskstats.readers.spng import SpngError, decoder
@@ -207,6 +207,29 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
     header, buf = decoded
     im = Image.frombuffer("L", (header.width, header.height), buf, "raw", "L", 0, 1)
     yield hist_from_bins(im.histogram(), header.width * header.height)
+
+
+def png_window_hists(path: str, data: bytes, options: ReadOptions, warn: Warn,
+                     rows: tuple[int, int], cols: tuple[int, int] | None = None,
+                     block: int = 0) -> list[ImageHist]:
+    """Histograms of the rows ``rows[0] <= y < rows[1]`` (and columns ``cols``) of a PNG
+    mask, one per ``block`` rows (0: one), after the same checks as :func:`read_png`.
+
+    The compiled kernel counts the window in one pass; without it (or for PNG kinds it does
+    not count) the image is decoded as ``--objects`` decodes it and the window is cut out.
+    """
+    header = check_png(path, data)
+    check_size(path, header)
+    if options.layout in ("auto", "mask", "stack") and handles(header):
+        return count_png_blocks(path, data, header, options.verify_checksums, rows, cols, block)
+    (labels,) = png_labels(path, options, warn, data)
+    r0, r1 = rows
+    c0, c1 = cols if cols is not None else (0, labels.shape[1])
+    if not (0 <= r0 < r1 <= labels.shape[0] and 0 <= c0 < c1 <= labels.shape[1]):
+        raise ValueError(f"window rows {r0}:{r1}, columns {c0}:{c1} outside the "
+                         f"{labels.shape[1]}x{labels.shape[0]} image")
+    step = block or (r1 - r0)
+    return [hist_from_array(labels[y:min(y + step, r1), c0:c1]) for y in range(r0, r1, step)]
 
 
 def png_labels(path: str, options: ReadOptions, warn: Warn,

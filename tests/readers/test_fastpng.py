@@ -19,7 +19,7 @@ from PIL import Image
 from maskstats.errors import UnreadableMask
 from maskstats.readers import fastpng
 from maskstats.readers.options import ReadOptions
-from maskstats.readers.png import check_png, read_png_bytes
+from maskstats.readers.png import check_png, png_window_hists, read_png_bytes
 from pngtools import SIGNATURE, chunk, encode_png, filter_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -287,3 +287,20 @@ def test_per_image_table_and_cache_equal_on_both_paths(run, tmp_path, monkeypatc
             total[v] = total.get(v, 0) + n
     counts = fast[1]["pixel_counts"]
     assert {v: n for v, n in enumerate(counts) if n} == total
+
+
+@pytest.mark.parametrize("kind", [(0, 8), (3, 4), (0, 16)], ids=["grey8", "palette4", "grey16"])
+def test_window_hists_equal_on_both_paths(monkeypatch, kind):
+    """png_window_hists: the kernel and the decode-and-cut fallback give the same blocks."""
+    color, depth = kind
+    a = mask(37, 29, depth, seed=21)
+    data = encode_png(a, color, depth, filters=(1, 4, 3))
+
+    def blocks() -> list[dict[int, int]]:
+        hists = png_window_hists("m.png", data, ReadOptions(), lambda _m: None,
+                                 rows=(3, 34), cols=(2, 27), block=8)
+        return [as_dict(h) for h in hists]
+
+    fast = blocks()
+    monkeypatch.setattr(fastpng, "kernel", lambda: None)
+    assert blocks() == fast == [truth(a[y:min(y + 8, 34), 2:27]) for y in range(3, 34, 8)]
