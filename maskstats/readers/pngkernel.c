@@ -19,11 +19,19 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#ifndef _WIN32
 #include <dlfcn.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+/* little-endian GCC/Clang: word tricks (8-byte stores and compares, ctz) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__) \
+    && !defined(PNGKERNEL_PORTABLE)
+#define RUN_SCAN 1
+#endif
 
 /* zlib copies up to 32 KiB to its window per call: a larger buffer means fewer copies */
 #define STAGE_BYTES (256 * 1024)
@@ -220,11 +228,22 @@ static inline uint64_t load8(const uint8_t *q) {
     return w;
 }
 
-/* x[i..i+7] = the pixel left of x[i] repeated (bpp 1 or 2), as one store */
+/* x[i..i+7] = the pixel left of x[i] repeated (bpp 1 or 2), from registers: no chain */
 static inline void fill_left(uint8_t *x, size_t i, size_t bpp) {
-    uint64_t w = bpp == 1 ? (uint64_t)x[i - 1] * 0x0101010101010101ULL
-                          : ((uint64_t)x[i - 2] | (uint64_t)x[i - 1] << 8) * 0x0001000100010001ULL;
+    if (bpp == 1) {
+        memset(x + i, x[i - 1], 8);
+        return;
+    }
+#if RUN_SCAN
+    uint64_t w = ((uint64_t)x[i - 2] | (uint64_t)x[i - 1] << 8) * 0x0001000100010001ULL;
     memcpy(x + i, &w, 8);
+#else
+    uint8_t hi = x[i - 2], lo = x[i - 1];
+    for (size_t k = 0; k < 8; k += 2) {
+        x[i + k] = hi;
+        x[i + k + 1] = lo;
+    }
+#endif
 }
 
 /* x: the row's bytes after its filter byte, p: the previous row's (zeros for row 0).
@@ -280,9 +299,6 @@ static int unfilter(int type, uint8_t *restrict x, const uint8_t *restrict p, si
 /* Masks are runs: the histograms find where each run ends (8 or 16 bytes compared at a
  * time, the first differing byte found by counting trailing zeros) and add its length to
  * its bin once, instead of adding every pixel. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
-#define RUN_SCAN 1
-#endif
 #if RUN_SCAN && defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -614,6 +630,9 @@ static PyObject *py_use_zlib_ng(PyObject *self, PyObject *args) {
         return NULL;
     if (ng_inflate)
         return PyUnicode_FromString(ng_version);
+#ifdef _WIN32
+    Py_RETURN_NONE;  /* not wired up on Windows: the linked zlib serves */
+#else
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!lib)
         Py_RETURN_NONE;
@@ -633,6 +652,7 @@ static PyObject *py_use_zlib_ng(PyObject *self, PyObject *args) {
     ng_validate = validate;
     ng_inflate = inf;  /* kept loaded for the life of the process */
     return PyUnicode_FromString(ng_version);
+#endif
 }
 
 static PyObject *py_inflater(PyObject *self, PyObject *noargs) {
