@@ -70,7 +70,6 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
       maskstats compare splits/train.json splits/val.json splits/test.json
     """
     from maskstats.core.files import path_lines
-    from maskstats.core.fileset import replace_files
     from maskstats.core.jsonio import dumps_json
     from maskstats.splitting.split import check_ratios
     from maskstats.splitting.split import split as split_table
@@ -96,19 +95,7 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
         contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
                                              "rename the file (nothing was written)")
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
-    created = not os.path.isdir(output)
-    try:
-        os.makedirs(output, exist_ok=True)
-    except OSError as exc:
-        raise click.ClickException(f"{output}: cannot create the folder "
-                                   f"({exc.strerror or exc})") from None
-    try:  # the whole set or nothing: the old lists and stats stay if anything fails
-        replace_files({os.path.join(output, f): blob for f, blob in contents.items()})
-    except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                os.rmdir(output)
-        raise
+    _write_set(output, contents)
     if quiet:
         for c, reason in result.missing.items():
             warn(f"class {c} is not in every split: {reason}")
@@ -116,6 +103,27 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
     _print_table(result, base)
     wrote = ", ".join(os.path.join(output, f) for f in files)
     console(stderr=False).print(shown(f"Wrote {wrote}"))
+
+
+def _write_set(output: str, contents: dict[str, bytes]) -> None:
+    """Write every file of ``contents`` (name -> bytes) into the folder ``output``, created
+    when missing: the whole set or nothing (the old lists and stats stay if anything fails,
+    and a folder created here is removed again)."""
+    from maskstats.core.fileset import replace_files
+
+    created = not os.path.isdir(output)
+    try:
+        os.makedirs(output, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot create the folder "
+                                   f"({exc.strerror or exc})") from None
+    try:
+        replace_files({os.path.join(output, f): blob for f, blob in contents.items()})
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(output)
+        raise
 
 
 def _print_table(result, base) -> None:
