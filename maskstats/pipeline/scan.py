@@ -131,6 +131,9 @@ def scan(
     objects: bool = False,
     connectivity: int | None = None,
     verify_checksums: bool = False,
+    coco: str | os.PathLike | None = None,
+    yolo: str | os.PathLike | None = None,
+    split: str | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -171,10 +174,19 @@ def scan(
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
         verify_checksums: also check the zlib adler32 of every PNG's image data (a second
             inflate; chunk CRCs are always checked; see :mod:`maskstats.readers.png`).
+        coco, yolo, split: a COCO/LVIS JSON or an Ultralytics ``data.yaml`` (and a split),
+            scanned instead of ``paths`` (see :mod:`maskstats.pipeline.annotations`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
+    if coco is not None or yolo is not None or split is not None:
+        from maskstats.pipeline.annotations import MASK_OPTIONS, scan_annotations
+
+        other = {k: v for k, v in locals().items() if k in MASK_OPTIONS}
+        return scan_annotations(paths, coco, yolo, split, jobs=jobs, per_image=per_image,
+                                progress=progress, num_classes=num_classes,
+                                class_names=class_names, other=other)
     from maskstats.presets.presets import resolve
 
     conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
