@@ -18,6 +18,7 @@ into its class pixels and instances (in worker processes).
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +27,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import UnreadableMask, UsageProblem
-from maskstats.readers.polygons import BadSegmentation, segmentation_runs, union_pixels
+from maskstats.readers.polygons import BadAnnotation, grouped_union, segmentation_runs
 
 _I64 = np.int64
+#: the largest image side accepted (pixel indices and their groupings stay within int64)
+MAX_SIDE = 1 << 20
 #: per-image LVIS lists kept (as per-class image counts) in the stats, never counted
 LVIS_LISTS = ("neg_category_ids", "not_exhaustive_category_ids")
 
@@ -59,10 +62,20 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def parse_coco(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
     """The parsed JSON of an instances file, with its three lists checked, and the sha256
-    of its bytes."""
-    from maskstats.core.files import parse_json, sha256_bytes
+    of its bytes.
+
+    Parsed with the standard library's C parser and no per-number hook (an instances file
+    holds millions of coordinates): NaN and Infinity are refused; a coordinate that
+    overflows to infinity is refused when its polygon is checked, and image sizes are
+    bounded when the images are.
+    """
+    from maskstats.core.files import sha256_bytes
 
     try:
         data = Path(path).read_bytes()
@@ -70,7 +83,14 @@ def parse_coco(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
         raise UsageProblem(f"{path}: no such COCO annotation file") from None
     except OSError as exc:
         raise UsageProblem(f"{path}: not a readable JSON file ({exc.strerror or exc})") from None
-    obj = parse_json(data, str(path), UnreadableMask)
+    try:
+        obj = json.loads(data.decode("utf-8-sig"), parse_constant=_constant)
+    except UnicodeDecodeError:
+        raise UnreadableMask(str(path), "not a text file (not UTF-8)") from None
+    except RecursionError:
+        raise UnreadableMask(str(path), "not valid JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise UnreadableMask(str(path), f"not valid JSON ({exc})") from None
     for key in ("images", "annotations", "categories"):
         if not isinstance(obj, dict) or not isinstance(obj.get(key), list):
             raise UsageProblem(f"{path}: not a COCO instances file (no {key!r} list)")
@@ -109,9 +129,9 @@ def _images(obj: Mapping[str, Any], source: str) -> tuple[list[tuple], dict[Any,
         if not isinstance(img, dict) or not isinstance(img.get("id"), (int, str)):
             raise _bad(source, f"images[{i}] has no 'id'")
         h, w = img.get("height"), img.get("width")
-        if not (_whole(h) and _whole(w) and h > 0 and w > 0):
-            raise _bad(source, f"{label}: 'height' and 'width' must be positive whole "
-                               f"numbers, not {h!r} and {w!r}")
+        if not (_whole(h) and _whole(w) and 0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+            raise _bad(source, f"{label}: 'height' and 'width' must be whole numbers in "
+                               f"1..{MAX_SIDE}, not {h!r} and {w!r}")
         if img["id"] in where:
             raise _bad(source, f"{label} appears twice in 'images'")
         name = image_name(img)
@@ -176,33 +196,27 @@ def load_coco(path: str | os.PathLike) -> CocoFile:
                     crowd, sha)
 
 
-def rasterise_image(job: tuple, source: str) -> tuple[np.ndarray, ...]:
+def rasterise_image(job: tuple, source: str) -> tuple:
     """One image job's ``(classes, pixels, instance classes, instance sizes)`` (int64
     arrays; instances sorted by class) and the number of its classes annotated only by
     crowd regions of 0 pixels (present for detectron2, absent from the pixels)."""
     name, h, w, anns = job
-    by_class: dict[int, list] = {}
-    inst_classes, inst_sizes = [], []
-    for cls, crowd, segm, label in anns:
-        try:
-            starts, ends = segmentation_runs(segm, h, w)
-        except BadSegmentation as exc:
-            raise UnreadableMask(source, f"{label} (image {name!r}): {exc}") from None
-        by_class.setdefault(cls, []).append((starts, ends, crowd))
-        if not crowd:
-            inst_classes.append(cls)
-            inst_sizes.append(union_pixels(starts, ends))
-    values, counts, unseen = [], [], 0
-    for cls in sorted(by_class):
-        runs = by_class[cls]
-        n = union_pixels(np.concatenate([r[0] for r in runs]),
-                         np.concatenate([r[1] for r in runs]))
-        if n:
-            values.append(cls)
-            counts.append(n)
-        elif all(r[2] for r in runs):
-            unseen += 1
-    order = np.argsort(np.array(inst_classes, dtype=_I64), kind="stable")
-    return (np.array(values, dtype=_I64), np.array(counts, dtype=_I64),
-            np.array(inst_classes, dtype=_I64)[order], np.array(inst_sizes, dtype=_I64)[order],
-            unseen)
+    empty = np.zeros(0, _I64)
+    if not anns:
+        return empty, empty, empty, empty, 0
+    try:
+        owner, starts, ends = segmentation_runs([a[2] for a in anns], h, w)
+    except BadAnnotation as exc:
+        raise UnreadableMask(source, f"{anns[exc.index][3]} (image {name!r}): {exc}") from None
+    classes = np.array([a[0] for a in anns], dtype=_I64)
+    crowd = np.array([a[1] for a in anns], dtype=bool)
+    k = int(classes.max()) + 1
+    sizes = grouped_union(owner, starts, ends, h * w, len(anns))
+    pixels = grouped_union(classes[owner], starts, ends, h * w, k)
+    annotated = np.bincount(classes, minlength=k) > 0
+    crowd_only = annotated & (np.bincount(classes[~crowd], minlength=k) == 0)
+    unseen = int((crowd_only & (pixels == 0)).sum())
+    order = np.argsort(classes[~crowd], kind="stable")
+    values = np.flatnonzero(pixels)
+    return (values.astype(_I64), pixels[values], classes[~crowd][order],
+            sizes[~crowd][order], unseen)

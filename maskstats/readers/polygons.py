@@ -20,7 +20,7 @@ Every rule is checked against pycocotools in the tests (``pip install pycocotool
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -39,52 +39,108 @@ def _trunc(a: np.ndarray) -> np.ndarray:
     return np.trunc(a).astype(_I64)
 
 
-def polygon_crossings(xy: np.ndarray, h: int, w: int) -> np.ndarray:
-    """The sorted pixel indices where one polygon's mask switches (``rleFrPoly``), int64."""
-    x = _trunc(SCALE * xy[0::2] + 0.5)
-    y = _trunc(SCALE * xy[1::2] + 0.5)
-    xs, xe = x, np.roll(x, -1)
-    ys, ye = y, np.roll(y, -1)
+def _ragged(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, value): for each i, the values first[i], first[i] + 1, ... (count[i] of them)."""
+    count = np.maximum(count, 0)
+    owner = np.repeat(np.arange(count.size), count)
+    start = np.cumsum(count) - count
+    return owner, first[owner] + (np.arange(owner.size, dtype=_I64) - start[owner])
+
+
+def _columns(lo: np.ndarray, hi: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """(edge, c) for every pixel column c in [0, w) with 5 c + 3 in [lo, hi] (per edge)."""
+    c_lo = np.maximum(-((3 - lo) // 5), 0)  # ceil((lo - 3) / 5)
+    c_hi = np.minimum((hi - 3) // 5, w - 1)
+    return _ragged(c_lo, c_hi - c_lo + 1)
+
+
+def _along_x(xs, ys, ye, dx, w) -> tuple[np.ndarray, ...]:
+    """Edges with dx >= dy (xs <= xe): u = xs + t steps by one; the step from u = 5c+2 to
+    5c+3 is at t = 5c + 3 - xs; v(t) = (int)(ys + s t + .5)."""
+    edge, c = _columns(xs + 1, xs + dx, w)
+    s = (ye - ys)[edge] / np.maximum(dx, 1)[edge]
+    t = (5 * c + 3 - xs[edge]).astype(np.float64)
+    y0 = ys[edge].astype(np.float64)
+    v = np.minimum(_trunc(y0 + s * t + 0.5), _trunc(y0 + s * (t - 1) + 0.5))
+    return edge, c, v
+
+
+def _along_y(xs, xe, ys, dy, w) -> tuple[np.ndarray, ...]:
+    """Edges with dy > dx (ys <= ye): v = ys + t, u(t) = (int)(xs + s t + .5) moves by at
+    most one per step; for each column boundary b = 5c + 3 it crosses, the first t past it
+    (estimated, then settled by evaluating u exactly as C does)."""
+    moving = np.flatnonzero(xs != xe)
+    xs, xe, ys, dy = xs[moving], xe[moving], ys[moving], dy[moving]
+    edge, c = _columns(np.minimum(xs, xe) - 1, np.maximum(xs, xe) + 1, w)
+    x0 = xs[edge].astype(np.float64)
+    s = (xe - xs)[edge] / dy[edge]
+    up = s > 0
+    b = (5 * c + 3).astype(np.float64)
+    top = dy[edge]
+
+    def past(t: np.ndarray) -> np.ndarray:  # u(t) is on the far side of b
+        u = _trunc(x0 + s * t.astype(np.float64) + 0.5)
+        return np.where(up, u >= b, u < b)
+
+    guess = (b - 0.5 - x0) / s
+    t = np.clip(np.where(up, np.ceil(guess), np.floor(guess) + 1), 0, top + 1).astype(_I64)
+    for _ in range(64):  # the guess is off by at most a step or two of rounding
+        fwd = (t <= top) & ~past(np.minimum(t, top))
+        back = (t >= 1) & past(np.maximum(t - 1, 0))
+        if not (fwd.any() or back.any()):
+            break
+        t = t + fwd - back
+    found = (t >= 1) & (t <= top)
+    return moving[edge[found]], c[found], (ys[edge] + t - 1)[found]
+
+
+def polygon_crossings(xy: np.ndarray, nxt: np.ndarray, h: int, w: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Where polygons' masks switch (``rleFrPoly``): ``(edge, pixel index)`` pairs, int64.
+
+    ``xy``: (n, 2) vertices of one or more polygons; ``nxt[i]``: the vertex after i in its
+    polygon (edge i runs from vertex i to ``nxt[i]``). ``rleFrPoly`` walks every edge in
+    steps of 1/5 pixel and keeps the steps whose x moves from 5c+2 to 5c+3 (a pixel column
+    c); only those steps are computed here, with the C code's own arithmetic
+    (``(int)(a + s t + .5)``), so the result is the same.
+    """
+    x = _trunc(SCALE * xy[:, 0] + 0.5)
+    y = _trunc(SCALE * xy[:, 1] + 0.5)
+    xs, xe, ys, ye = x, x[nxt], y, y[nxt]
     dx, dy = np.abs(xe - xs), np.abs(ys - ye)
     along_x = dx >= dy
     flip = (along_x & (xs > xe)) | (~along_x & (ys > ye))
     xs, xe = np.where(flip, xe, xs), np.where(flip, xs, xe)
     ys, ye = np.where(flip, ye, ys), np.where(flip, ys, ye)
-    steps = np.where(along_x, dx, dy)
-    with np.errstate(divide="ignore", invalid="ignore"):  # dx = dy = 0: a repeated vertex
-        s = np.where(along_x, (ye - ys) / np.where(dx > 0, dx, 1),
-                     (xe - xs) / np.where(dy > 0, dy, 1)).astype(np.float64)
-    n = steps + 1
-    edge = np.repeat(np.arange(steps.size), n)
-    d = np.arange(edge.size, dtype=_I64) - np.repeat(np.cumsum(n) - n, n)
-    t = np.where(flip[edge], steps[edge] - d, d)
-    ax = along_x[edge]
-    tf = t.astype(np.float64)
-    u = np.where(ax, t + xs[edge], _trunc(xs[edge] + s[edge] * tf + 0.5))
-    v = np.where(ax, _trunc(ys[edge] + s[edge] * tf + 0.5), t + ys[edge])
-    # a repeated vertex gives one point whose v is undefined in C; its u equals both
-    # neighbours' u, so the next step never reads it
-    moved = np.flatnonzero(u[1:] != u[:-1]) + 1
-    uj, up = u[moved], u[moved - 1]
-    xd = (np.where(uj < up, uj, uj - 1).astype(np.float64) + 0.5) / SCALE - 0.5
-    keep = (np.floor(xd) == xd) & (xd >= 0) & (xd <= w - 1)
-    yd = (np.minimum(v[moved], v[moved - 1]).astype(np.float64) + 0.5) / SCALE - 0.5
-    yd = np.ceil(np.clip(yd, 0, h))
-    return np.sort(xd[keep].astype(_I64) * h + yd[keep].astype(_I64))
+    ia, ib = np.flatnonzero(along_x), np.flatnonzero(~along_x)
+    ea, ca, va = _along_x(xs[ia], ys[ia], ye[ia], dx[ia], w)
+    eb, cb, vb = _along_y(xs[ib], xe[ib], ys[ib], dy[ib], w)
+    yd = (np.concatenate([va, vb]).astype(np.float64) + 0.5) / SCALE - 0.5
+    rows = np.ceil(np.clip(yd, 0, h)).astype(_I64)
+    return np.concatenate([ia[ea], ib[eb]]), np.concatenate([ca, cb]) * h + rows
 
 
-def runs_from_crossings(crossings: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Runs of 1s ``(starts, ends)`` of a mask of ``n`` pixels switching at ``crossings``.
+def polygon_runs(polygons: Sequence[np.ndarray], h: int, w: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of 1s of each polygon's mask: ``(polygon, starts, ends)``, int64.
 
-    The end of the mask (index n) is one more switch, as ``rleFrPoly`` appends it; a switch
-    repeated an even number of times cancels (its runs of length 0 merge).
+    The end of the mask (index h w) is one more switch, as ``rleFrPoly`` appends it; a
+    switch repeated an even number of times cancels (its runs of length 0 merge).
     """
-    points = np.append(crossings, n)
-    values, times = np.unique(points, return_counts=True)
+    n = h * w
+    sizes = np.array([len(p) for p in polygons], dtype=_I64)
+    first = np.cumsum(sizes) - sizes
+    owner = np.repeat(np.arange(sizes.size), sizes)
+    nxt = np.arange(owner.size, dtype=_I64) + 1
+    nxt[first + sizes - 1] = first
+    edge, where = polygon_crossings(np.concatenate(polygons), nxt, h, w)
+    keys = np.concatenate([owner[edge] * (n + 1) + where, np.arange(sizes.size) * (n + 1) + n])
+    values, times = np.unique(keys, return_counts=True)
     odd = values[times % 2 == 1]
-    if odd.size % 2:
-        odd = np.append(odd, n)
-    return odd[0::2], odd[1::2]
+    counts = np.bincount(odd // (n + 1), minlength=sizes.size)
+    unpaired = np.flatnonzero(counts % 2)  # the last run of 1s reaches the end
+    odd = np.sort(np.concatenate([odd, unpaired * (n + 1) + n]))
+    return odd[0::2] // (n + 1), odd[0::2] % (n + 1), odd[1::2] % (n + 1)
 
 
 def runs_from_counts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,28 +177,29 @@ def decode_rle_string(text: str) -> np.ndarray:
     return np.array(out, dtype=_I64)
 
 
-def _polygon_runs(segm: list, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def check_polygons(segm: list) -> list[np.ndarray]:
+    """The polygons of one annotation as (k, 2) float64 arrays, checked."""
     if not segm:
         raise BadSegmentation("segmentation is an empty list of polygons")
-    starts, ends = [], []
+    out = []
     for i, poly in enumerate(segm):
         where = f"polygon {i}" if len(segm) > 1 else "polygon"
-        if not isinstance(poly, list) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in poly):
+        try:
+            xy = np.asarray(poly, dtype=np.float64)
+        except (TypeError, ValueError):
+            xy = np.zeros((0, 0))
+        if xy.ndim != 1:
             raise BadSegmentation(f"{where} is not a list of numbers")
-        if len(poly) % 2:
-            raise BadSegmentation(f"{where} has an odd number of coordinates ({len(poly)})")
-        if len(poly) < 6:
-            raise BadSegmentation(f"{where} has {len(poly) // 2} point(s); a polygon needs "
-                                  "at least 3")
-        xy = np.array(poly, dtype=np.float64)
+        if xy.size % 2:
+            raise BadSegmentation(f"{where} has an odd number of coordinates ({xy.size})")
+        if xy.size < 6:
+            raise BadSegmentation(f"{where} has {xy.size // 2} point(s); a polygon needs at "
+                                  "least 3")
         if not np.all(np.abs(xy) < _COORD_LIMIT):
             raise BadSegmentation(f"{where} has a coordinate that is not a finite number "
                                   f"below {_COORD_LIMIT:.0f}")
-        s, e = runs_from_crossings(polygon_crossings(xy, h, w), h * w)
-        starts.append(s)
-        ends.append(e)
-    return np.concatenate(starts), np.concatenate(ends)
+        out.append(xy.reshape(-1, 2))
+    return out
 
 
 def _rle_runs(segm: dict, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,28 +227,70 @@ def _rle_runs(segm: dict, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return runs_from_counts(values)
 
 
-def segmentation_runs(segm: Any, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Runs of 1s of one annotation's mask (``annToMask``), as ``(starts, ends)`` int64.
+class BadAnnotation(BadSegmentation):
+    """A bad segmentation among several: ``index`` says which."""
 
-    Raises :class:`BadSegmentation` for what pycocotools would refuse or misread.
+    def __init__(self, index: int, problem: str):
+        super().__init__(problem)
+        self.index = index
+
+
+def segmentation_runs(segms: Sequence[Any], h: int, w: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of 1s of each annotation's mask (``annToMask``): ``(annotation, starts, ends)``.
+
+    ``segms``: the ``segmentation`` of each annotation of one h x w image. The polygons of
+    all of them are rasterised together (one pass of array operations per image). Raises
+    :class:`BadAnnotation` (with the index) for what pycocotools would refuse or misread.
     """
-    if isinstance(segm, list):
-        return _polygon_runs(segm, h, w)
-    if isinstance(segm, dict):
-        return _rle_runs(segm, h, w)
-    raise BadSegmentation("segmentation must be a list of polygons or an RLE object, not "
-                          f"{type(segm).__name__}")
+    polygons, poly_owner, parts = [], [], []
+    for i, segm in enumerate(segms):
+        try:
+            if isinstance(segm, list):
+                found = check_polygons(segm)
+                polygons += found
+                poly_owner += [i] * len(found)
+            elif isinstance(segm, dict):
+                s, e = _rle_runs(segm, h, w)
+                parts.append((np.full(s.size, i, dtype=_I64), s, e))
+            else:
+                raise BadSegmentation("segmentation must be a list of polygons or an RLE "
+                                      f"object, not {type(segm).__name__}")
+        except BadSegmentation as exc:
+            raise BadAnnotation(i, str(exc)) from None
+    if polygons:
+        poly, s, e = polygon_runs(polygons, h, w)
+        parts.append((np.array(poly_owner, dtype=_I64)[poly], s, e))
+    if not parts:
+        empty = np.zeros(0, _I64)
+        return empty, empty, empty
+    owner, starts, ends = (np.concatenate(p) for p in zip(*parts))
+    return owner, starts, ends
+
+
+def grouped_union(groups: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: int,
+                  size: int) -> np.ndarray:
+    """Per group 0..size-1, the pixels covered by the union of its intervals (int64).
+
+    Groups are moved apart by ``n + 1`` (intervals lie in [0, n]), so one sort and one
+    running maximum serve every group.
+    """
+    out = np.zeros(size, dtype=_I64)
+    if starts.size == 0:
+        return out
+    s, e = groups * (n + 1) + starts, groups * (n + 1) + ends
+    order = np.argsort(s, kind="stable")
+    s, e, g = s[order], e[order], groups[order]
+    reach = np.maximum.accumulate(e)
+    before = np.concatenate([[s[0]], reach[:-1]])
+    np.add.at(out, g, np.maximum(0, e - np.maximum(s, before)))
+    return out
 
 
 def union_pixels(starts: np.ndarray, ends: np.ndarray) -> int:
     """Pixels covered by the union of intervals ``[starts[i], ends[i])``: exact int."""
-    if starts.size == 0:
-        return 0
-    order = np.argsort(starts, kind="stable")
-    s, e = starts[order], ends[order]
-    reach = np.maximum.accumulate(e)
-    before = np.concatenate([[s[0]], reach[:-1]])
-    return int(np.maximum(0, e - np.maximum(s, before)).sum())
+    n = int(ends.max()) if ends.size else 0
+    return int(grouped_union(np.zeros(starts.size, dtype=_I64), starts, ends, n, 1)[0])
 
 
 def runs_to_mask(starts: np.ndarray, ends: np.ndarray, h: int, w: int) -> np.ndarray:

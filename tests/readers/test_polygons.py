@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from annotationtools import blob, mask_counts, rle_string
-from maskstats.readers.polygons import (BadSegmentation, segmentation_runs, runs_to_mask,
-                                        union_pixels)
+from maskstats.readers.polygons import (BadSegmentation, grouped_union, runs_to_mask,
+                                        segmentation_runs, union_pixels)
+
+
+def _runs(segm, h, w):
+    """Runs of one annotation's mask."""
+    _owner, starts, ends = segmentation_runs([segm], h, w)
+    return starts, ends
 
 
 def _random_polygons(rng, h, w, mode):
@@ -38,7 +44,7 @@ def test_polygons_match_pycocotools():
         h, w = int(rng.integers(1, 48)), int(rng.integers(1, 48))
         polys = _random_polygons(rng, h, w, i % 3)
         want = mask_api.decode(mask_api.merge(mask_api.frPyObjects(polys, h, w)))
-        starts, ends = segmentation_runs(polys, h, w)
+        starts, ends = _runs(polys, h, w)
         assert np.array_equal(runs_to_mask(starts, ends, h, w), want), (h, w, polys)
         assert union_pixels(starts, ends) == int(want.sum())
 
@@ -53,7 +59,7 @@ def test_compressed_rle_matches_pycocotools():
         m = (rng.random((h, w)) < rng.random()).astype(np.uint8)
         rle = mask_api.encode(np.asfortranarray(m))
         segm = {"size": rle["size"], "counts": rle["counts"].decode()}
-        assert np.array_equal(runs_to_mask(*segmentation_runs(segm, h, w), h, w), m)
+        assert np.array_equal(runs_to_mask(*_runs(segm, h, w), h, w), m)
 
 
 def test_rle_forms_without_pycocotools():
@@ -64,7 +70,7 @@ def test_rle_forms_without_pycocotools():
         m = blob(rng, h, w)
         counts = mask_counts(m)
         for form in (counts, rle_string(counts)):
-            starts, ends = segmentation_runs({"size": [h, w], "counts": form}, h, w)
+            starts, ends = _runs({"size": [h, w], "counts": form}, h, w)
             assert np.array_equal(runs_to_mask(starts, ends, h, w), m)
             assert union_pixels(starts, ends) == int(m.sum())
 
@@ -76,6 +82,24 @@ def test_union_counts_overlaps_once():
     for s, e in zip(starts, ends):
         covered[s:e] = True
     assert union_pixels(starts, ends) == int(covered.sum())
+
+
+def test_many_annotations_at_once_match_one_by_one():
+    """Rasterising an image's annotations together gives each one's own runs, and unions
+    per group equal the pixels of the OR of the masks."""
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        h, w = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        segms = [_random_polygons(rng, h, w, i % 3) for i in range(int(rng.integers(1, 6)))]
+        segms.append({"size": [h, w], "counts": mask_counts(blob(rng, h, w))})
+        owner, starts, ends = segmentation_runs(segms, h, w)
+        masks = [runs_to_mask(*_runs(s, h, w), h, w).astype(bool) for s in segms]
+        for i, m in enumerate(masks):
+            assert np.array_equal(runs_to_mask(starts[owner == i], ends[owner == i], h, w), m)
+        groups = owner % 2
+        want = [int(np.logical_or.reduce([m for i, m in enumerate(masks) if i % 2 == g]
+                                         + [np.zeros((h, w), bool)]).sum()) for g in (0, 1)]
+        assert grouped_union(groups, starts, ends, h * w, 2).tolist() == want
 
 
 @pytest.mark.parametrize("segm, words", [
@@ -90,4 +114,4 @@ def test_union_counts_overlaps_once():
 def test_bad_segmentations_are_refused(segm, words):
     """What pycocotools would refuse or misread raises BadSegmentation saying why."""
     with pytest.raises(BadSegmentation, match=words):
-        segmentation_runs(segm, 4, 6)
+        _runs(segm, 4, 6)
