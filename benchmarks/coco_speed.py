@@ -6,17 +6,16 @@ uncompressed RLE, as in the real file. Then, in this one run:
 
 * baseline: a whole process that only parses the JSON (``json.load``), the floor of any tool;
 * ``maskstats scan --coco`` as whole processes (start-up included) with ``-j 1`` and ``-j N``,
-  best of ``--repeat``, and their peak memory (max RSS);
+  best of ``--repeats``, and their peak memory (max RSS);
 * the in-process CPU time of ``maskstats.scan(coco=...)`` with ``jobs=1``;
 * with pycocotools installed, its ``annToMask`` union per image and category (in process),
   and a check that both give the same per-class pixel totals.
 
-    python benchmarks/coco_speed.py [--images 5000] [--annotations 36781] [--jobs 2] [--repeat 3]
+    python benchmarks/coco_speed.py [--images 5000] [--annotations 36781] [--jobs 2] [--repeats 3]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _masks import best_of  # noqa: E402
+from common import parser  # noqa: E402
 
 
 def polygon(rng: np.random.Generator, w: int, h: int) -> list[float]:
@@ -109,23 +109,21 @@ def peak_rss_mib(cmd: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=5000)
-    parser.add_argument("--annotations", type=int, default=36781)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    ap = parser(__doc__, images=5000, jobs=2, repeats=3)
+    ap.add_argument("--annotations", type=int, default=36781,
+                    help="number of annotations (default: %(default)s)")
+    args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         path = root / "instances.json"
         write_instances(path, args.images, args.annotations)
         mib = path.stat().st_size / 2 ** 20
-        parse = best_of(args.repeat, [sys.executable, "-c",
+        parse = best_of(args.repeats, [sys.executable, "-c",
                                       f"import json; json.load(open({str(path)!r}))"])
         base = [sys.executable, "-m", "maskstats", "scan", "--coco", str(path), "-q",
                 "--no-progress", "-o", str(root / "s.json")]
-        serial = best_of(args.repeat, base + ["-j", "1"])
-        parallel = best_of(args.repeat, base + ["-j", str(args.jobs)])
+        serial = best_of(args.repeats, base + ["-j", "1"])
+        parallel = best_of(args.repeats, base + ["-j", str(args.jobs)])
         rss = peak_rss_mib(base + ["-j", "1"])
         import maskstats
 
@@ -133,7 +131,7 @@ def main() -> None:
         stats = maskstats.scan([], coco=path, jobs=1)
         cpu = time.process_time() - cpu
         print(f"{args.images:,} images, {args.annotations:,} annotations, {mib:.1f} MiB JSON; "
-              f"best of {args.repeat}")
+              f"best of {args.repeats}")
         print(f"  baseline: json.load in a whole process        {parse:7.2f} s")
         print(f"  scan --coco -j 1 (whole process)              {serial:7.2f} s  "
               f"({serial / parse:.1f}x the parse; peak RSS {rss:.0f} MiB, "
