@@ -182,8 +182,8 @@ def sample_weights(table_or_path: Table | str | os.PathLike, method: str = "repe
     if x.empty.any():
         shown = ", ".join(table.paths[i] for i in np.flatnonzero(x.empty)[:5].tolist())
         more = int(x.empty.sum()) - 5
-        x.warn(f"{int(x.empty.sum())} image(s) hold no counted class (only ignored or "
-               f"unexpected pixels) and get the smallest weight, "
+        x.warn(f"{int(x.empty.sum())} image(s) hold no counted class (no class pixels or "
+               f"instances) and get the smallest weight, "
                f"{float(weights[x.empty][0]):.6g}: {shown}" + (f" and {more} more"
                                                            if more > 0 else ""))
     for message in x.warnings:
