@@ -7,7 +7,9 @@ uncompressed RLE, as in the real file. Then, in this one run:
 * baseline: a whole process that only parses the JSON (``json.load``), the floor of any tool;
 * ``maskstats scan --coco`` as whole processes (start-up included) with ``-j 1`` and ``-j N``,
   best of ``--repeats``, and their peak memory (max RSS);
-* the in-process CPU time of ``maskstats.scan(coco=...)`` with ``jobs=1``;
+* the CPU time of those processes (user + system, workers included), which a busy machine
+  does not inflate as it does wall time, and the in-process CPU time of
+  ``maskstats.scan(coco=...)`` with ``jobs=1``;
 * with pycocotools installed, its ``annToMask`` union per image and category (in process),
   and a check that both give the same per-class pixel totals.
 
@@ -84,7 +86,7 @@ def pycocotools_totals(path: Path) -> tuple[list[int], float] | None:
     cats = sorted(api.getCatIds())
     index = {c: k for k, c in enumerate(cats)}
     totals = [0] * len(cats)
-    start = time.perf_counter()
+    start = time.process_time()
     for img_id in api.getImgIds():
         img = api.imgs[img_id]
         unions: dict[int, np.ndarray] = {}
@@ -95,17 +97,18 @@ def pycocotools_totals(path: Path) -> tuple[list[int], float] | None:
         for k, m in unions.items():
             totals[k] += int(m.sum())
         del img
-    return totals, time.perf_counter() - start
+    return totals, time.process_time() - start
 
 
-def peak_rss_mib(cmd: list[str]) -> float:
-    """Max RSS of one whole process (MiB), measured by a wrapper process of its own."""
+def usage(cmd: list[str]) -> tuple[float, float]:
+    """(CPU seconds, user + system, of the process and its workers; max RSS in MiB of the
+    largest of them) of one whole process, measured by a wrapper process of its own."""
     probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-             "stdout=subprocess.DEVNULL); print(resource.getrusage("
-             "resource.RUSAGE_CHILDREN).ru_maxrss)")
+             "stdout=subprocess.DEVNULL); r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(r.ru_utime + r.ru_stime, r.ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", probe, *cmd], check=True,
-                         capture_output=True, text=True).stdout
-    return int(out.split()[-1]) / 1024
+                         capture_output=True, text=True).stdout.split()
+    return float(out[-2]), int(out[-1]) / 1024
 
 
 def main() -> None:
@@ -124,7 +127,9 @@ def main() -> None:
                 "--no-progress", "-o", str(root / "s.json")]
         serial = best_of(args.repeats, base + ["-j", "1"])
         parallel = best_of(args.repeats, base + ["-j", str(args.jobs)])
-        rss = peak_rss_mib(base + ["-j", "1"])
+        cpu_serial, rss = usage(base + ["-j", "1"])
+        cpu_parallel, _ = usage(base + ["-j", str(args.jobs)])
+        cpu_parse, _ = usage([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
         import maskstats
 
         cpu = time.process_time()
@@ -132,18 +137,20 @@ def main() -> None:
         cpu = time.process_time() - cpu
         print(f"{args.images:,} images, {args.annotations:,} annotations, {mib:.1f} MiB JSON; "
               f"best of {args.repeats}")
-        print(f"  baseline: json.load in a whole process        {parse:7.2f} s")
-        print(f"  scan --coco -j 1 (whole process)              {serial:7.2f} s  "
-              f"({serial / parse:.1f}x the parse; peak RSS {rss:.0f} MiB, "
+        print("  whole processes: wall (best) and CPU (user + system, workers included)")
+        print(f"  baseline: json.load              wall {parse:6.2f} s   CPU {cpu_parse:6.2f} s")
+        print(f"  scan --coco -j 1                 wall {serial:6.2f} s   CPU {cpu_serial:6.2f} s"
+              f"  ({cpu_serial / cpu_parse:.1f}x the parse's CPU; peak RSS {rss:.0f} MiB, "
               f"{rss / mib:.1f}x the file)")
-        print(f"  scan --coco -j {args.jobs} (whole process)              {parallel:7.2f} s  "
-              f"({parallel / parse:.1f}x the parse)")
-        print(f"  maskstats.scan(coco=..., jobs=1) in-process CPU {cpu:7.2f} s")
+        print(f"  scan --coco -j {args.jobs}                 wall {parallel:6.2f} s   CPU "
+              f"{cpu_parallel:6.2f} s  (wall {serial / parallel:.2f}x faster than -j 1)")
+        print(f"  in process: maskstats.scan(coco=..., jobs=1)       CPU {cpu:6.2f} s")
         ref = pycocotools_totals(path)
         if ref is not None:
             same = ref[0] == stats.pixel_counts
-            print(f"  pycocotools annToMask unions (in process)     {ref[1]:7.2f} s  "
-                  f"(same per-class pixels: {'yes' if same else 'NO'})")
+            print(f"  in process: pycocotools annToMask unions           CPU {ref[1]:6.2f} s  "
+                  f"(same per-class pixels: {'yes' if same else 'NO'}; "
+                  f"{ref[1] / cpu:.1f}x maskstats)")
             if not same:
                 sys.exit("maskstats and pycocotools disagree")
 
