@@ -27,7 +27,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from maskstats.core.histogram import Counts, ImageHist
 from maskstats.core.stats import Stats
 from maskstats.errors import UnreadableMask, UsageProblem
-from maskstats.pipeline.executors import Executor, PoolExecutor, SerialExecutor, worker_count
+from maskstats.pipeline.executors import Executor
 from maskstats.pipeline.objects import Objects
 from maskstats.pipeline.records import FileRecord
 from maskstats.pipeline.sinks import ObjectTotals
@@ -157,44 +157,35 @@ def yolo_source(data_yaml: str | os.PathLike, split: str | None = None,
 
 
 
-def scan_annotations(paths: Sequence[str], coco, yolo, split, *, jobs: int | None,
-                     per_image, progress, num_classes: int | None, class_names,
-                     other: Mapping[str, Any]) -> Stats:
+def scan_annotations(request) -> Stats:
     """``scan(coco=...)`` / ``scan(yolo=..., split=...)``: the stats (and per-image table)
-    of an annotation file; ``other``: the mask-only scan options, refused when given."""
-    from maskstats.pipeline.per_image import PerImageTable
-    from maskstats.pipeline.sinks import Totals
+    of an annotation file (``request``: :class:`maskstats.pipeline.scan.ScanRequest`); the
+    mask-only options are refused when given."""
+    from maskstats.pipeline.sinks import Totals, finish_table, open_table, with_table
+    from maskstats.pipeline.stream import feed, make_executor
     from maskstats.presets.presets import resolve
 
+    coco, yolo, split = request.coco, request.yolo, request.split
     flag = "coco" if coco is not None else "yolo"
     if coco is not None and (yolo is not None or split is not None):
         raise UsageProblem("--coco cannot be combined with --yolo or --split")
     if coco is None and yolo is None:
         raise UsageProblem("--split picks a split of --yolo data.yaml; pass --yolo")
+    paths = [request.paths] if isinstance(request.paths, (str, os.PathLike)) else request.paths
     if paths:
         raise UsageProblem(f"with --{flag}, give no PATH: the images and their sizes come "
                            "from the annotation file")
-    refuse_options(flag, other)
-    options = {"num_classes": num_classes,
-               "class_names": resolve(class_names=class_names).class_names}
+    refuse_options(flag, {k: getattr(request, k) for k in MASK_OPTIONS})
+    options = {"num_classes": request.num_classes,
+               "class_names": resolve(class_names=request.class_names).class_names}
     source = coco_source(coco, **options) if coco is not None else \
         yolo_source(yolo, split, **options)
-    table = PerImageTable(per_image, objects=True) if per_image is not None else None
+    table = open_table(request.per_image, objects=True)
     totals = Totals()
-    n = worker_count(jobs, len(source))
     try:
-        done = 0
-        for records in source.records(SerialExecutor() if n == 1 else PoolExecutor(n)):
-            totals.add(records)
-            if table is not None:
-                table.add(records)
-            done += len(records)
-            if progress is not None:
-                progress(done, len(source))
-        stats = source.stats(totals.counts)
-        if table is not None:
-            stats.extra["per_image"] = table.finish(stats.num_classes)
-        return stats
+        feed(source.records(make_executor(request.jobs, len(source))),
+             with_table([totals], table), len(source), request.progress)
+        return finish_table(source.stats(totals.counts), table)
     finally:
-        if table is not None:
+        if table is not None:  # a failed scan drops the spool: nothing is written
             table.close()
