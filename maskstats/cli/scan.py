@@ -121,7 +121,7 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
     """
     from maskstats.pipeline.scan import scan as run_scan
 
-    if not paths and options.get("coco") is None and options.get("yolo") is None:
+    if not paths and all(options.get(k) is None for k in ("coco", "yolo", "split")):
         raise click.UsageError("Missing argument 'PATH...'.")
 
     show_progress = not no_progress and sys.stderr.isatty()

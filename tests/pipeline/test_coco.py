@@ -191,3 +191,7 @@ def test_paths_and_mask_options_are_refused(tmp_path, run):
     assert r.exit_code == 2 and "--ignore-index" in r.stderr
     r = run("scan")
     assert r.exit_code == 2 and "PATH" in r.stderr
+    r = run("scan", "--split", "train")
+    assert r.exit_code == 2 and "pass --yolo" in r.stderr
+    r = run("scan", "--coco", tmp_path / "inst.json", "--yolo", "data.yaml")
+    assert r.exit_code == 2 and "cannot be combined" in r.stderr
