@@ -37,7 +37,7 @@ INSTANCES = "instances (annotations; COCO: iscrowd 0)"
 #: scan() options that only masks have: refused with --coco / --yolo
 MASK_OPTIONS = ("ignore_index", "include", "exclude", "cache", "layout", "key", "preset",
                 "remap", "colors", "panoptic", "verify", "objects", "connectivity",
-                "verify_checksums", "scheduler", "backend")
+                "verify_checksums", "scheduler", "backend", "on_error")
 #: the hist.extra key of COCO classes annotated only by crowd regions of 0 pixels
 CROWD_WITHOUT_PIXELS = "crowd_without_pixels"
 
@@ -69,7 +69,8 @@ def yolo_batch(jobs: Sequence[tuple], num_classes: int) -> list[FileRecord]:
 
 def refuse_options(flag: str, options: Mapping[str, Any]) -> None:
     """Count-changing mask options have no meaning for annotations."""
-    given = [k for k, v in options.items() if v not in (None, False, (), [], "auto", "local")]
+    defaults = (None, False, (), [], "auto", "local", "fail")
+    given = [k for k, v in options.items() if v not in defaults]
     if given:
         raise UsageProblem(f"--{flag} cannot be combined with --{given[0].replace('_', '-')}"
                            ": classes and instances come from the annotations")

@@ -22,7 +22,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -66,6 +66,16 @@ def _constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def read_file(path: str | os.PathLike, what: str) -> bytes:
+    """The bytes of an annotation file; a missing or unreadable one is a usage error."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageProblem(f"{path}: no such {what}") from None
+    except OSError as exc:
+        raise UsageProblem(f"{path}: not a readable JSON file ({exc.strerror or exc})") from None
+
+
 def parse_coco(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
     """The parsed JSON of an instances file, with its three lists checked, and the sha256
     of its bytes.
@@ -77,12 +87,7 @@ def parse_coco(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
     """
     from maskstats.core.files import sha256_bytes
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageProblem(f"{path}: no such COCO annotation file") from None
-    except OSError as exc:
-        raise UsageProblem(f"{path}: not a readable JSON file ({exc.strerror or exc})") from None
+    data = read_file(path, "COCO annotation file")
     try:
         obj = json.loads(data.decode("utf-8-sig"), parse_constant=_constant)
     except UnicodeDecodeError:
