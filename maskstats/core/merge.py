@@ -1,7 +1,7 @@
 """Merging the layout-specific entries of two stats (``extra``), exactly or not at all.
 
 Every entry a producer writes has its own rule: counters add (``one_hot``, ``multi_label``,
-``panoptic``), the ``unknown_colors`` report is re-ranked from both sides, object statistics
+``panoptic``, and in ``coco`` / ``yolo`` with the names of both sources kept), the ``unknown_colors`` report is re-ranked from both sides, object statistics
 add their counts and size tables and recompute the quantiles (:mod:`maskstats.pipeline.object_sizes`),
 and ``per_image`` and ``selection`` are dropped (they name the table and the globs of one
 scan, not of the merged data). An
@@ -15,12 +15,12 @@ from typing import Any, Mapping
 
 from maskstats.readers.colors import MAX_COLORS, MAX_FILES
 from maskstats.errors import BadStats, UsageProblem
+from maskstats.core.extras import (ANNOTATION_SOURCES, DROPPED, OBJECT_COUNTS, OBJECT_KEYS,
+                                   OBJECT_PIXELS_QUANTILES, OBJECT_SIZES, OBJECTS, PANOPTIC,
+                                   UNKNOWN_COLORS)
 from maskstats.pipeline.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIMIT,
                                     merged_bounds, object_entries, read_size_tables)
 
-OBJECT_KEYS = ("object_counts", "object_pixels_quantiles", "object_sizes", "objects")
-#: entries describing one scan's own outputs or selection: a merge drops them
-DROPPED = ("per_image", "selection")
 
 
 def merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:
@@ -40,17 +40,19 @@ def merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str,
 def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
                  current: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if "object_counts" in a or "object_counts" in b:
+    if OBJECT_COUNTS in a or OBJECT_COUNTS in b:
         out.update(_merge_objects(a, b, k))
     for key in dict.fromkeys([*a, *b]):
         if key in DROPPED or key in OBJECT_KEYS:
             continue
         current[0] = key
         va, vb = a.get(key), b.get(key)
-        if key == "unknown_colors":
+        if key == UNKNOWN_COLORS:
             out[key] = _merge_unknown(va, vb)
-        elif key == "panoptic" and va is not None and vb is not None:
+        elif key == PANOPTIC and va is not None and vb is not None:
             out[key] = _merge_panoptic(va, vb)
+        elif key in ANNOTATION_SOURCES and va is not None and vb is not None:
+            out[key] = _merge_source(key, va, vb)
         elif _is_counter(va) and _is_counter(vb):
             out[key] = _add_counters(va, vb)
         elif key in a and key in b and va == vb:
@@ -58,8 +60,8 @@ def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
         else:
             raise UsageProblem(f"cannot merge the {key!r} entries of the two stats (not "
                                "counters, and not equal)")
-    if out.get("unknown_colors") is None:
-        out.pop("unknown_colors", None)
+    if out.get(UNKNOWN_COLORS) is None:
+        out.pop(UNKNOWN_COLORS, None)
     return out
 
 
@@ -93,6 +95,28 @@ def _merge_panoptic(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any
             "category_ids": a.get("category_ids"), **out}
 
 
+def _merge_source(kind: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """``coco`` / ``yolo`` of two scans: the same categories; counts and per-class lists of
+    counts add; the text naming each source is kept (a list when they differ)."""
+    if a.get("category_ids") != b.get("category_ids"):
+        raise UsageProblem(f"cannot merge {kind} stats with different category ids")
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys([*a, *b]):
+        va, vb = a.get(key), b.get(key)
+        if key == "category_ids":
+            out[key] = va
+        elif isinstance(va, list) and isinstance(vb, list) and len(va) == len(vb) and all(
+                isinstance(x, int) and not isinstance(x, bool) for x in va + vb):
+            out[key] = [x + y for x, y in zip(va, vb)]
+        elif _is_counter(va) and _is_counter(vb) and not isinstance(va or vb, str):
+            out[key] = _add_counters(va, vb)
+        else:
+            found = [x for v in (va, vb) for x in (v if isinstance(v, list) else [v])]
+            found = list(dict.fromkeys(found))
+            out[key] = found[0] if len(found) == 1 else found
+    return out
+
+
 def _merge_unknown(a: Any, b: Any) -> dict[str, Any] | None:
     """The unknown-colour report of both sides, exact when each lists all of its colours."""
     if not a or not b:
@@ -118,11 +142,11 @@ def _merge_unknown(a: Any, b: Any) -> dict[str, Any] | None:
 def _merge_objects(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:
     """Object statistics of both sides: counts and size tables add, quantiles recomputed."""
     for side in (a, b):
-        if "object_counts" not in side:
+        if OBJECT_COUNTS not in side:
             raise UsageProblem("only one of the stats has object statistics (scan "
                                "--objects): merging would leave object_counts of part of "
                                "the data; scan both with --objects or neither")
-    info_a, info_b = a.get("objects") or {}, b.get("objects") or {}
+    info_a, info_b = a.get(OBJECTS) or {}, b.get(OBJECTS) or {}
     conn_a, conn_b = info_a.get("connectivity"), info_b.get("connectivity")
     if conn_a != conn_b:
         raise UsageProblem(f"cannot merge object statistics counted with connectivity "
@@ -133,29 +157,26 @@ def _merge_objects(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[s
             raise UsageProblem(f"{name} must be a list of at most {k} classes")
         return list(value) + [None] * (k - len(value))
 
-    pairs = zip(padded(a["object_counts"], "object_counts"),
-                padded(b["object_counts"], "object_counts"))
+    pairs = zip(padded(a[OBJECT_COUNTS], OBJECT_COUNTS), padded(b[OBJECT_COUNTS], OBJECT_COUNTS))
     counts = [int(_count(x)) + int(_count(y)) for x, y in pairs]
-    if "object_sizes" in a and "object_sizes" in b:
-        tables = read_size_tables(a["object_sizes"], k, "object_sizes")
-        for c, table in enumerate(read_size_tables(b["object_sizes"], k, "object_sizes")):
+    if OBJECT_SIZES in a and OBJECT_SIZES in b:
+        tables = read_size_tables(a[OBJECT_SIZES], k, OBJECT_SIZES)
+        for c, table in enumerate(read_size_tables(b[OBJECT_SIZES], k, OBJECT_SIZES)):
             for size, n in table.items():
                 tables[c][size] = tables[c].get(size, 0) + n
         if [sum(t.values()) for t in tables] != counts:
             raise UsageProblem("object_sizes do not add up to object_counts")
         return object_entries(tables, conn_a)
     info = {key: val for key, val in info_a.items() if key != "quantiles_note"}
-    out: dict[str, Any] = {"object_counts": counts}
-    if "object_pixels_quantiles" in a and "object_pixels_quantiles" in b:
-        qa = [_quantiles(q) for q in padded(a["object_pixels_quantiles"],
-                                            "object_pixels_quantiles")]
-        qb = [_quantiles(q) for q in padded(b["object_pixels_quantiles"],
-                                            "object_pixels_quantiles")]
-        out["object_pixels_quantiles"] = [merged_bounds(x, y) for x, y in zip(qa, qb)]
+    out: dict[str, Any] = {OBJECT_COUNTS: counts}
+    if OBJECT_PIXELS_QUANTILES in a and OBJECT_PIXELS_QUANTILES in b:
+        qa = [_quantiles(q) for q in padded(a[OBJECT_PIXELS_QUANTILES], OBJECT_PIXELS_QUANTILES)]
+        qb = [_quantiles(q) for q in padded(b[OBJECT_PIXELS_QUANTILES], OBJECT_PIXELS_QUANTILES)]
+        out[OBJECT_PIXELS_QUANTILES] = [merged_bounds(x, y) for x, y in zip(qa, qb)]
         info["quantiles_note"] = NO_TABLE_NOTE.format(limit=SIZE_TABLE_LIMIT)
     else:
         info["quantiles_note"] = NO_SIZES_NOTE
-    out["objects"] = info
+    out[OBJECTS] = info
     return out
 
 

@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any, Iterator, Mapping, Sequence
 
 from maskstats.core.histogram import Counts, ImageHist
+from maskstats.core.extras import COCO, MULTI_LABEL, YOLO
 from maskstats.core.stats import Stats
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.pipeline.executors import Executor
@@ -105,9 +106,9 @@ class AnnotationSource:
         extra = dict(counts.extra)
         counts.extra = {}
         stats = Stats.from_counts(counts, num_classes=k, class_names=self.names,
-                                  paths=[self.source], options={"num_classes": k,
-                                                                self.kind: self.source})
-        stats.extra["multi_label"] = {"samples": stats.total_pixels}
+                                  paths=[self.source],
+                                  options={"num_classes": k, "annotations": self.kind})
+        stats.extra[MULTI_LABEL] = {"samples": stats.total_pixels}
         objects = self.objects.stats(k, (), INSTANCES)
         if any(0 in t for t in self.objects.sizes.values()):  # size tables hold sizes >= 1
             objects.pop("object_sizes", None)
@@ -126,7 +127,7 @@ def coco_source(annotations: str | os.PathLike, **options) -> AnnotationSource:
     info = {"annotations": coco.source, "sha256": coco.sha256,
             "category_ids": coco.cat_ids, "crowd_annotations": coco.crowd,
             CROWD_WITHOUT_PIXELS: 0, **coco.lvis}
-    return AnnotationSource("coco", coco.source, coco.names, coco.jobs,
+    return AnnotationSource(COCO, coco.source, coco.names, coco.jobs,
                             partial(coco_batch, source=coco.source), info, **options)
 
 
@@ -153,7 +154,7 @@ def yolo_source(data_yaml: str | os.PathLike, split: str | None = None,
     names = data["names"]
     info = {"data": source, "root": root, "split": split,
             "label_files": sum(job[2] is not None for job in jobs)}
-    return AnnotationSource("yolo", source, names, jobs,
+    return AnnotationSource(YOLO, source, names, jobs,
                             partial(yolo_batch, num_classes=len(names)), info, **options)
 
 

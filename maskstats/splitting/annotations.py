@@ -16,6 +16,7 @@ import json
 import os
 from typing import Any, Sequence
 
+from maskstats.core.extras import COCO, YOLO
 from maskstats.core.files import path_lines
 from maskstats.core.stats import Stats
 from maskstats.errors import UsageProblem
@@ -25,9 +26,9 @@ def annotation_files(base: Stats | None, names: Sequence[str]) -> list[str]:
     """The extra file names a split of this scan writes (none for masks)."""
     if base is None:
         return []
-    if isinstance(base.extra.get("coco"), dict):
+    if isinstance(base.extra.get(COCO), dict):
         return [f"{n}.coco.json" for n in names]
-    if isinstance(base.extra.get("yolo"), dict):
+    if isinstance(base.extra.get(YOLO), dict):
         return [f"{n}.images.txt" for n in names]
     return []
 
@@ -45,7 +46,10 @@ def coco_documents(info: dict[str, Any], splits: Sequence[Sequence[str]],
     """One COCO JSON (bytes) per list of image names, from the file the scan read."""
     from maskstats.readers.coco import image_name, parse_coco
 
-    path = _find(str(info.get("annotations")), stats_file)
+    if not isinstance(info.get("annotations"), str):
+        raise UsageProblem("the stats merge the scans of several annotation files; split the "
+                           "table with the stats of one --coco scan")
+    path = _find(info["annotations"], stats_file)
     obj, sha = parse_coco(path)
     if info.get("sha256") not in (None, sha):
         raise UsageProblem(f"{path}: the file changed since the scan (its sha256 differs "
@@ -74,7 +78,10 @@ def yolo_lists(info: dict[str, Any], splits: Sequence[Sequence[str]], folder: st
                ) -> list[bytes]:
     """One list of absolute image paths per split (paths in the table are relative to the
     dataset root the scan recorded)."""
-    root = str(info.get("root"))
+    if not isinstance(info.get("root"), str):
+        raise UsageProblem("the stats merge the scans of several YOLO datasets; split the "
+                           "table with the stats of one --yolo scan")
+    root = info["root"]
     return [path_lines([p if os.path.isabs(p) else os.path.join(root, p) for p in paths],
                        folder, "rename the file (nothing was written)") for paths in splits]
 
@@ -86,8 +93,8 @@ def annotation_outputs(base: Stats | None, names: Sequence[str],
     files = annotation_files(base, names)
     if not files:
         return {}
-    if isinstance(base.extra.get("coco"), dict):
-        blobs = coco_documents(base.extra["coco"], splits, stats_file)
+    if isinstance(base.extra.get(COCO), dict):
+        blobs = coco_documents(base.extra[COCO], splits, stats_file)
     else:
-        blobs = yolo_lists(base.extra["yolo"], splits, folder)
+        blobs = yolo_lists(base.extra[YOLO], splits, folder)
     return dict(zip(files, blobs))

@@ -195,3 +195,29 @@ def test_paths_and_mask_options_are_refused(tmp_path, run):
     assert r.exit_code == 2 and "pass --yolo" in r.stderr
     r = run("scan", "--coco", tmp_path / "inst.json", "--yolo", "data.yaml")
     assert r.exit_code == 2 and "cannot be combined" in r.stderr
+
+
+def test_merge_of_two_coco_scans(tmp_path, run):
+    """merge adds the counts and LVIS lists of two scans with the same categories and keeps
+    both sources; a stats file with a malformed coco entry is refused with one line."""
+    stats = []
+    for i in (0, 1):
+        coco_file(tmp_path / f"part{i}.json", seed=10 + i, polygons=False, lvis=True)
+        out = tmp_path / f"s{i}.json"
+        assert run("scan", "--coco", tmp_path / f"part{i}.json", "-o", out, "-q").exit_code == 0
+        stats.append(json.loads(out.read_text()))
+    r = run("merge", tmp_path / "s0.json", tmp_path / "s1.json", "-o", tmp_path / "m.json")
+    assert r.exit_code == 0, r.stderr
+    merged = json.loads((tmp_path / "m.json").read_text())["coco"]
+    assert merged["annotations"] == [s["coco"]["annotations"] for s in stats]
+    assert merged["category_ids"] == list(CATS)
+    for key in ("neg_category_ids", "not_exhaustive_category_ids"):
+        assert merged[key] == [a + b for a, b in zip(stats[0]["coco"][key],
+                                                     stats[1]["coco"][key])]
+    assert merged["crowd_annotations"] == sum(s["coco"]["crowd_annotations"] for s in stats)
+    bad = dict(stats[0], coco={**stats[0]["coco"], "category_ids": ["x"]})
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    r = run("merge", tmp_path / "bad.json", tmp_path / "s1.json", "-o", tmp_path / "m2.json")
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'bad.json'}: coco: category_ids must hold integers, not 'x'"]
