@@ -144,17 +144,25 @@ def orphan_labels(images: Sequence[str]) -> list[str]:
 
 def image_size(path: str) -> tuple[int, int]:
     """(width, height) from the header, EXIF-rotated like Ultralytics' ``exif_size``."""
+    import warnings
+
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
-            w, h = im.size
-            if im.format == "JPEG" and im.getexif().get(274) in (6, 8):
-                w, h = h, w
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+                if im.format == "JPEG" and im.getexif().get(274) in (6, 8):
+                    w, h = h, w
     except FileNotFoundError:
         raise UnreadableMask(path, "image listed in the dataset is missing") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise UnreadableMask(path, f"cannot read the image header ({exc})") from None
+    most = Image.MAX_IMAGE_PIXELS
+    if most is not None and w * h > most:
+        raise UnreadableMask(path, f"{w}x{h} pixels is more than Pillow's MAX_IMAGE_PIXELS "
+                                   f"({most}): refused as a possible decompression bomb")
     return w, h
 
 

@@ -127,3 +127,26 @@ def test_boxes_need_no_opencv(tmp_path, run, monkeypatch):
     row = _table(table)[0]
     # x from int(0.25 * 20) = 5 to int(0.75 * 20) = 15, y from int(0.3 * 10) = 3 to 7
     assert (row["c1"], row["o1"], row["c0"]) == (str(11 * 5), "2", "0")
+
+
+def test_huge_image_header_is_refused(tmp_path, run):
+    """An image whose header promises more pixels than Pillow's limit: one Error line
+    naming the image (no mask of that size is allocated)."""
+    import struct
+    import zlib
+
+    root = tmp_path / "ds"
+    (root / "images" / "train").mkdir(parents=True)
+    big = root / "images" / "train" / "big.png"
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    big.write_bytes(b"\x89PNG\r\n\x1a\n"
+                    + chunk(b"IHDR", struct.pack(">IIBBBBB", 12_000, 10_000, 8, 0, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    (root / "data.yaml").write_text(f"path: {root}\ntrain: images/train\nnames: [x]\n")
+    r = run("scan", "--yolo", root / "data.yaml", "-o", tmp_path / "s.json", "-q")
+    assert r.exit_code == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {big}: ") and "bomb" in lines[0]
