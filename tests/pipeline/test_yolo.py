@@ -150,3 +150,18 @@ def test_huge_image_header_is_refused(tmp_path, run):
     assert r.exit_code == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {big}: ") and "bomb" in lines[0]
+
+
+def test_polygons_without_opencv_name_the_extra(tmp_path, run, monkeypatch):
+    """A polygon label without OpenCV installed: a usage error naming the 'yolo' extra."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    root = tmp_path / "ds"
+    write_image(root / "images" / "train" / "a.png", 20, 10)
+    (root / "labels" / "train").mkdir(parents=True)
+    (root / "labels" / "train" / "a.txt").write_text("0 0.1 0.1 0.9 0.1 0.5 0.9\n")
+    (root / "data.yaml").write_text(f"path: {root}\ntrain: images/train\nnames: [x]\n")
+    r = run("scan", "--yolo", root / "data.yaml", "-o", tmp_path / "s.json", "-q", "-j", "1")
+    assert r.exit_code == 2
+    assert "pip install 'maskstats[yolo]'" in r.stderr and len(r.stderr.splitlines()) == 1
