@@ -110,16 +110,22 @@ def test_label_without_image(tmp_path, run):
                                "this name beside it under images/)"
 
 
+def _one_image(tmp_path, labels: str):
+    """A dataset of one 20 x 10 image with these label lines and classes x, y."""
+    root = tmp_path / "ds"
+    write_image(root / "images" / "train" / "a.png", 20, 10)
+    (root / "labels" / "train").mkdir(parents=True)
+    (root / "labels" / "train" / "a.txt").write_text(labels)
+    (root / "data.yaml").write_text(f"path: {root}\ntrain: images/train\nnames: [x, y]\n")
+    return root
+
+
 def test_boxes_need_no_opencv(tmp_path, run, monkeypatch):
     """Box labels are counted without OpenCV: the box's pixel rectangle, both ends in."""
     import sys
 
     monkeypatch.setitem(sys.modules, "cv2", None)
-    root = tmp_path / "ds"
-    write_image(root / "images" / "train" / "a.png", 20, 10)
-    (root / "labels" / "train").mkdir(parents=True)
-    (root / "labels" / "train" / "a.txt").write_text("1 0.5 0.5 0.5 0.4\n1 0.5 0.5 0.2 0.2\n")
-    (root / "data.yaml").write_text(f"path: {root}\ntrain: images/train\nnames: [x, y]\n")
+    root = _one_image(tmp_path, "1 0.5 0.5 0.5 0.4\n1 0.5 0.5 0.2 0.2\n")
     table = tmp_path / "t.csv"
     r = run("scan", "--yolo", root / "data.yaml", "-o", tmp_path / "s.json", "--per-image",
             table, "-q")
@@ -157,11 +163,7 @@ def test_polygons_without_opencv_name_the_extra(tmp_path, run, monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "cv2", None)
-    root = tmp_path / "ds"
-    write_image(root / "images" / "train" / "a.png", 20, 10)
-    (root / "labels" / "train").mkdir(parents=True)
-    (root / "labels" / "train" / "a.txt").write_text("0 0.1 0.1 0.9 0.1 0.5 0.9\n")
-    (root / "data.yaml").write_text(f"path: {root}\ntrain: images/train\nnames: [x]\n")
+    root = _one_image(tmp_path, "0 0.1 0.1 0.9 0.1 0.5 0.9\n")
     r = run("scan", "--yolo", root / "data.yaml", "-o", tmp_path / "s.json", "-q", "-j", "1")
     assert r.exit_code == 2
     assert "pip install 'maskstats[yolo]'" in r.stderr and len(r.stderr.splitlines()) == 1
