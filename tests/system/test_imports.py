@@ -205,7 +205,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "pipeline": BASE | {"core", "readers", "presets", "table"},
     "weights": BASE | {"core", "registry"},
     "comparison": BASE | {"core"},
-    "splitting": BASE | {"core", "table"},
+    "splitting": BASE | {"core", "readers", "table"},  # readers: a split's COCO file
     "sampling": BASE | {"core", "registry", "table", "weights"},
     "report": BASE | {"core", "table", "weights", "comparison"},
     "cli": BASE | {"registry", "core", "readers", "table", "presets", "pipeline", "weights",
