@@ -16,11 +16,12 @@ from typing import Iterator
 
 import numpy as np
 
-from maskstats.readers.formats import by_extension, check_mask_file, pil_labels, reader_for
+from maskstats.readers.formats import by_extension, check_mask_file, reader_for
+from maskstats.readers.pil import pil_labels
 from maskstats.readers.options import ReadOptions, Warn
 
 #: extension -> 'module:function' decoding a file of that type to label arrays; every other
-#: mask type is read by Pillow (:func:`maskstats.readers.formats.pil_labels`)
+#: mask type is read by Pillow (:func:`maskstats.readers.pil.pil_labels`)
 _DECODERS = {
     ".png": "maskstats.readers.png:png_labels",
     ".npy": "maskstats.readers.arrayfiles:array_labels",

@@ -45,7 +45,7 @@ from maskstats.errors import UnreadableMask
 from maskstats.core.histogram import ImageHist, hist_from_array, hist_from_bins
 from maskstats.readers.fastpng import DAMAGED, count_png, count_png_blocks, handles
 from maskstats.readers.options import ReadOptions, Warn
-from maskstats.readers.formats import pil_labels, read_pil
+from maskstats.readers.pil import pil_labels, read_pil
 from maskstats.readers.spng import SpngError, decoder
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

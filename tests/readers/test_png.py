@@ -362,9 +362,9 @@ def test_too_many_text_chunks_names_the_limit_not_damage(tmp_path, run, png_path
 
 def test_16bit_image_counted_in_strips_equals_whole(tmp_path, scan_json, monkeypatch):
     """A 16-bit TIFF counted strip by strip (7-pixel strips) equals the .npy of the same array."""
-    import maskstats.readers.formats as formats
+    import maskstats.readers.pil as pil
 
-    monkeypatch.setattr(formats, "STRIP_PIXELS", 7)
+    monkeypatch.setattr(pil, "STRIP_PIXELS", 7)
     a = (np.arange(37 * 23, dtype=np.uint32) * 7919 % 1000).astype(np.uint16).reshape(37, 23)
     (tmp_path / "m").mkdir()
     Image.fromarray(a).save(tmp_path / "m" / "a.tif")
