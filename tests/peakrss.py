@@ -40,3 +40,15 @@ def run_measured(*args, cwd=None) -> tuple[int, str, int]:
                               env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
         return proc.returncode, proc.stderr.decode(), int(out.read_text()) * 1024
+
+
+def python_measured(code: str, cwd=None) -> tuple[int, str, int]:
+    """Run the Python ``code`` in one fresh process; return (exit code, stderr, peak RSS in
+    bytes of that process alone, its VmHWM at exit)."""
+    tail = ('\nwith open("/proc/self/status") as _fh:\n'
+            '    print(next(l for l in _fh if l.startswith("VmHWM:")).split()[1])\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code + tail], env=env, cwd=cwd,
+                          capture_output=True, text=True)
+    lines = proc.stdout.split()
+    return proc.returncode, proc.stderr, int(lines[-1]) * 1024 if lines else 0
