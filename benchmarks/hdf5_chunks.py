@@ -8,7 +8,8 @@ file to the small-chunk baseline measured in the same run.
 
     python benchmarks/hdf5_chunks.py [--size 8192] [--repeats 1] [--root CHECKOUT]
 
-``--root`` measures another checkout of maskstats (e.g. an older commit, for before/after).
+``--root`` measures another checkout of maskstats (e.g. an older commit, for before/after):
+run from outside this checkout, with a Python where maskstats is not installed editable.
 """
 
 from __future__ import annotations
