@@ -60,7 +60,10 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
     TABLE is a table written by 'maskstats scan --per-image'. Classes present in at least as
     many groups as there are splits land in every split; those that cannot are named. Each
     split gets DIR/<name>.txt (one path per line, as in the table) and DIR/<name>.json (its
-    stats; 'maskstats merge' of them gives the whole dataset's stats exactly).
+    stats; 'maskstats merge' of them gives the whole dataset's stats exactly). A table
+    scanned with --coco (and its --stats) also gets DIR/<name>.coco.json (the split's images
+    and annotations, categories, info and licenses copied); one scanned with --yolo gets
+    DIR/<name>.images.txt (absolute image paths, a split for Ultralytics' data.yaml).
 
     \b
     Examples:
@@ -68,6 +71,7 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
       maskstats split images.csv --ratios 0.8,0.1,0.1 --stats maskstats.json -o splits/
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
+      maskstats split images.csv --ratios 0.8,0.2 --names train,val --stats coco.json
     """
     from maskstats.core.files import path_lines
     from maskstats.core.fileset import replace_files
@@ -76,13 +80,15 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
     from maskstats.splitting.split import split as split_table
     from maskstats.splitting.stats import check_base, unexpected_key
     from maskstats.core.stats import Stats
+    from maskstats.splitting.annotations import annotation_files, annotation_outputs
     from maskstats.table.load import load_table
 
     names = check_ratios(ratios, names)
+    base = Stats.load(stats) if stats else None
     files = [f"{n}{ext}" for n in names for ext in (".txt", ".json")]
+    files += annotation_files(base, names)
     _check_folder(output, files, force)
     data = load_table(table)
-    base = Stats.load(stats) if stats else None
     if base is not None:
         check_base(data, base, stats)
     unexpected_key(data, base)  # refuse before splitting if the stats cannot be exact
@@ -96,6 +102,8 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
         contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
                                              "rename the file (nothing was written)")
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
+    contents.update(annotation_outputs(base, names, [result.paths(j) for j in range(len(names))],
+                                       stats, output))
     created = not os.path.isdir(output)
     try:
         os.makedirs(output, exist_ok=True)

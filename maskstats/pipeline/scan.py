@@ -69,6 +69,8 @@ def scan(
     objects: bool = False,
     connectivity: int | None = None,
     verify_checksums: bool = False,
+    coco: str | os.PathLike | None = None, yolo: str | os.PathLike | None = None,
+    split: str | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -109,8 +111,14 @@ def scan(
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
         verify_checksums: also check the zlib adler32 of every PNG's image data (a second
             inflate; chunk CRCs are always checked; see :mod:`maskstats.readers.png`).
+        coco, yolo, split: a COCO/LVIS JSON or an Ultralytics ``data.yaml`` (and a split),
+            scanned instead of ``paths`` (see :mod:`maskstats.pipeline.annotations`).
     """
     request = ScanRequest(**locals())  # first statement: locals() are the arguments
+    if coco is not None or yolo is not None or split is not None:
+        from maskstats.pipeline.annotations import scan_annotations
+
+        return scan_annotations(request)
     plan = plan_scan(request)
     if request.panoptic is not None or request.verify:
         return scan_panoptic(request, plan)
@@ -146,6 +154,9 @@ class ScanRequest:
     objects: bool = False
     connectivity: int | None = None
     verify_checksums: bool = False
+    coco: str | os.PathLike | None = None
+    yolo: str | os.PathLike | None = None
+    split: str | None = None
 
 
 @dataclass(frozen=True)
