@@ -161,7 +161,7 @@ def yolo_source(data_yaml: str | os.PathLike, split: str | None = None,
 
 def scan_annotations(request) -> Stats:
     """``scan(coco=...)`` / ``scan(yolo=..., split=...)``: the stats (and per-image table)
-    of an annotation file (``request``: :class:`maskstats.pipeline.scan.ScanRequest`); the
+    of an annotation file (``request``: :class:`maskstats.pipeline.plan.ScanRequest`); the
     mask-only options are refused when given."""
     from maskstats.pipeline.sinks import Totals, finish_table, open_table, with_table
     from maskstats.pipeline.stream import feed, make_executor

@@ -1,6 +1,6 @@
 """``scan()``: count the masks under some paths, in four steps, and build Stats.
 
-1. plan (:func:`plan_scan`): resolve the preset, remap, colour table and class names, and
+1. plan (:func:`~maskstats.pipeline.plan.plan_scan`): resolve the preset, remap, colour table and class names, and
    refuse bad options before any mask is read;
 2. source: walk the paths (:func:`~maskstats.pipeline.walk.find_files`) and read the files
    into per-file records (:func:`~maskstats.pipeline.stream.record_stream`: an executor,
@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
-from maskstats.core.limits import ClassBound, check_num_classes
+from maskstats.core.limits import ClassBound
 from maskstats.core.notices import MISSING_CHANNELS, Notice
 from maskstats.core.stats import Stats
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.pipeline.finish import finish_stats
+from maskstats.pipeline.plan import ScanPlan, ScanRequest, plan_scan
 from maskstats.pipeline.sinks import (FileSinks, ObjectTotals, Totals, UnknownColors,
                                       finish_table, open_table, with_table)
 from maskstats.pipeline.stream import (Progress, count_files, feed, make_executor,
@@ -35,9 +35,6 @@ from maskstats.pipeline.walk import FileList, find_files
 from maskstats.readers.nifti import volume_unit
 from maskstats.readers.options import ReadOptions
 from maskstats.core.extras import SELECTION, UNKNOWN_COLORS
-
-if TYPE_CHECKING:
-    from maskstats.presets.presets import Conventions
 
 __all__ = ["FileList", "Progress", "count_files", "find_files", "make_executor", "scan"]
 
@@ -123,66 +120,6 @@ def scan(
     if request.panoptic is not None or request.verify:
         return scan_panoptic(request, plan)
     return scan_files(request, plan)
-
-
-@dataclass(frozen=True)
-class ScanRequest:
-    """The arguments of :func:`scan` (same names and defaults), passed on to its steps."""
-
-    paths: str | os.PathLike | Sequence[str | os.PathLike]
-    ignore_index: Iterable[int] = ()
-    num_classes: int | None = None
-    include: Sequence[str] = ()
-    exclude: Sequence[str] = ()
-    jobs: int | None = None
-    on_error: str = "fail"
-    class_names: Sequence[str] | None = None
-    progress: Progress | None = None
-    on_warning: Callable[[str], None] | None = None
-    cache: str | os.PathLike | None = None
-    backend: str = "local"
-    scheduler: str | None = None
-    layout: str = "auto"
-    key: str | None = None
-    preset: str | None = None
-    remap: Mapping[int, int] | str | os.PathLike | None = None
-    colors: str | os.PathLike | None = None
-    on_unknown_color: str = "error"
-    panoptic: str | os.PathLike | None = None
-    verify: bool = False
-    per_image: str | os.PathLike | None = None
-    objects: bool = False
-    connectivity: int | None = None
-    verify_checksums: bool = False
-    coco: str | os.PathLike | None = None
-    yolo: str | os.PathLike | None = None
-    split: str | None = None
-
-
-@dataclass(frozen=True)
-class ScanPlan:
-    """What a scan counts, settled before any mask is read: the paths and the resolved
-    conventions (ignore values, class vector, names, remap, colour table)."""
-
-    paths: list[str]
-    conv: "Conventions"
-
-
-# ------------------------------------------------------------------------------ plan
-def plan_scan(request: ScanRequest) -> ScanPlan:
-    """Resolve the preset, remap, colours and class names; refuse bad options early."""
-    paths = request.paths
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    from maskstats.presets.presets import resolve
-
-    conv = resolve(preset=request.preset, remap=request.remap, colors=request.colors,
-                   class_names=request.class_names, ignore_index=request.ignore_index,
-                   num_classes=request.num_classes)
-    check_num_classes(conv.num_classes)
-    check_outputs(request.per_image, request.objects, request.connectivity,
-                  request.panoptic is not None or request.verify)
-    return ScanPlan([os.fspath(p) for p in paths], conv)
 
 
 # ------------------------------------------------------------------- COCO panoptic
@@ -291,22 +228,3 @@ def show_notices(notices: Iterable[Notice], num_classes: int | None,
             on_warning(message)
         else:  # scan -> scan_files -> finish_scan -> here: point at scan's caller
             warnings.warn(message, MaskstatsWarning, stacklevel=5)
-
-
-def check_outputs(per_image: str | os.PathLike | None, objects: bool,
-                  connectivity: int | None, panoptic: bool) -> None:
-    """Refuse impossible combinations and missing extras before any mask is read."""
-    if per_image is not None:
-        from maskstats.pipeline.per_image import table_format
-
-        table_format(per_image)
-    if connectivity is not None and not objects:
-        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
-    if objects:
-        from maskstats.pipeline.objects import cc3d_module, check_connectivity
-
-        check_connectivity(connectivity)
-        if panoptic:
-            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
-                               "come from the JSON, not from decoded pixels")
-        cc3d_module()
