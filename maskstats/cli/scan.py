@@ -81,6 +81,15 @@ from maskstats.presets.presets import list_presets
 @click.option("--verify-checksums", is_flag=True,
               help="Also check the zlib checksum (adler32) of every PNG's image data: a second "
                    "inflate, about +80% CPU time. Chunk CRCs are always checked.")
+@click.option("--window", metavar="H[xW]",
+              help="With --per-image: one row per window of H x W pixels (columns y, x, "
+                   "height, width after frame); the last window of each axis ends flush "
+                   "with the edge. The stats keep whole-image totals.")
+@click.option("--stride", metavar="S[xT]",
+              help="Step between --window starts [default: the window size, no overlap].")
+@click.option("--allow-gaps", is_flag=True,
+              help="Accept a --stride larger than --window (pixels between windows are in "
+                   "no row).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
 @all_classes_option
@@ -108,6 +117,7 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
       maskstats scan labelsTr/ --class-names dataset.json  # NIfTI (extra 'nifti'), voxels
       maskstats scan masks/ --per-image images.csv         # + one row per image
       maskstats scan masks/ --objects                      # + objects per class (extra)
+      maskstats scan rasters/ --window 512 --per-image windows.csv  # one row per window
     """
     from maskstats.pipeline.scan import scan as run_scan
 

@@ -26,6 +26,7 @@ from maskstats.core.notices import Notice
 from maskstats.pipeline.objects import Objects
 from maskstats.readers.options import ReadOptions
 from maskstats.readers.formats import read_hists
+from maskstats.pipeline.window_records import pack_windows, read_windows, unpack_windows
 
 _I64 = np.int64
 
@@ -42,16 +43,20 @@ class FileRecord:
     skipped: dict[str, str] | None = None
     #: with ``--objects``: the connected components of each image (aligned with ``hists``)
     objects: list[Objects] | None = None
+    #: with ``--window``: the window histograms of each image (aligned with ``hists``)
+    windows: list | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "notices": self.notices, "key": self.key,
                 "skipped": self.skipped, "hists": pack_hists(self.hists),
-                "objects": pack_objects(self.objects)}
+                "objects": pack_objects(self.objects),
+                **({"windows": pack_windows(self.windows)} if self.windows is not None else {})}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         hists = unpack_hists(*state.pop("hists"))
         objects = unpack_objects(state.pop("objects"))
-        self.__dict__.update(state, hists=hists, objects=objects)
+        windows = unpack_windows(state.pop("windows", None))
+        self.__dict__.update(state, hists=hists, objects=objects, windows=windows)
 
 
 def pack_hists(hists: Sequence[ImageHist]) -> tuple:
@@ -120,7 +125,8 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
               remap: Mapping[int, int] | None = None, bound: ClassBound | None = None
               ) -> tuple[list[ImageHist], set[Notice], list[Objects] | None]:
     """Every image histogram of one mask file (remapped), the warnings it raised, and with
-    ``options.objects`` the connected components of every image.
+    ``options.objects`` the connected components of every image (with ``options.window``:
+    the window histograms of every image).
 
     Either the whole file is read or :class:`UnreadableMask` is raised: a file that fails
     half-way gives nothing. ``bound`` (a scan without ``num_classes``): a class id beyond
@@ -134,7 +140,10 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
         warnings.simplefilter("always")
         try:
-            if options.objects:
+            decoded = options.objects or options.window is not None
+            if options.window is not None:  # the third result is then the window histograms
+                hists, objects = read_windows(path, options, remap, warn)
+            elif options.objects:
                 hists, objects = read_objects(path, options, remap, warn)
             elif "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/readers/remote.py)
                 from maskstats.readers.remote import read_remote
@@ -142,7 +151,7 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
                 source = read_remote(path, options, warn)
             else:
                 source = read_hists(path, options, warn)
-            if not options.objects:
+            if not decoded:
                 hists, objects = [], None
                 for h in source:  # the first image beyond the bound stops the read
                     hists.append(check_bound(path, remap_hist(h, remap) if remap else h, bound))
@@ -204,6 +213,8 @@ def read_record(path: str, options: ReadOptions = ReadOptions(),
         if on_error != "skip":
             raise
         return FileRecord(path, key=key, skipped={"path": exc.path, "reason": exc.problem})
+    if options.window is not None:
+        return FileRecord(path, hists, tuple(sorted(notices)), key, windows=objects)
     return FileRecord(path, hists, tuple(sorted(notices)), key, objects=objects)
 
 

@@ -131,6 +131,9 @@ def scan(
     objects: bool = False,
     connectivity: int | None = None,
     verify_checksums: bool = False,
+    window: "str | int | tuple[int, int] | None" = None,
+    stride: "str | int | tuple[int, int] | None" = None,
+    allow_gaps: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -171,6 +174,10 @@ def scan(
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
         verify_checksums: also check the zlib adler32 of every PNG's image data (a second
             inflate; chunk CRCs are always checked; see :mod:`maskstats.readers.png`).
+        window, stride, allow_gaps: with ``per_image``, one table row per window of this
+            size (``"512"``, ``"512x1024"`` or ``(H, W)``) at this stride (default: the
+            window); a stride above the window needs ``allow_gaps`` (see
+            :mod:`maskstats.pipeline.window_table`). The stats keep whole-image totals.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -182,6 +189,10 @@ def scan(
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
     check_num_classes(num_classes)
     check_outputs(per_image, objects, connectivity, panoptic is not None or verify)
+    from maskstats.pipeline.window_table import window_grid
+
+    grid = window_grid(window, stride, allow_gaps, per_image, cache=cache, objects=objects,
+                       panoptic=panoptic is not None or verify)
     totals = Totals()
     if panoptic is not None or verify:
         from maskstats.pipeline.panoptic import PanopticSource
@@ -202,13 +213,13 @@ def scan(
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
                           objects=objects, connectivity=connectivity,
-                          verify_checksums=verify_checksums)
+                          verify_checksums=verify_checksums, window=grid)
     found = find_files(paths, include, exclude, on_error=on_error,
                        avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None
     components = ObjectTotals() if objects else None
     table = open_table(per_image, dict(zip(found.files, found.names)),
-                       colors=colours is not None, objects=objects)
+                       colors=colours is not None, objects=objects, windows=grid is not None)
     sinks = with_table([s for s in (totals, colours, components) if s is not None], table)
     try:
         problems: list[Notice] = []
@@ -248,6 +259,8 @@ def scan(
             stats.extra["selection"] = {"include": list(include), "exclude": list(exclude)}
         if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
             stats.extra["multi_label"] = {"samples": stats.total_pixels}
+        if grid is not None:
+            stats.extra["windows"] = {**grid.record(), "rows": table.rows}
         if components is not None:
             stats.extra.update(components.stats(stats.num_classes, stats.ignore_index,
                                                 connectivity))
@@ -280,13 +293,14 @@ def check_outputs(per_image: str | os.PathLike | None, objects: bool,
 
 
 def open_table(path: str | os.PathLike | None, names: Mapping[str, str] | None = None,
-               **options) -> "PerImageTable | None":
-    """The per-image table sink writing to ``path``, or None without one."""
+               windows: bool = False, **options) -> "PerImageTable | None":
+    """The per-image (or window) table sink writing to ``path``, or None without one."""
     if path is None:
         return None
     from maskstats.pipeline.per_image import PerImageTable
+    from maskstats.pipeline.window_table import WindowTable
 
-    return PerImageTable(path, names, **options)
+    return (WindowTable if windows else PerImageTable)(path, names, **options)
 
 
 def with_table(sinks: list, table: "PerImageTable | None") -> list:

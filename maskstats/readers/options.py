@@ -29,6 +29,8 @@ class ReadOptions:
     objects: bool = False
     #: their connectivity: 4 or 8 in 2-D, 6, 18 or 26 in 3-D; None = 8 / 26
     connectivity: int | None = None
+    #: count every window of this grid too (a maskstats.windows.grid.WindowGrid; None = no)
+    window: object = None
 
 
 def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:

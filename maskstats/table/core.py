@@ -13,6 +13,8 @@ import numpy as np
 from maskstats.errors import MaskstatsError, UsageProblem
 
 FIXED_COLUMNS = ("path", "frame", "pixels", "ignored", "unexpected")
+#: the columns of a window table (``scan --window``), after ``frame``
+WINDOW_COLUMNS = ("y", "x", "height", "width")
 
 
 class BadTable(MaskstatsError):
@@ -106,9 +108,10 @@ class Table:
         return f"Table({self.source!r}, {self.num_images} rows, {self.num_classes} classes)"
 
 
-def table_columns(num_classes: int, objects: bool = False) -> list[str]:
-    """The header of a table with ``num_classes`` class columns."""
-    names = list(FIXED_COLUMNS) + [f"c{i}" for i in range(num_classes)]
+def table_columns(num_classes: int, objects: bool = False, windows: bool = False) -> list[str]:
+    """The header of a table with ``num_classes`` class columns (of windows: + y, x, ...)."""
+    fixed = FIXED_COLUMNS[:2] + (WINDOW_COLUMNS if windows else ()) + FIXED_COLUMNS[2:]
+    names = list(fixed) + [f"c{i}" for i in range(num_classes)]
     return names + ([f"o{i}" for i in range(num_classes)] if objects else [])
 
 
