@@ -20,7 +20,7 @@ from maskstats.pipeline.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_
 
 OBJECT_KEYS = ("object_counts", "object_pixels_quantiles", "object_sizes", "objects")
 #: entries describing one scan's own outputs or selection: a merge drops them
-DROPPED = ("per_image", "selection")
+DROPPED = ("per_image", "selection", "windows")
 
 
 def merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:

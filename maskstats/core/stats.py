@@ -12,6 +12,7 @@ from maskstats.core.histogram import Counts
 from maskstats.core.limits import CLASS_LIMIT, MAX_NUM_CLASSES, beyond_limit_message, check_num_classes
 from maskstats.core.files import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 from maskstats.core.merge import merge_extra
+from maskstats.core.nodata import NODATA_VALUE
 
 UNITS = ("pixels", "voxels", "samples")
 
@@ -68,6 +69,7 @@ class Stats:
         ignore = sorted({int(v) for v in ignore_index})
         check_num_classes(num_classes)
         table = counts.table()
+        nodata = table.pop(NODATA_VALUE, (0,))[0]  # GeoTIFF nodata pixels: ignored
         kept = {v: row for v, row in table.items() if v not in ignore}
         if num_classes is None:
             non_negative = [v for v in kept if v >= 0]
@@ -86,6 +88,8 @@ class Stats:
         opts = dict(options or {})
         opts.setdefault("num_classes", None)
         extra = {"one_hot": dict(counts.extra)} if counts.extra else {}
+        if nodata:
+            extra["nodata"] = {"pixels": nodata}
         return cls(
             pixel_counts=pixel_counts,
             image_counts=image_counts,
@@ -93,7 +97,7 @@ class Stats:
             num_images=counts.num_images,
             total_pixels=counts.total_pixels,
             ignore_index=ignore,
-            ignored_pixels=sum(table[v][0] for v in ignore if v in table),
+            ignored_pixels=sum(table[v][0] for v in ignore if v in table) + nodata,
             unexpected=unexpected,
             class_names=list(class_names) if class_names is not None else None,
             unit=unit,

@@ -9,7 +9,7 @@ writes the final table in chunks of ``CHUNK`` rows through
 the output is never half-written: a failed scan leaves the old file (if any) untouched.
 
 A row follows the stats exactly: ``c<k>`` holds the pixels of class k, ``ignored`` the pixels
-of ignore values (and, for COCO panoptic, the void pixels), ``unexpected`` the pixels of
+of ignore values and nodata (and, for COCO panoptic, the void pixels), ``unexpected`` the pixels of
 values outside [0, K) that are not ignored. Summing ``c<k>`` over the rows gives the stats'
 ``pixel_counts``; counting its non-zero rows gives ``image_counts``. Colours missing from a
 colour table are in no column, as they are in no stats count (they stay in ``pixels``).
@@ -27,6 +27,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from maskstats.core.nodata import NODATA_VALUE
 from maskstats.readers.colors import UNKNOWN_BASE
 from maskstats.errors import UsageProblem
 from maskstats.core.files import atomic_write_bytes, format_for
@@ -149,7 +150,7 @@ class PerImageTable:
             m, len(self.POSITION))
         pixels = np.array([int(f[2]) for f in fields], dtype=_I64)
         row, values, counts = _sparse(fields, 3, m)
-        ignored_v = np.isin(values, ignore)
+        ignored_v = np.isin(values, ignore) | (values == NODATA_VALUE)
         is_class = (values >= 0) & (values < k) & ~ignored_v
         unknown = (values < 0) & (values >= UNKNOWN_BASE) if self.colors else \
             np.zeros(values.size, bool)

@@ -8,11 +8,13 @@ reader's, and the exact histogram of every window.
 
 from __future__ import annotations
 
-from typing import Mapping
+from functools import partial
+from typing import Iterator, Mapping
 
 import numpy as np
 
-from maskstats.core.histogram import ImageHist
+from maskstats.core.histogram import ImageHist, remap_hist
+from maskstats.core.nodata import nodata_hist, relabel_values
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.readers.options import ReadOptions, Warn
 from maskstats.windows.counts import WindowHists, count_windows
@@ -21,32 +23,68 @@ _I64 = np.int64
 
 
 def read_windows(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
-                 warn: Warn) -> tuple[list[ImageHist], list[WindowHists]]:
-    """Histograms of every image of ``path`` and of every window of each."""
-    from maskstats.pipeline.objects import remap_array
+                 warn: Warn, part: tuple[int, int] = (0, 1)
+                 ) -> tuple[list[ImageHist], list[WindowHists]]:
+    """Histograms of every image of ``path`` and of every window of each (nodata counted
+    as nodata, then ``remap`` applied); ``part``: a share of a huge TIFF's blocks."""
     from maskstats.readers.arrays import CHANNEL_LAYOUTS
-    from maskstats.readers.decode import label_images
+    from maskstats.readers.tiff_blocks import use_blocks
 
     if options.layout in CHANNEL_LAYOUTS:
         raise UsageProblem(f"--window counts label masks; --layout {options.layout} arrays "
                            f"hold channels ({path})")
+    if "://" not in path and use_blocks(path):
+        source = _block_windows(path, options.window, part)
+    else:
+        source = _decoded_windows(path, options, warn)
+    hists, windows = [], []
+    for total, wins in source:
+        if remap:
+            total = remap_hist(total, remap)
+            wins = wins.map_values(partial(_remapped, remap))
+        hists.append(total)
+        windows.append(wins)
+    return hists, windows
+
+
+def _remapped(remap: Mapping[int, int], values: np.ndarray) -> np.ndarray:
+    return np.array([remap.get(v, v) for v in values.tolist()], dtype=_I64)
+
+
+def _block_windows(path: str, grid, part: tuple[int, int]) -> Iterator[tuple]:
+    """(total, windows) of every page of a huge TIFF, read block by block."""
+    from maskstats.readers.tiff_blocks import pages
+    from maskstats.readers.tiff_counts import count_page
+
+    for page in pages(path):
+        cells = count_page(path, page, grid.windows(page.height, page.width), part)
+        yield (nodata_hist(cells.total(), page.nodata),
+               cells.window_hists().map_values(partial(relabel_values, nodata=page.nodata)))
+
+
+def _decoded_windows(path: str, options: ReadOptions, warn: Warn) -> Iterator[tuple]:
+    """(total, windows) of every image of a mask decoded whole."""
+    from maskstats.readers.decode import label_images
+
     data = None
     if "://" in path:
         from maskstats.readers.remote import object_bytes
 
         data = object_bytes(path)
-    hists, windows = [], []
-    for label in label_images(path, options, warn, data):
+    nodata: list = []
+    if path.lower().endswith((".tif", ".tiff")):
+        from maskstats.readers.tiff import page_nodata
+
+        nodata = page_nodata(path, data)
+    for frame, label in enumerate(label_images(path, options, warn, data)):
         if label.ndim != 2:
             raise UnreadableMask(path, f"windows need 2-D images, not an array of shape "
                                  f"{label.shape} (a 3-D volume?)")
-        if remap:
-            label = remap_array(label, remap)
         total, wins = count_windows(label, options.window.windows(*label.shape))
-        hists.append(total)
-        windows.append(wins)
         del label  # one image in memory at a time
-    return hists, windows
+        value = nodata[frame] if frame < len(nodata) else None
+        yield (nodata_hist(total, value),
+               wins.map_values(partial(relabel_values, nodata=value)))
 
 
 def pack_windows(windows: list[WindowHists] | None) -> tuple | None:

@@ -125,6 +125,10 @@ def read_pil(path: str, options: ReadOptions, warn: Warn,
                 else:
                     verify_deflate_pages(path, im, source)
                 hists = list(_frames(path, im, options))
+                if options.layout not in ("one-hot", "multi-label"):  # GDAL_NODATA per page
+                    from maskstats.readers.tiff import nodata_hists
+
+                    hists = nodata_hists(path, im, hists)
             except UnreadableMask as exc:
                 failure = exc
         if failure is not None:
@@ -224,6 +228,8 @@ def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator
 #: (imported on first use, so optional dependencies stay lazy)
 _READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
     **{ext: read_pil for ext in PIL_EXTENSIONS},
+    ".tif": "maskstats.readers.tiff_counts:read_tiff",  # huge rasters block by block
+    ".tiff": "maskstats.readers.tiff_counts:read_tiff",
     ".png": "maskstats.readers.png:read_png",  # chunk CRCs checked, libspng for 8-bit grey/palette
     ".npy": "maskstats.readers.arrays:read_npy",
     ".npz": "maskstats.readers.arrays:read_npz",

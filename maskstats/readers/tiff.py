@@ -13,9 +13,13 @@ from __future__ import annotations
 import zlib
 from typing import IO
 
+from maskstats.core.histogram import ImageHist
+from maskstats.core.nodata import nodata_hist
 from maskstats.errors import UnreadableMask
 
 DEFLATE = (8, 32946)
+#: the GDAL_NODATA tag: the value of pixels that hold no data, as ASCII text
+NODATA_TAG = 42113
 _OFFSETS = (273, 324)      # StripOffsets, TileOffsets
 _BYTE_COUNTS = (279, 325)  # StripByteCounts, TileByteCounts
 
@@ -55,3 +59,43 @@ def verify_deflate_pages(path: str, im, fh: IO[bytes]) -> None:
                                          f"{i} (zlib: {exc}); the file is damaged") from None
     finally:
         im.seek(0)
+
+
+def nodata_value(path: str, text) -> int | None:
+    """The integer a ``GDAL_NODATA`` tag (ASCII) names, or None (no tag, or NaN/fraction:
+    no integer pixel can hold it); a tag that is not a number is an error."""
+    if text is None:
+        return None
+    text = str(text).strip().rstrip("\x00").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise UnreadableMask(path, f"GDAL_NODATA tag {text!r} is not a number") from None
+    return int(value) if value == value and value == int(value) else None
+
+
+def nodata_hists(path: str, im, hists: list[ImageHist]) -> list[ImageHist]:
+    """The page histograms of the open Pillow TIFF ``im`` with each page's GDAL_NODATA
+    pixels counted as nodata (:mod:`maskstats.core.nodata`)."""
+    out = []
+    try:
+        for page, h in enumerate(hists):
+            im.seek(page)
+            out.append(nodata_hist(h, nodata_value(path, im.tag_v2.get(NODATA_TAG))))
+    finally:
+        im.seek(0)
+    return out
+
+
+def page_nodata(path: str, data: bytes | None = None) -> list[int | None]:
+    """The GDAL_NODATA value of every page of a TIFF (None where it has none)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data) if data is not None else path) as im:
+        out = []
+        for page in range(getattr(im, "n_frames", 1)):
+            im.seek(page)
+            out.append(nodata_value(path, im.tag_v2.get(NODATA_TAG)))
+        return out

@@ -12,6 +12,7 @@ prefix sums, so overlapping windows never cost a second pass over the pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -36,6 +37,18 @@ class WindowHists:
 
     def __len__(self) -> int:
         return int(self.positions.shape[0])
+
+    def map_values(self, mapping: Callable[[np.ndarray], np.ndarray]) -> "WindowHists":
+        """The histograms with every value v counted under ``mapping(values)`` (vectorised;
+        values mapped together add up within each window)."""
+        if self.values.size == 0:
+            return self
+        new = np.asarray(mapping(self.values), dtype=_I64)
+        order = np.lexsort((new, self.rows))
+        rows, new, counts = self.rows[order], new[order], self.counts[order]
+        starts = np.flatnonzero(np.r_[True, (rows[1:] != rows[:-1]) | (new[1:] != new[:-1])])
+        return WindowHists(self.positions, rows[starts], new[starts],
+                           np.add.reduceat(counts, starts))
 
     def window(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(values, counts) of window ``i``."""
