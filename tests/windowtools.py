@@ -31,9 +31,9 @@ def reference_rows(name: str, frame: int, a: np.ndarray, window, stride, k: int,
     for y in ys:
         for x in xs:
             part = a[y:y + h, x:x + w]
-            classes = [int(np.count_nonzero(part == c)) if c not in ignore else 0
-                       for c in range(k)]
-            ignored = sum(int(np.count_nonzero(part == v)) for v in ignore)
+            found = dict(zip(*(v.tolist() for v in np.unique(part, return_counts=True))))
+            classes = [found.get(c, 0) if c not in ignore else 0 for c in range(k)]
+            ignored = sum(found.get(v, 0) for v in ignore)
             unexpected = part.size - ignored - sum(classes)
             rows.append([name, frame, y, x, h, w, part.size, ignored, unexpected, *classes])
     return rows

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -225,6 +225,10 @@ def read_batch(paths: Sequence[str], options: ReadOptions = ReadOptions(),
 
     Remote objects of the batch are fetched on threads while the others are read.
     """
+    if any(not isinstance(p, str) for p in paths):  # shares of a huge raster (pipeline.parts)
+        return [read_record(p, options, remap, on_error, keys, bound) if isinstance(p, str) else
+                read_record(p.path, replace(options, part=(p.index, p.count)), remap, on_error,
+                            keys, bound) for p in paths]
     if any("://" in p for p in paths):
         from maskstats.readers.remote import prefetch
 

@@ -23,10 +23,9 @@ _I64 = np.int64
 
 
 def read_windows(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
-                 warn: Warn, part: tuple[int, int] = (0, 1)
-                 ) -> tuple[list[ImageHist], list[WindowHists]]:
+                 warn: Warn) -> tuple[list[ImageHist], list[WindowHists]]:
     """Histograms of every image of ``path`` and of every window of each (nodata counted
-    as nodata, then ``remap`` applied); ``part``: a share of a huge TIFF's blocks."""
+    as nodata, then ``remap`` applied); of a huge TIFF, of its ``options.part`` share."""
     from maskstats.readers.arrays import CHANNEL_LAYOUTS
     from maskstats.readers.tiff_blocks import use_blocks
 
@@ -34,7 +33,7 @@ def read_windows(path: str, options: ReadOptions, remap: Mapping[int, int] | Non
         raise UsageProblem(f"--window counts label masks; --layout {options.layout} arrays "
                            f"hold channels ({path})")
     if "://" not in path and use_blocks(path):
-        source = _block_windows(path, options.window, part)
+        source = _block_windows(path, options.window, options.part)
     else:
         source = _decoded_windows(path, options, warn)
     hists, windows = [], []

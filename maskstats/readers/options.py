@@ -31,6 +31,8 @@ class ReadOptions:
     connectivity: int | None = None
     #: count every window of this grid too (a maskstats.windows.grid.WindowGrid; None = no)
     window: object = None
+    #: read only share ``part[0]`` of ``part[1]`` of a block TIFF's blocks (maskstats.pipeline.parts)
+    part: tuple[int, int] = (0, 1)
 
 
 def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:

@@ -149,7 +149,8 @@ def _block(path: str, page, fh, i: int, offset: int, count: int, size: int, heig
     h, w = min(int(shape[1]), height - y), min(int(shape[2]), width - x)
     if arr is None:  # a sparse block: GDAL reads it as nodata (or 0)
         return y, x, np.full((h, w), fill, dtype=page.dtype)
-    if arr.size != int(np.prod(shape)):
+    expected = int(shape[0]) * int(shape[1]) * int(shape[2]) * int(shape[3])
+    if arr.size != expected:
         raise UnreadableMask(path, f"{kind} {i} decodes to {arr.size:,} samples, not "
-                             f"{int(np.prod(shape)):,}; the file is damaged")
+                             f"{expected:,}; the file is damaged")
     return y, x, arr.reshape(shape[1], shape[2])[:h, :w]

@@ -29,12 +29,12 @@ def count_page(path: str, page: Page, windows: Windows | None = None,
     return cells
 
 
-def read_tiff(path: str, options: ReadOptions, warn: Warn, source=None,
-              part: tuple[int, int] = (0, 1)) -> Iterator[ImageHist]:
-    """Histograms of every page of a TIFF mask (block by block when it is huge)."""
+def read_tiff(path: str, options: ReadOptions, warn: Warn, source=None) -> Iterator[ImageHist]:
+    """Histograms of every page of a TIFF mask (block by block when it is huge; of the
+    ``options.part`` share of its blocks only)."""
     if source is None and options.layout not in ("one-hot", "multi-label") and use_blocks(path):
         for page in pages(path):
-            yield nodata_hist(count_page(path, page, part=part).total(), page.nodata)
+            yield nodata_hist(count_page(path, page, part=options.part).total(), page.nodata)
         return
     from maskstats.readers.formats import read_pil
 

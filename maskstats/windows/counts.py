@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from maskstats.core.histogram import ImageHist, hist_from_array
+from maskstats.core.histogram import ImageHist, hist_from_array, hist_from_bins
 from maskstats.windows.grid import Windows
 
 _I64 = np.int64
@@ -79,7 +79,7 @@ class CellCounts:
         h, w = block.shape
         for iy, a, b in _pieces(self.cy, y0, h):
             for ix, c, d in _pieces(self.cx, x0, w):
-                hist = hist_from_array(block[a:b, c:d])
+                hist = piece_hist(block[a:b, c:d])
                 self._put(iy, ix, hist.values, hist.counts)
         self.seen += h * w
 
@@ -100,10 +100,10 @@ class CellCounts:
         self.values, self.cells = merged, cells
 
     def total(self) -> ImageHist:
-        """The exact histogram of the whole raster (every pixel once)."""
+        """The exact histogram of the pixels added (every pixel once)."""
         counts = self.cells.sum(axis=(0, 1), dtype=_I64)
         keep = counts > 0
-        return ImageHist(self.values[keep], counts[keep], self.height * self.width)
+        return ImageHist(self.values[keep], counts[keep], self.seen)
 
     def window_hists(self) -> WindowHists:
         """The exact histograms of the windows (sums of the cells each one spans)."""
@@ -122,6 +122,19 @@ class CellCounts:
         rows, cols = np.nonzero(dense)
         return WindowHists(win.positions(), rows.astype(_I64), self.values[cols],
                            dense[rows, cols])
+
+
+def piece_hist(piece: np.ndarray) -> ImageHist:
+    """Exact histogram of a 2-D piece; 8-bit pieces through Pillow's C histogram (about
+    twice as fast as ``np.bincount``, which widens every pixel to 64 bits first)."""
+    if piece.dtype != np.uint8 or piece.size == 0:
+        return hist_from_array(piece)
+    from PIL import Image
+
+    piece = np.ascontiguousarray(piece)
+    h, w = piece.shape
+    bins = Image.frombuffer("L", (w, h), piece, "raw", "L", 0, 1).histogram()
+    return hist_from_bins(bins, piece.size)
 
 
 def _pieces(cuts: np.ndarray, start: int, length: int):
