@@ -90,6 +90,9 @@ from maskstats.presets.presets import list_presets
 @click.option("--allow-gaps", is_flag=True,
               help="Accept a --stride larger than --window (pixels between windows are in "
                    "no row).")
+@click.option("--max-pixels", type=click.IntRange(min=1), metavar="N",
+              help="Decompression-bomb limit of images decoded whole [default: 178956970]; "
+                   "huge tiled/striped TIFFs are read block by block (extra 'tiff').")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
 @all_classes_option

@@ -24,7 +24,7 @@ from maskstats.core.histogram import ImageHist, remap_hist
 from maskstats.core.limits import BadLabelValue, ClassBound, beyond_limit_message
 from maskstats.core.notices import Notice
 from maskstats.pipeline.objects import Objects
-from maskstats.readers.options import ReadOptions
+from maskstats.readers.options import ReadOptions, pixel_limit
 from maskstats.readers.formats import read_hists
 from maskstats.pipeline.window_records import pack_windows, read_windows, unpack_windows
 
@@ -137,8 +137,8 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     def warn(message: "str | Notice") -> None:
         notices.add(Notice.of(message))
 
-    with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught, pixel_limit(options.max_pixels):
+        warnings.simplefilter("always")  # library warnings (Pillow, ...) are caught
         try:
             decoded = options.objects or options.window is not None
             if options.window is not None:  # the third result is then the window histograms

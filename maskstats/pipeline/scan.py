@@ -139,6 +139,7 @@ def scan(
     window: "str | int | tuple[int, int] | None" = None,
     stride: "str | int | tuple[int, int] | None" = None,
     allow_gaps: bool = False,
+    max_pixels: int | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -183,6 +184,9 @@ def scan(
             size (``"512"``, ``"512x1024"`` or ``(H, W)``) at this stride (default: the
             window); a stride above the window needs ``allow_gaps`` (see
             :mod:`maskstats.pipeline.window_table`). The stats keep whole-image totals.
+        max_pixels: the decompression-bomb limit of images decoded whole (default:
+            178,956,970 pixels, twice Pillow's ``MAX_IMAGE_PIXELS``); huge tiled or striped
+            TIFFs are read block by block instead (the ``tiff`` extra) and need no raise.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -218,7 +222,8 @@ def scan(
 
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
                           objects=objects, connectivity=connectivity,
-                          verify_checksums=verify_checksums, window=grid)
+                          verify_checksums=verify_checksums, window=grid,
+                          max_pixels=max_pixels)
     found = find_files(paths, include, exclude, on_error=on_error,
                        avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None

@@ -173,3 +173,29 @@ def test_several_bands_are_refused(run, tmp_path, blocks_always):
     tifffile.imwrite(path, np.zeros((40, 40, 3), np.uint8), tile=(16, 16), photometric="rgb")
     assert not blocks_mod.use_blocks(str(path))
     assert "3 bands" in str(pytest.raises(Exception, blocks_mod.pages, str(path)).value)
+
+
+@pytest.mark.parametrize("name", ["m.png", "m.tif"])
+def test_max_pixels_is_the_bomb_limit_of_whole_decodes(run, tmp_path, name):
+    """--max-pixels sets the limit of images decoded whole: under it is refused, at it
+    scans; block-read TIFFs are not decoded whole and need no raise."""
+    from PIL import Image
+
+    a = raster(shape=(40, 50))
+    Image.fromarray(a).save(tmp_path / name)
+    refused = run("scan", tmp_path / name, "--max-pixels", "1998", "-o", tmp_path / "s.json")
+    assert refused.exit_code == 1 and "decompression bomb" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    ok = run("scan", tmp_path / name, "--max-pixels", "2000", "-o", tmp_path / "s.json", "-q")
+    assert ok.exit_code == 0, ok.stderr
+    stats = json.loads((tmp_path / "s.json").read_text())
+    assert stats["pixel_counts"] == [int((a == c).sum()) for c in range(6)]
+
+
+def test_block_tiffs_ignore_the_whole_decode_limit(run, tmp_path, blocks_always):
+    """A TIFF read block by block scans whatever --max-pixels says."""
+    a = raster(shape=(40, 50))
+    tifffile.imwrite(tmp_path / "m.tif", a, tile=(16, 16))
+    result = run("scan", tmp_path / "m.tif", "--max-pixels", "10", "-o", tmp_path / "s.json",
+                 "-q")
+    assert result.exit_code == 0, result.stderr
