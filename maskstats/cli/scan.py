@@ -90,6 +90,10 @@ from maskstats.presets.presets import list_presets
 @click.option("--allow-gaps", is_flag=True,
               help="Accept a --stride larger than --window (pixels between windows are in "
                    "no row).")
+@click.option("--crop", metavar="H[xW]",
+              help="Also the exact class balance of one uniformly random H x W crop per "
+                   "image: stats 'crop' with expected pixels and presence per class "
+                   "(images smaller than the crop are taken whole).")
 @click.option("--max-pixels", type=click.IntRange(min=1), metavar="N",
               help="Decompression-bomb limit of images decoded whole [default: 178956970]; "
                    "huge tiled/striped TIFFs are read block by block (extra 'tiff').")

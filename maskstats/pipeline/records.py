@@ -45,18 +45,22 @@ class FileRecord:
     objects: list[Objects] | None = None
     #: with ``--window``: the window histograms of each image (aligned with ``hists``)
     windows: list | None = None
+    #: with ``--crop``: the crop statistics of each image (maskstats.windows.crops)
+    crops: list | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "notices": self.notices, "key": self.key,
                 "skipped": self.skipped, "hists": pack_hists(self.hists),
                 "objects": pack_objects(self.objects),
-                **({"windows": pack_windows(self.windows)} if self.windows is not None else {})}
+                **({"windows": pack_windows(self.windows)} if self.windows is not None else {}),
+                **({"crops": self.crops} if self.crops is not None else {})}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         hists = unpack_hists(*state.pop("hists"))
         objects = unpack_objects(state.pop("objects"))
         windows = unpack_windows(state.pop("windows", None))
-        self.__dict__.update(state, hists=hists, objects=objects, windows=windows)
+        crops = state.pop("crops", None)
+        self.__dict__.update(state, hists=hists, objects=objects, windows=windows, crops=crops)
 
 
 def pack_hists(hists: Sequence[ImageHist]) -> tuple:
@@ -140,8 +144,9 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     with warnings.catch_warnings(record=True) as caught, pixel_limit(options.max_pixels):
         warnings.simplefilter("always")  # library warnings (Pillow, ...) are caught
         try:
-            decoded = options.objects or options.window is not None
-            if options.window is not None:  # the third result is then the window histograms
+            decoded = options.objects or options.window is not None or options.crop is not None
+            if options.window is not None or options.crop is not None:
+                # the third result is then (window histograms, crop statistics)
                 hists, objects = read_windows(path, options, remap, warn)
             elif options.objects:
                 hists, objects = read_objects(path, options, remap, warn)
@@ -213,8 +218,10 @@ def read_record(path: str, options: ReadOptions = ReadOptions(),
         if on_error != "skip":
             raise
         return FileRecord(path, key=key, skipped={"path": exc.path, "reason": exc.problem})
-    if options.window is not None:
-        return FileRecord(path, hists, tuple(sorted(notices)), key, windows=objects)
+    if options.window is not None or options.crop is not None:
+        windows, crops = objects
+        return FileRecord(path, hists, tuple(sorted(notices)), key, windows=windows,
+                          crops=crops)
     return FileRecord(path, hists, tuple(sorted(notices)), key, objects=objects)
 
 

@@ -28,6 +28,7 @@ from maskstats.readers.nifti import volume_unit
 from maskstats.core.notices import MISSING_CHANNELS, Notice
 from maskstats.readers.options import ReadOptions
 from maskstats.pipeline.records import FileRecord, read_batch
+from maskstats.pipeline.crop_totals import CropTotals
 from maskstats.pipeline.sinks import ObjectTotals, Totals, UnknownColors
 from maskstats.core.stats import Stats
 from maskstats.pipeline.walk import FileList, find_files
@@ -140,6 +141,7 @@ def scan(
     stride: "str | int | tuple[int, int] | None" = None,
     allow_gaps: bool = False,
     max_pixels: int | None = None,
+    crop: "str | int | tuple[int, int] | None" = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -187,6 +189,10 @@ def scan(
         max_pixels: the decompression-bomb limit of images decoded whole (default:
             178,956,970 pixels, twice Pillow's ``MAX_IMAGE_PIXELS``); huge tiled or striped
             TIFFs are read block by block instead (the ``tiff`` extra) and need no raise.
+        crop: also the exact statistics of one uniformly random crop of this size
+            (``"512"``, ``"512x1024"``, ``(H, W)``) per image: stats ``crop`` with the
+            expected class pixels and the chance to hold each class (see
+            :mod:`maskstats.windows.crops`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -198,10 +204,12 @@ def scan(
     ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
     check_num_classes(num_classes)
     check_outputs(per_image, objects, connectivity, panoptic is not None or verify)
-    from maskstats.pipeline.window_table import window_grid
+    from maskstats.pipeline.window_table import crop_option, window_grid
 
     grid = window_grid(window, stride, allow_gaps, per_image, cache=cache, objects=objects,
                        panoptic=panoptic is not None or verify)
+    crop_size = crop_option(crop, cache=cache, objects=objects,
+                            panoptic=panoptic is not None or verify)
     totals = Totals()
     if panoptic is not None or verify:
         from maskstats.pipeline.panoptic import PanopticSource
@@ -223,14 +231,16 @@ def scan(
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
                           objects=objects, connectivity=connectivity,
                           verify_checksums=verify_checksums, window=grid,
-                          max_pixels=max_pixels)
+                          max_pixels=max_pixels, crop=crop_size)
     found = find_files(paths, include, exclude, on_error=on_error,
                        avoid=[cache] if cache is not None and "://" not in str(cache) else [])
     colours = UnknownColors() if conv.color_pairs else None
     components = ObjectTotals() if objects else None
+    crops = CropTotals(crop_size) if crop_size is not None else None
     table = open_table(per_image, dict(zip(found.files, found.names)),
                        colors=colours is not None, objects=objects, windows=grid is not None)
-    sinks = with_table([s for s in (totals, colours, components) if s is not None], table)
+    sinks = with_table([s for s in (totals, colours, components, crops) if s is not None],
+                       table)
     try:
         problems: list[Notice] = []
         stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
@@ -269,6 +279,8 @@ def scan(
             stats.extra["selection"] = {"include": list(include), "exclude": list(exclude)}
         if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
             stats.extra["multi_label"] = {"samples": stats.total_pixels}
+        if crops is not None:
+            stats.extra["crop"] = crops.entry(stats.num_classes, stats.ignore_index)
         if grid is not None:
             stats.extra["windows"] = {**grid.record(), "rows": table.rows}
         if components is not None:

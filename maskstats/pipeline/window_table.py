@@ -16,7 +16,7 @@ import os
 from maskstats.errors import UsageProblem
 from maskstats.pipeline.per_image import PerImageTable, spool_line
 from maskstats.pipeline.records import FileRecord
-from maskstats.windows.grid import WindowGrid
+from maskstats.windows.grid import WindowGrid, parse_size
 
 
 class WindowTable(PerImageTable):
@@ -54,3 +54,15 @@ def window_grid(window, stride, allow_gaps: bool, per_image: str | os.PathLike |
         if given:
             raise UsageProblem(f"--window cannot be combined with {name} (yet)")
     return grid
+
+
+def crop_option(crop, *, cache, objects: bool, panoptic: bool) -> tuple[int, int] | None:
+    """The (h, w) of ``scan(crop=...)``, or None; impossible combinations are usage errors."""
+    if crop is None:
+        return None
+    size = parse_size(crop, "--crop")
+    for given, name in ((panoptic, "--panoptic"), (cache is not None, "--cache"),
+                        (objects, "--objects")):
+        if given:
+            raise UsageProblem(f"--crop cannot be combined with {name} (yet)")
+    return size

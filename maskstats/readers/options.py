@@ -32,6 +32,8 @@ class ReadOptions:
     connectivity: int | None = None
     #: count every window of this grid too (a maskstats.windows.grid.WindowGrid; None = no)
     window: object = None
+    #: crop statistics for crops of this (height, width) too (maskstats.windows.crops)
+    crop: tuple[int, int] | None = None
     #: read only share ``part[0]`` of ``part[1]`` of a block TIFF's blocks (maskstats.pipeline.parts)
     part: tuple[int, int] = (0, 1)
     #: the decompression-bomb limit of images decoded whole (pixels); None = Pillow's, twice

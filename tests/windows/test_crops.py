@@ -1,0 +1,93 @@
+"""Crop-aware statistics against a brute-force enumeration of every crop position."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from conftest import save_png
+from hypothesis import given, settings, strategies as st
+
+from maskstats.windows.crops import coverage, crop_counts
+
+
+def brute(a: np.ndarray, size) -> tuple[dict, dict, int]:
+    """Summed pixels per value over all crop positions, positions holding each value, and
+    the number of positions (an axis shorter than the crop is taken whole)."""
+    h, w = min(size[0], a.shape[0]), min(size[1], a.shape[1])
+    pixels: dict = {}
+    holding: dict = {}
+    n = 0
+    for y in range(a.shape[0] - h + 1):
+        for x in range(a.shape[1] - w + 1):
+            n += 1
+            values, counts = np.unique(a[y:y + h, x:x + w], return_counts=True)
+            for v, c in zip(values.tolist(), counts.tolist()):
+                pixels[v] = pixels.get(v, 0) + c
+                holding[v] = holding.get(v, 0) + 1
+    return pixels, holding, n
+
+
+@given(st.integers(1, 14), st.integers(1, 14), st.integers(1, 16), st.integers(1, 16),
+       st.integers(0, 2 ** 32 - 1), st.sampled_from([np.uint8, np.uint16, np.int32]))
+@settings(max_examples=120, deadline=None)
+def test_crop_counts_equal_enumeration(height, width, ch, cw, seed, dtype):
+    """Numerators and positions equal the enumeration of all crops, any sizes and types."""
+    rng = np.random.default_rng(seed)
+    a = (rng.integers(0, 4, (height, width)) * (1 if dtype != np.int32 else -7)).astype(dtype)
+    if dtype == np.uint16:
+        a[rng.random(a.shape) < 0.1] = 60000
+    got = crop_counts(a, (ch, cw))
+    pixels, holding, n = brute(a, (ch, cw))
+    assert got.positions == n
+    assert dict(zip(got.values.tolist(), got.expected.tolist())) == pixels
+    assert dict(zip(got.values.tolist(), got.presence.tolist())) == holding
+
+
+def test_coverage_weights():
+    """a(y) counts the crop positions covering each row: ramps up, flat, ramps down."""
+    assert coverage(7, 3).tolist() == [1, 2, 3, 3, 3, 2, 1]
+    assert coverage(4, 9).tolist() == [1, 1, 1, 1]
+    assert coverage(5, 5).tolist() == [1, 1, 1, 1, 1]
+
+
+def test_scan_crop_entry(run, tmp_path):
+    """scan --crop sums exact fractions over images; ignored values and nodata are no
+    class; a border class gets a lower crop share than its pixel share."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(1, 4, (21, 30)).astype(np.uint8)
+    a[:3] = 0  # "sky" along the top edge
+    a[10, 10:14] = 255
+    b = rng.integers(0, 3, (6, 40)).astype(np.uint16)  # shorter than the crop: whole height
+    save_png(tmp_path / "m" / "a.png", a)
+    save_png(tmp_path / "m" / "b.png", b)
+    out = tmp_path / "s.json"
+    result = run("scan", tmp_path / "m", "--crop", "8x12", "--ignore-index", "255", "-o",
+                 out, "-q")
+    assert result.exit_code == 0, result.stderr
+    crop = json.loads(out.read_text())["crop"]
+    counts = [Fraction(0)] * 4
+    presence = [Fraction(0)] * 4
+    for arr in (a, b):
+        pixels, holding, n = brute(arr, (8, 12))
+        for c in range(4):
+            counts[c] += Fraction(pixels.get(c, 0), n)
+            presence[c] += Fraction(holding.get(c, 0), n)
+    assert crop == {"size": [8, 12], "counts": [float(c) for c in counts],
+                    "presence": [float(p) for p in presence]}
+    share_crop = Fraction(crop["counts"][0]) / sum(map(Fraction, crop["counts"]))
+    share_pixels = Fraction(int((a == 0).sum() + (b == 0).sum()),
+                            int((a != 255).sum() + b.size))
+    assert share_crop < share_pixels
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "3x0", "x"])
+def test_bad_crop_sizes(run, tmp_path, value):
+    """A crop of 0 or negative size is a usage error, nothing written."""
+    save_png(tmp_path / "a.png", np.zeros((5, 5), np.uint8))
+    out = tmp_path / "s.json"
+    result = run("scan", tmp_path / "a.png", "--crop", value, "-o", out)
+    assert result.exit_code == 2 and "--crop" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
