@@ -47,3 +47,26 @@ class CropTotals:
                     presence[v] += Fraction(p, positions)
         return {"size": list(self.size), "counts": [float(c) for c in counts],
                 "presence": [float(p) for p in presence]}
+
+
+def crops_as_counts(stats, source: str = "stats"):
+    """A copy of ``stats`` whose counts are its ``crop.counts`` (``weights --unit crops``):
+    every scheme then weights classes by the pixels one random crop per image holds.
+
+    ``image_pixels`` is dropped (median-frequency falls back to n_c / N) and the totals are
+    those of the crops (the class counts' sum), so shares are shares of crop pixels.
+    """
+    import dataclasses
+    import math
+
+    from maskstats.errors import BadStats
+
+    crop = stats.extra.get("crop")
+    counts = crop.get("counts") if isinstance(crop, dict) else None
+    if not isinstance(counts, list) or len(counts) != stats.num_classes or not all(
+            isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n)
+            and n >= 0 for n in counts):
+        raise BadStats(f"{source}: no crop statistics (scan with --crop H[xW] to weight by "
+                       "crops)")
+    return dataclasses.replace(stats, pixel_counts=list(counts), image_pixels=[],
+                               total_pixels=0, ignored_pixels=0, unexpected={}, unit="crops")

@@ -91,3 +91,28 @@ def test_bad_crop_sizes(run, tmp_path, value):
     result = run("scan", tmp_path / "a.png", "--crop", value, "-o", out)
     assert result.exit_code == 2 and "--crop" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_weights_by_crops(run, tmp_path):
+    """weights --unit crops weights classes by crop.counts (N / (C n_c) by hand); stats
+    without crop statistics are refused with one line."""
+    rng = np.random.default_rng(11)
+    a = rng.integers(0, 3, (15, 19)).astype(np.uint8)
+    a[:2] = 3
+    save_png(tmp_path / "a.png", a)
+    out = tmp_path / "s.json"
+    assert run("scan", tmp_path / "a.png", "--crop", "6x5", "-o", out, "-q").exit_code == 0
+    pixels, _, n = brute(a, (6, 5))
+    counts = [Fraction(pixels.get(c, 0), n) for c in range(4)]
+    result = run("weights", out, "--unit", "crops", "--scheme", "inverse-frequency",
+                 "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["unit"] == "crops"
+    assert doc["weights"] == pytest.approx([float(sum(counts) / (4 * c)) for c in counts],
+                                           rel=1e-12)
+    plain = tmp_path / "p.json"
+    assert run("scan", tmp_path / "a.png", "-o", plain, "-q").exit_code == 0
+    refused = run("weights", plain, "--unit", "crops")
+    assert refused.exit_code == 1 and "--crop" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
