@@ -42,6 +42,9 @@ def _check_folder(folder: str, files: list[str], force: bool) -> None:
               help="Keep images whose paths give the same match together (first capture "
                    "group, else the whole match), e.g. '^(patient\\d+)/'. Default: the "
                    "frames of one file stay together.")
+@click.option("--block", type=click.IntRange(min=1), metavar="N",
+              help="With a window table (scan --window): group windows by spatial blocks of "
+                   "N x N pixels of their file instead of keeping each file whole.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed; the same seed gives the same split.")
 @click.option("--stats", "stats_file", metavar="FILE",
@@ -53,13 +56,15 @@ def _check_folder(folder: str, files: list[str], force: bool) -> None:
 @click.option("--force", is_flag=True,
               help="Write into a folder that holds other files (they are left alone).")
 @debug_option
-def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -> None:
+def split(table, ratios, names, group, block, seed, stats_file, output, quiet, force) -> None:
     """Split the images of a per-image table, stratified by class, keeping groups together.
 
     TABLE is a table written by 'maskstats scan --per-image'. Classes present in at least as
     many groups as there are splits land in every split; those that cannot are named. Each
     split gets DIR/<name>.txt (one path per line, as in the table) and DIR/<name>.json (its
-    stats; 'maskstats merge' of them gives the whole dataset's stats exactly).
+    stats; 'maskstats merge' of them gives the whole dataset's stats exactly). A window
+    table (scan --window) also gives DIR/<name>.windows.csv (the split's windows); its split
+    stats count window pixels.
 
     \b
     Examples:
@@ -67,6 +72,7 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
       maskstats split images.csv --ratios 0.8,0.1,0.1 --stats maskstats.json -o splits/
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
+      maskstats split windows.csv --ratios 0.8,0.2 --names train,val --block 4096
     """
     from maskstats.core.files import atomic_write_bytes, dumps_json, path_lines
     from maskstats.splitting.split import check_ratios
@@ -83,7 +89,7 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
     if base is not None:
         check_base(data, base, stats_file)
     unexpected_key(data, base)  # refuse before splitting if the stats cannot be exact
-    result = split_table(data, ratios, group=group, seed=seed, names=names)
+    result = split_table(data, ratios, group=group, seed=seed, names=names, block=block)
     if base is None and int(data.ignored.sum()):
         warn(f"{table} has ignored pixels but no --stats: the split stats do not say which "
              "values were ignored, nor name the classes")
@@ -93,6 +99,8 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
         contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
                                              "rename the file (nothing was written)")
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
+        if data.windows is not None:  # a window table: which windows, not only which files
+            contents[f"{name}.windows.csv"] = result.windows_csv(j)
     try:
         os.makedirs(output, exist_ok=True)
     except OSError as exc:

@@ -22,6 +22,7 @@ import numpy as np
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.core.files import dumps_json
 from maskstats.sampling.registry import Inputs, get_method
+from maskstats.table.core import WINDOW_COLUMNS
 from maskstats.table.load import Table, load_table
 from maskstats.table.check import ClassInfo, active_classes, class_info
 
@@ -66,6 +67,7 @@ class SampleWeights:
             "weights": self.weights.tolist(),
             "paths": list(t.paths),
             "frames": t.frames.tolist(),
+            **({"windows": t.windows.tolist()} if t.windows is not None else {}),
             "source": {"table": t.source, "sha256": t.sha256,
                        "stats": self.info.stats_path, "stats_sha256": self.info.stats_sha256},
         }
@@ -76,7 +78,8 @@ class SampleWeights:
         return doc
 
     def to_bytes(self, fmt: str = "json") -> bytes:
-        """The file content for ``fmt``: json, csv (path,frame,weight), npy, txt, list."""
+        """The file content for ``fmt``: json, csv (path,frame[,y,x,height,width],weight), npy, txt,
+        list."""
         if fmt == "json":
             return dumps_json(self.to_dict()).encode("utf-8")
         if fmt == "list":
@@ -86,9 +89,14 @@ class SampleWeights:
         if fmt == "csv":
             buf = io.StringIO()
             out = csv.writer(buf, lineterminator="\n")
-            out.writerow(["path", "frame", "weight"])
-            out.writerows(zip(self.table.paths, self.table.frames.tolist(),
-                              map(repr, self.weights.tolist())))
+            t = self.table
+            if t.windows is None:
+                out.writerow(["path", "frame", "weight"])
+                out.writerows(zip(t.paths, t.frames.tolist(), map(repr, self.weights.tolist())))
+            else:  # a window table: the window's place after frame, as in the table
+                out.writerow(["path", "frame", *WINDOW_COLUMNS, "weight"])
+                out.writerows([p, f, *where, repr(w)] for p, f, where, w in zip(
+                    t.paths, t.frames.tolist(), t.windows.tolist(), self.weights.tolist()))
             return buf.getvalue().encode("utf-8")
         if fmt == "npy":
             buf = io.BytesIO()
