@@ -1,6 +1,6 @@
 """``scan()``: wire a walker, an executor (optionally cached) and the sinks, and build Stats.
 
-The pipeline (CONVENTIONS.md, "Data flow")::
+The pipeline::
 
     walk.find_files -> executor.map(records.read_batch)   -> sinks.Totals       -> Stats
     (paths)            [cache.CachedReader wraps it]        sinks.UnknownColors

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -82,10 +81,10 @@ class SampleWeights:
         list."""
         if fmt == "json":
             return dumps_json(self.to_dict()).encode("utf-8")
-        if fmt == "list":
-            return (json.dumps(self.weights.tolist(), allow_nan=False) + "\n").encode()
-        if fmt == "txt":
-            return "".join(f"{w!r}\n" for w in self.weights.tolist()).encode("utf-8")
+        if fmt in ("list", "txt", "npy"):  # the encoding of class-weight vectors, in float64
+            from maskstats.weights.files import encode_vector
+
+            return encode_vector(self.weights, fmt, "float64")
         if fmt == "csv":
             buf = io.StringIO()
             out = csv.writer(buf, lineterminator="\n")
@@ -98,10 +97,6 @@ class SampleWeights:
                 out.writerows([p, f, *where, repr(w)] for p, f, where, w in zip(
                     t.paths, t.frames.tolist(), t.windows.tolist(), self.weights.tolist()))
             return buf.getvalue().encode("utf-8")
-        if fmt == "npy":
-            buf = io.BytesIO()
-            np.save(buf, self.weights.astype(np.float64), allow_pickle=False)
-            return buf.getvalue()
         raise UsageProblem(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
     def save(self, path: str | os.PathLike, fmt: str | None = None) -> None:
