@@ -18,6 +18,7 @@ page (:attr:`Page.nodata`); what counting does with it is up to the caller.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Iterator
@@ -54,11 +55,24 @@ class Page:
 
 
 def _open(path: str):
+    """The open ``tifffile.TiffFile``; tifffile's log of damaged tags is kept quiet (the
+    file's problem is reported once, by this reader or by Pillow's)."""
     tifffile = tifffile_module()
+    log = logging.getLogger("tifffile")
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    tf = None
     try:
-        return tifffile.TiffFile(path)
+        tf = tifffile.TiffFile(path)
+        for page in tf.pages:  # parse every page header now, while quiet
+            page.shape  # noqa: B018
+        return tf
     except Exception as exc:
+        if tf is not None:
+            tf.close()
         raise UnreadableMask(path, f"not a TIFF tifffile can read ({exc})") from None
+    finally:
+        log.setLevel(level)
 
 
 def _nodata(path: str, page) -> int | None:
