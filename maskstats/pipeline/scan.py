@@ -1,113 +1,47 @@
-"""``scan()``: wire a walker, an executor (optionally cached) and the sinks, and build Stats.
+"""``scan()``: count the masks under some paths, in four steps, and build Stats.
 
-The pipeline::
+1. plan (:func:`plan_scan`): resolve the preset, remap, colour table and class names, and
+   refuse bad options before any mask is read;
+2. source: walk the paths (:func:`~maskstats.pipeline.walk.find_files`) and read the files
+   into per-file records (:func:`~maskstats.pipeline.stream.record_stream`: an executor,
+   optionally behind the cache), or the segments of a COCO panoptic JSON;
+3. sinks (:func:`open_sinks`): add the records up (totals, unknown colours, components,
+   the per-image table);
+4. finish (:func:`finish_scan`): warnings, :func:`~maskstats.pipeline.finish.finish_stats`
+   (shared with ``count_arrays``), the per-image table written.
 
-    walk.find_files -> executor.map(records.read_batch)   -> sinks.Totals       -> Stats
-    (paths)            [cache.CachedReader wraps it]        sinks.UnknownColors
-                       (per-file records, in walk order)
-
-Executors (:mod:`maskstats.pipeline.executors`, :mod:`maskstats.pipeline.dask`) run
-:func:`~maskstats.pipeline.records.read_batch` over batches of paths and yield per-file records in walk
-order; the cache serves unchanged files from its shards and sends the others to the executor.
-Sinks add the records up. Integer addition does not depend on order or grouping, so the
-result is identical for any number of workers, with or without the cache or Dask.
-This is the only module that knows every layer.
+Integer addition does not depend on order or grouping, so the result is identical for any
+number of workers, with or without the cache or Dask. This is the only module that knows
+every layer.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from functools import partial
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
-from maskstats.errors import MaskstatsWarning, UsageProblem
-from maskstats.pipeline.executors import Executor, PoolExecutor, SerialExecutor, worker_count
 from maskstats.core.limits import ClassBound, check_num_classes
-from maskstats.readers.nifti import volume_unit
 from maskstats.core.notices import MISSING_CHANNELS, Notice
-from maskstats.readers.options import ReadOptions
-from maskstats.pipeline.records import FileRecord, read_batch
-from maskstats.pipeline.crop_totals import CropTotals
-from maskstats.pipeline.sinks import ObjectTotals, Totals, UnknownColors
 from maskstats.core.stats import Stats
+from maskstats.errors import MaskstatsWarning, UsageProblem
+from maskstats.pipeline.crop_totals import CropTotals
+from maskstats.pipeline.finish import finish_stats
+from maskstats.pipeline.sinks import (FileSinks, ObjectTotals, Totals, UnknownColors,
+                                      finish_table, open_table, with_table)
+from maskstats.pipeline.stream import (Progress, count_files, feed, make_executor,
+                                       record_stream)
 from maskstats.pipeline.walk import FileList, find_files
+from maskstats.pipeline.window_table import window_entries
+from maskstats.readers.nifti import volume_unit
+from maskstats.readers.options import ReadOptions
 
 if TYPE_CHECKING:
-    from maskstats.pipeline.per_image import PerImageTable
-
-Progress = Callable[[int, int], None]
+    from maskstats.presets.presets import Conventions
+    from maskstats.windows.grid import WindowGrid
 
 __all__ = ["FileList", "Progress", "count_files", "find_files", "make_executor", "scan"]
-
-
-def make_executor(jobs: int | None, items: int, backend: str = "local",
-                  scheduler: str | None = None) -> Executor:
-    """The executor for ``jobs`` workers over ``items`` items: serial, process pool or Dask."""
-    if backend not in ("local", "dask"):
-        raise UsageProblem(f"backend must be 'local' or 'dask', not {backend!r}")
-    n = worker_count(jobs, items)
-    if backend == "dask" or scheduler:
-        from maskstats.pipeline.dask import DaskExecutor
-
-        return DaskExecutor(n, scheduler)
-    return SerialExecutor() if n == 1 else PoolExecutor(n)
-
-
-def record_stream(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
-                  options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
-                  cache: str | os.PathLike | None = None, backend: str = "local",
-                  scheduler: str | None = None, notices: list[Notice] | None = None,
-                  bound: ClassBound | None = None) -> Iterator[list[FileRecord]]:
-    """The records of ``files`` in walk order, batch by batch (read, or from the cache).
-
-    Cache problems (a damaged shard) are appended to ``notices``. ``bound``: the class-id
-    limit of a scan without ``num_classes`` (not part of the cache key: it refuses, it does
-    not change counts; cached files are checked when the stats are built).
-    """
-    if on_error not in ("fail", "skip"):
-        raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
-    read = partial(read_batch, options=options, remap=remap, on_error=on_error,
-                   keys=cache is not None, bound=bound)
-    if cache is None:  # a huge raster is shared between workers (maskstats.pipeline.parts)
-        from maskstats.pipeline.parts import expand_parts, join_parts
-
-        local = backend == "local" and not scheduler
-        items = expand_parts(files, worker_count(jobs, 1 << 30) if local else 1)
-        executor = make_executor(jobs, len(items), backend, scheduler)
-        yield from join_parts((records for _batch, records in executor.map(read, items)),
-                              items)
-        return
-    executor = make_executor(jobs, len(files), backend, scheduler)
-    from maskstats.pipeline.cache import CachedReader
-
-    cached = CachedReader(cache, {"options": options, "remap": remap}, executor, read)
-    try:
-        yield from cached.records(files)
-    finally:
-        if notices is not None:
-            notices.extend(cached.notices)
-
-
-def feed(stream: Iterable[list[FileRecord]], sinks: Sequence, total: int,
-         progress: Progress | None = None) -> None:
-    """Hand every batch of records to every sink, reporting progress as files are done."""
-    done = 0
-    for records in stream:
-        for sink in sinks:
-            sink.add(records)
-        done += len(records)
-        if progress is not None:
-            progress(done, total)
-
-
-def count_files(files: list[str], *, progress: Progress | None = None, **options) -> Totals:
-    """Count ``files`` into :class:`~maskstats.pipeline.sinks.Totals` (the options of :func:`record_stream`)."""
-    totals = Totals()
-    problems: list[Notice] = []
-    feed(record_stream(files, notices=problems, **options), [totals], len(files), progress)
-    totals.notices.update(problems)
-    return totals.finish()
 
 
 def scan(
@@ -140,8 +74,8 @@ def scan(
     window: "str | int | tuple[int, int] | None" = None,
     stride: "str | int | tuple[int, int] | None" = None,
     allow_gaps: bool = False,
-    max_pixels: int | None = None,
     crop: "str | int | tuple[int, int] | None" = None,
+    max_pixels: int | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -182,117 +116,196 @@ def scan(
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
         verify_checksums: also check the zlib adler32 of every PNG's image data (a second
             inflate; chunk CRCs are always checked; see :mod:`maskstats.readers.png`).
-        window, stride, allow_gaps: with ``per_image``, one table row per window of this
-            size (``"512"``, ``"512x1024"`` or ``(H, W)``) at this stride (default: the
-            window); a stride above the window needs ``allow_gaps`` (see
-            :mod:`maskstats.pipeline.window_table`). The stats keep whole-image totals.
-        max_pixels: the decompression-bomb limit of images decoded whole (default:
-            178,956,970 pixels, twice Pillow's ``MAX_IMAGE_PIXELS``); huge tiled or striped
-            TIFFs are read block by block instead (the ``tiff`` extra) and need no raise.
-        crop: also the exact statistics of one uniformly random crop of this size
-            (``"512"``, ``"512x1024"``, ``(H, W)``) per image: stats ``crop`` with the
-            expected class pixels and the chance to hold each class (see
-            :mod:`maskstats.windows.crops`).
+        window, stride, allow_gaps, crop: one ``per_image`` row per window of this size
+            (``"512"``, ``"512x1024"``, ``(H, W)``) at this stride, and the exact statistics
+            of one random crop per image (see :mod:`maskstats.pipeline.window_table`).
+        max_pixels: the decompression-bomb limit of images decoded whole (178,956,970).
     """
+    request = ScanRequest(**locals())  # first statement: locals() are the arguments
+    plan = plan_scan(request)
+    if request.panoptic is not None or request.verify:
+        return scan_panoptic(request, plan)
+    return scan_files(request, plan)
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """The arguments of :func:`scan` (same names and defaults), passed on to its steps."""
+
+    paths: str | os.PathLike | Sequence[str | os.PathLike]
+    ignore_index: Iterable[int] = ()
+    num_classes: int | None = None
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    jobs: int | None = None
+    on_error: str = "fail"
+    class_names: Sequence[str] | None = None
+    progress: Progress | None = None
+    on_warning: Callable[[str], None] | None = None
+    cache: str | os.PathLike | None = None
+    backend: str = "local"
+    scheduler: str | None = None
+    layout: str = "auto"
+    key: str | None = None
+    preset: str | None = None
+    remap: Mapping[int, int] | str | os.PathLike | None = None
+    colors: str | os.PathLike | None = None
+    on_unknown_color: str = "error"
+    panoptic: str | os.PathLike | None = None
+    verify: bool = False
+    per_image: str | os.PathLike | None = None
+    objects: bool = False
+    connectivity: int | None = None
+    verify_checksums: bool = False
+    window: "str | int | tuple[int, int] | None" = None
+    stride: "str | int | tuple[int, int] | None" = None
+    allow_gaps: bool = False
+    crop: "str | int | tuple[int, int] | None" = None
+    max_pixels: int | None = None
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What a scan counts, settled before any mask is read: the paths, the resolved
+    conventions (ignore values, class vector, names, remap, colour table), the window grid
+    and crop size (None without)."""
+
+    paths: list[str]
+    conv: "Conventions"
+    grid: "WindowGrid | None" = None
+    crop: tuple[int, int] | None = None
+
+
+# ------------------------------------------------------------------------------ plan
+def plan_scan(request: ScanRequest) -> ScanPlan:
+    """Resolve the preset, remap, colours and class names; refuse bad options early."""
+    paths = request.paths
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    paths = [os.fspath(p) for p in paths]
     from maskstats.presets.presets import resolve
 
-    conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
-                   ignore_index=ignore_index, num_classes=num_classes)
-    ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
-    check_num_classes(num_classes)
-    check_outputs(per_image, objects, connectivity, panoptic is not None or verify)
-    from maskstats.pipeline.window_table import crop_option, window_grid
+    conv = resolve(preset=request.preset, remap=request.remap, colors=request.colors,
+                   class_names=request.class_names, ignore_index=request.ignore_index,
+                   num_classes=request.num_classes)
+    check_num_classes(conv.num_classes)
+    check_outputs(request.per_image, request.objects, request.connectivity,
+                  request.panoptic is not None or request.verify)
+    from maskstats.pipeline.window_table import window_plan
 
-    grid = window_grid(window, stride, allow_gaps, per_image, cache=cache, objects=objects,
-                       panoptic=panoptic is not None or verify)
-    crop_size = crop_option(crop, cache=cache, objects=objects,
-                            panoptic=panoptic is not None or verify)
+    return ScanPlan([os.fspath(p) for p in paths], conv, *window_plan(request))
+
+
+# ------------------------------------------------------------------- COCO panoptic
+def scan_panoptic(request: ScanRequest, plan: ScanPlan) -> Stats:
+    """The panoptic pipeline: segments from the JSON (pixels decoded only to verify)."""
+    from maskstats.pipeline.panoptic import PanopticSource
+
+    conv = plan.conv
+    source = PanopticSource(plan.paths, request.panoptic, verify=request.verify,
+                            num_classes=conv.num_classes, class_names=conv.class_names,
+                            other_options=conv.options)
     totals = Totals()
-    if panoptic is not None or verify:
-        from maskstats.pipeline.panoptic import PanopticSource
+    table = open_table(request.per_image, void_is_ignored=True)
+    try:
+        feed(source.records(make_executor(request.jobs, len(source))),
+             with_table([totals], table), len(source), request.progress)
+        return finish_table(source.stats(totals.counts, conv.ignore_index), table)
+    finally:
+        if table is not None:
+            table.close()
 
-        source = PanopticSource(paths, panoptic, verify=verify, num_classes=num_classes,
-                                class_names=class_names, other_options=conv.options)
-        table = open_table(per_image, void_is_ignored=True)
-        try:
-            feed(source.records(make_executor(jobs, len(source))), with_table([totals], table),
-                 len(source), progress)
-            return finish_table(source.stats(totals.counts, ignore_index), table)
-        finally:
-            if table is not None:
-                table.close()
-    if class_names is not None and num_classes is not None and len(class_names) != num_classes:
-        raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
-    from maskstats.readers.arrays import check_layout
 
-    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
-                          objects=objects, connectivity=connectivity,
-                          verify_checksums=verify_checksums, window=grid,
-                          max_pixels=max_pixels, crop=crop_size)
-    found = find_files(paths, include, exclude, on_error=on_error,
-                       avoid=[cache] if cache is not None and "://" not in str(cache) else [])
-    colours = UnknownColors() if conv.color_pairs else None
-    components = ObjectTotals() if objects else None
-    crops = CropTotals(crop_size) if crop_size is not None else None
-    table = open_table(per_image, dict(zip(found.files, found.names)),
-                       colors=colours is not None, objects=objects, windows=grid is not None)
-    sinks = with_table([s for s in (totals, colours, components, crops) if s is not None],
-                       table)
+# ---------------------------------------------------------------------- mask files
+def scan_files(request: ScanRequest, plan: ScanPlan) -> Stats:
+    """The mask-file pipeline: plan -> source (walk, read) -> sinks -> finish."""
+    conv = plan.conv
+    if conv.class_names is not None and conv.num_classes is not None and \
+            len(conv.class_names) != conv.num_classes:
+        raise UsageProblem(f"{len(conv.class_names)} class names given for "
+                           f"{conv.num_classes} classes")
+    options = read_options(request, plan)
+    found = find_files(plan.paths, request.include, request.exclude, on_error=request.on_error,
+                       avoid=[request.cache] if request.cache is not None
+                       and "://" not in str(request.cache) else [])
+    sinks = open_sinks(request, plan, found)
     try:
         problems: list[Notice] = []
-        stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
-                               remap=conv.remap, cache=cache, backend=backend,
-                               scheduler=scheduler, notices=problems,
-                               bound=None if num_classes is not None else
-                               ClassBound(ignore=frozenset(ignore_index)))
-        feed(stream, sinks, len(found.files), progress)
-        totals.notices.update(problems)
-        totals.finish()
-        unknown = None
-        if colours is not None:
-            from maskstats.readers.colors import check_unknown, finish_unknown
-
-            unknown = finish_unknown(totals.counts, colours.files)
-            check_unknown(unknown, on_unknown_color, conv.color_source)
-        shown = sorted({n.text for n in totals.notices
-                        if not (num_classes is not None and n.kind == MISSING_CHANNELS)})
-        for message in shown:  # a fixed class vector keeps one-hot channels that never occur
-            if on_warning is not None:
-                on_warning(message)
-            else:
-                warnings.warn(message, MaskstatsWarning, stacklevel=2)
-        stats = Stats.from_counts(
-            totals.counts, ignore_index=ignore_index, num_classes=num_classes,
-            class_names=list(class_names) if class_names is not None else None,
-            paths=paths, non_mask_files=found.non_mask_files,
-            skipped=sorted(totals.skipped + found.skipped, key=lambda s: s["path"]),
-            options={"num_classes": num_classes, **conv.options,
-                     **({"layout": layout} if layout == "multi-label" else {})},
-            unit=volume_unit(found.files),
-        )
-        if unknown:
-            stats.extra["unknown_colors"] = unknown
-        if include or exclude:  # shards of one folder (--include 'a*' / 'b*') may be merged
-            stats.extra["selection"] = {"include": list(include), "exclude": list(exclude)}
-        if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
-            stats.extra["multi_label"] = {"samples": stats.total_pixels}
-        if crops is not None:
-            stats.extra["crop"] = crops.entry(stats.num_classes, stats.ignore_index)
-        if grid is not None:
-            stats.extra["windows"] = {**grid.record(), "rows": table.rows}
-        if components is not None:
-            stats.extra.update(components.stats(stats.num_classes, stats.ignore_index,
-                                                connectivity))
-        if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
-            raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
-                               f"hold {stats.num_classes} classes; pass --num-classes")
-        return finish_table(stats, table)
+        stream = record_stream(
+            found.files, jobs=request.jobs, on_error=request.on_error, options=options,
+            remap=conv.remap, cache=request.cache, backend=request.backend,
+            scheduler=request.scheduler, notices=problems,
+            bound=None if conv.num_classes is not None else
+            ClassBound(ignore=frozenset(conv.ignore_index)))
+        feed(stream, sinks.all(), len(found.files), request.progress)
+        sinks.totals.notices.update(problems)
+        return finish_scan(request, plan, found, sinks)
     finally:
-        if table is not None:  # a failed scan drops the spool: nothing is written
-            table.close()
+        sinks.close()
+
+
+def read_options(request: ScanRequest, plan: ScanPlan) -> ReadOptions:
+    """The reader settings of the scan (they travel to the worker processes)."""
+    from maskstats.readers.arrays import check_layout
+
+    return ReadOptions(layout=check_layout(request.layout), key=request.key,
+                       colors=plan.conv.color_pairs, objects=request.objects,
+                       connectivity=request.connectivity,
+                       verify_checksums=request.verify_checksums, window=plan.grid,
+                       crop=plan.crop, max_pixels=request.max_pixels)
+
+
+def open_sinks(request: ScanRequest, plan: ScanPlan, found: FileList) -> FileSinks:
+    """Totals always; unknown colours with a colour table; components with ``objects``;
+    the per-image table with ``per_image``."""
+    colours = UnknownColors() if plan.conv.color_pairs else None
+    table = open_table(request.per_image, dict(zip(found.files, found.names)),
+                       colors=colours is not None, objects=request.objects,
+                       windows=plan.grid is not None)
+    crops = CropTotals(plan.crop) if plan.crop is not None else None
+    return FileSinks(Totals(), colours, ObjectTotals() if request.objects else None, table,
+                     crops)
+
+
+def finish_scan(request: ScanRequest, plan: ScanPlan, found: FileList,
+                sinks: FileSinks) -> Stats:
+    """Check unknown colours, show the warnings, build the Stats and write the table."""
+    conv, totals = plan.conv, sinks.totals
+    totals.finish()
+    extra: dict = {}
+    if sinks.colours is not None:
+        from maskstats.readers.colors import check_unknown, finish_unknown
+
+        unknown = finish_unknown(totals.counts, sinks.colours.files)
+        check_unknown(unknown, request.on_unknown_color, conv.color_source)
+        if unknown:
+            extra["unknown_colors"] = unknown
+    show_notices(totals.notices, conv.num_classes, request.on_warning)
+    if request.include or request.exclude:  # shards of one folder (--include 'a*' / 'b*')
+        extra["selection"] = {"include": list(request.include),  # may be merged
+                              "exclude": list(request.exclude)}
+    stats = finish_stats(
+        totals.counts, ignore_index=conv.ignore_index, num_classes=conv.num_classes,
+        class_names=conv.class_names, layout=request.layout, options=conv.options,
+        extra=extra, paths=plan.paths, non_mask_files=found.non_mask_files,
+        skipped=sorted(totals.skipped + found.skipped, key=lambda s: s["path"]),
+        unit=volume_unit(found.files))
+    if sinks.components is not None:
+        stats.extra.update(sinks.components.stats(stats.num_classes, stats.ignore_index,
+                                                  request.connectivity))
+    window_entries(stats, plan.grid, sinks)
+    return finish_table(stats, sinks.table)
+
+
+def show_notices(notices: Iterable[Notice], num_classes: int | None,
+                 on_warning: Callable[[str], None] | None) -> None:
+    """Each distinct warning once, sorted, to ``on_warning`` or :func:`warnings.warn`."""
+    shown = sorted({n.text for n in notices
+                    if not (num_classes is not None and n.kind == MISSING_CHANNELS)})
+    for message in shown:  # a fixed class vector keeps one-hot channels that never occur
+        if on_warning is not None:
+            on_warning(message)
+        else:  # scan -> scan_files -> finish_scan -> here: point at scan's caller
+            warnings.warn(message, MaskstatsWarning, stacklevel=5)
 
 
 def check_outputs(per_image: str | os.PathLike | None, objects: bool,
@@ -312,25 +325,3 @@ def check_outputs(per_image: str | os.PathLike | None, objects: bool,
             raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
                                "come from the JSON, not from decoded pixels")
         cc3d_module()
-
-
-def open_table(path: str | os.PathLike | None, names: Mapping[str, str] | None = None,
-               windows: bool = False, **options) -> "PerImageTable | None":
-    """The per-image (or window) table sink writing to ``path``, or None without one."""
-    if path is None:
-        return None
-    from maskstats.pipeline.per_image import PerImageTable
-    from maskstats.pipeline.window_table import WindowTable
-
-    return (WindowTable if windows else PerImageTable)(path, names, **options)
-
-
-def with_table(sinks: list, table: "PerImageTable | None") -> list:
-    return sinks + ([table] if table is not None else [])
-
-
-def finish_table(stats: Stats, table: "PerImageTable | None") -> Stats:
-    """Write the per-image table (when there is one) and record it in the stats."""
-    if table is not None:
-        stats.extra["per_image"] = table.finish(stats.num_classes, stats.ignore_index)
-    return stats

@@ -66,3 +66,22 @@ def crop_option(crop, *, cache, objects: bool, panoptic: bool) -> tuple[int, int
         if given:
             raise UsageProblem(f"--crop cannot be combined with {name} (yet)")
     return size
+
+
+def window_plan(request) -> tuple[WindowGrid | None, tuple[int, int] | None]:
+    """The window grid and crop size of a scan request (its ``window``, ``stride``,
+    ``allow_gaps``, ``crop``), checked before any mask is read."""
+    panoptic = request.panoptic is not None or request.verify
+    grid = window_grid(request.window, request.stride, request.allow_gaps, request.per_image,
+                       cache=request.cache, objects=request.objects, panoptic=panoptic)
+    crop = crop_option(request.crop, cache=request.cache, objects=request.objects,
+                       panoptic=panoptic)
+    return grid, crop
+
+
+def window_entries(stats, grid: WindowGrid | None, sinks) -> None:
+    """Record the crop statistics and the window grid in ``stats.extra``."""
+    if sinks.crops is not None:
+        stats.extra["crop"] = sinks.crops.entry(stats.num_classes, stats.ignore_index)
+    if grid is not None:
+        stats.extra["windows"] = {**grid.record(), "rows": sinks.table.rows}

@@ -13,8 +13,6 @@ from __future__ import annotations
 import zlib
 from typing import IO
 
-from maskstats.core.histogram import ImageHist
-from maskstats.core.nodata import nodata_hist
 from maskstats.errors import UnreadableMask
 
 DEFLATE = (8, 32946)
@@ -74,26 +72,16 @@ def nodata_value(path: str, text) -> int | None:
     return int(value) if value == value and value == int(value) else None
 
 
-def nodata_hists(path: str, im, hists: list[ImageHist]) -> list[ImageHist]:
-    """The page histograms of the open Pillow TIFF ``im`` with each page's GDAL_NODATA
-    pixels counted as nodata (:mod:`maskstats.core.nodata`)."""
-    out = []
-    try:
-        for page, h in enumerate(hists):
-            im.seek(page)
-            out.append(nodata_hist(h, nodata_value(path, im.tag_v2.get(NODATA_TAG))))
-    finally:
-        im.seek(0)
-    return out
-
-
-def page_nodata(path: str, data: bytes | None = None) -> list[int | None]:
-    """The GDAL_NODATA value of every page of a TIFF (None where it has none)."""
+def page_nodata(path: str, source: "bytes | IO[bytes] | None" = None) -> list[int | None]:
+    """The GDAL_NODATA value of every page of a TIFF (None where it has none); ``source``:
+    the file's bytes (or a file object of them) when already read."""
     import io
 
     from PIL import Image
 
-    with Image.open(io.BytesIO(data) if data is not None else path) as im:
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    with Image.open(source if source is not None else path) as im:
         out = []
         for page in range(getattr(im, "n_frames", 1)):
             im.seek(page)

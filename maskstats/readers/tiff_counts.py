@@ -37,5 +37,13 @@ def read_tiff(path: str, options: ReadOptions, warn: Warn, source=None) -> Itera
             yield nodata_hist(count_page(path, page, part=options.part).total(), page.nodata)
         return
     from maskstats.readers.formats import read_pil
+    from maskstats.readers.tiff import page_nodata
 
-    yield from read_pil(path, options, warn, source)
+    hists = list(read_pil(path, options, warn, source))
+    if options.layout in ("one-hot", "multi-label"):  # bands are channels: no nodata value
+        yield from hists
+        return
+    if source is not None:
+        source.seek(0)
+    for h, value in zip(hists, page_nodata(path, source)):  # GDAL_NODATA of each page
+        yield nodata_hist(h, value)
