@@ -73,10 +73,17 @@ class CellCounts:
         self.values = np.zeros(0, _I64)  # sorted stored values seen so far
         self.cells = np.zeros((self.cy.size - 1, self.cx.size - 1, 0), _I64)
         self.seen = 0
+        #: 8-bit blocks of a single-cell count add their 256 bins here (the fast path of
+        #: a huge raster read block by block), folded into the cells by :meth:`total`
+        self.bins8 = np.zeros(256, _I64) if windows is None else None
 
     def add(self, y0: int, x0: int, block: np.ndarray) -> None:
         """Count the 2-D ``block`` whose top-left pixel is (``y0``, ``x0``)."""
         h, w = block.shape
+        if self.bins8 is not None and block.dtype == np.uint8 and block.size:
+            self.bins8 += pil_bins(block)
+            self.seen += h * w
+            return
         for iy, a, b in _pieces(self.cy, y0, h):
             for ix, c, d in _pieces(self.cx, x0, w):
                 hist = piece_hist(block[a:b, c:d])
@@ -101,6 +108,10 @@ class CellCounts:
 
     def total(self) -> ImageHist:
         """The exact histogram of the pixels added (every pixel once)."""
+        if self.bins8 is not None and self.bins8.any():
+            found = np.flatnonzero(self.bins8)
+            self._put(0, 0, found.astype(_I64), self.bins8[found])
+            self.bins8[:] = 0
         counts = self.cells.sum(axis=(0, 1), dtype=_I64)
         keep = counts > 0
         return ImageHist(self.values[keep], counts[keep], self.seen)
@@ -129,12 +140,16 @@ def piece_hist(piece: np.ndarray) -> ImageHist:
     twice as fast as ``np.bincount``, which widens every pixel to 64 bits first)."""
     if piece.dtype != np.uint8 or piece.size == 0:
         return hist_from_array(piece)
+    return hist_from_bins(pil_bins(piece), piece.size)
+
+
+def pil_bins(piece: np.ndarray) -> list[int]:
+    """The 256 bins of a non-empty 2-D uint8 array, by Pillow's C histogram."""
     from PIL import Image
 
     piece = np.ascontiguousarray(piece)
     h, w = piece.shape
-    bins = Image.frombuffer("L", (w, h), piece, "raw", "L", 0, 1).histogram()
-    return hist_from_bins(bins, piece.size)
+    return Image.frombuffer("L", (w, h), piece, "raw", "L", 0, 1).histogram()
 
 
 def _pieces(cuts: np.ndarray, start: int, length: int):
