@@ -116,3 +116,25 @@ def test_weights_by_crops(run, tmp_path):
     refused = run("weights", plain, "--unit", "crops")
     assert refused.exit_code == 1 and "--crop" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_merge_adds_crop_statistics(run, tmp_path):
+    """merge of two scans with one crop size equals one scan of both; other sizes refused."""
+    rng = np.random.default_rng(12)
+    for name in ("a", "b"):
+        save_png(tmp_path / name / "m.png", rng.integers(0, 3, (12, 14)).astype(np.uint8))
+    outs = {}
+    for name, args in (("a", [tmp_path / "a"]), ("b", [tmp_path / "b"]),
+                       ("ab", [tmp_path / "a", tmp_path / "b"]), ("c", [tmp_path / "b"])):
+        outs[name] = tmp_path / f"{name}.json"
+        crop = "7x5" if name != "c" else "6"
+        assert run("scan", *args, "--crop", crop, "-o", outs[name], "-q").exit_code == 0
+    merged = tmp_path / "m.json"
+    assert run("merge", outs["a"], outs["b"], "-o", merged).exit_code == 0
+    got = json.loads(merged.read_text())["crop"]
+    want = json.loads(outs["ab"].read_text())["crop"]
+    assert got["size"] == want["size"]
+    assert got["counts"] == pytest.approx(want["counts"], rel=1e-12)
+    assert got["presence"] == pytest.approx(want["presence"], rel=1e-12)
+    refused = run("merge", outs["a"], outs["c"], "-o", tmp_path / "x.json")
+    assert refused.exit_code == 2 and "--crop" in refused.stderr
