@@ -199,3 +199,19 @@ def test_block_tiffs_ignore_the_whole_decode_limit(run, tmp_path, blocks_always)
     result = run("scan", tmp_path / "m.tif", "--max-pixels", "10", "-o", tmp_path / "s.json",
                  "-q")
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_damaged_raster_split_between_workers_is_skipped_once(run, tmp_path, blocks_always):
+    """-j2 --on-error skip: a raster whose share of blocks fails is one skipped file; the
+    other file counts exactly."""
+    bad = damaged(tmp_path, "flipped")
+    good = raster(seed=3)
+    tifffile.imwrite(tmp_path / "good.tif", good, tile=(32, 32), compression="zlib")
+    out = tmp_path / "s.json"
+    result = run("scan", bad, tmp_path / "good.tif", "-j", "2", "--on-error", "skip", "-o",
+                 out, "-q")
+    assert result.exit_code == 0, result.stderr
+    stats = json.loads(out.read_text())
+    assert [s["path"] for s in stats["skipped"]] == [str(bad)]
+    assert stats["num_images"] == 1
+    assert stats["pixel_counts"] == [int((good == c).sum()) for c in range(6)]
