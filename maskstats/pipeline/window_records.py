@@ -64,9 +64,8 @@ def _block_windows(path: str, grid, part: tuple[int, int]) -> Iterator[tuple]:
 
     for page in pages(path):
         cells = count_page(path, page, grid.windows(page.height, page.width), part)
-        yield (nodata_hist(cells.total(), page.nodata),
-               cells.window_hists().map_values(partial(relabel_values, nodata=page.nodata)),
-               None)
+        yield nodata_hist(cells.total(), page.nodata), _nodata_windows(cells.window_hists(),
+                                                                       page.nodata), None
 
 
 def _decoded(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
@@ -104,8 +103,14 @@ def _decoded(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
         grid = options.window or WindowGrid(label.shape, label.shape)
         total, wins = count_windows(label, grid.windows(*label.shape))
         del label  # one image in memory at a time
-        yield (nodata_hist(total, value), wins.map_values(partial(relabel_values,
-                                                                  nodata=value)), crop)
+        yield nodata_hist(total, value), _nodata_windows(wins, value), crop
+
+
+def _nodata_windows(wins: WindowHists, nodata: int | None) -> WindowHists:
+    """``wins`` with the pixels of ``nodata`` counted as nodata."""
+    if nodata is None:
+        return wins
+    return wins.map_values(partial(relabel_values, nodata=nodata))
 
 
 def pack_windows(windows: list[WindowHists] | None) -> tuple | None:

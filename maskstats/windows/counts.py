@@ -20,6 +20,8 @@ from maskstats.core.histogram import ImageHist, hist_from_array, hist_from_bins
 from maskstats.windows.grid import Windows
 
 _I64 = np.int64
+#: up to this many cells, 8-bit pieces are counted into dense 256-bin rows (16 MiB)
+DENSE_CELLS = 1 << 13
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,36 @@ class CellCounts:
         self.values = np.zeros(0, _I64)  # sorted stored values seen so far
         self.cells = np.zeros((self.cy.size - 1, self.cx.size - 1, 0), _I64)
         self.seen = 0
-        #: 8-bit blocks of a single-cell count add their 256 bins here (the fast path of
-        #: a huge raster read block by block), folded into the cells by :meth:`total`
-        self.bins8 = np.zeros(256, _I64) if windows is None else None
+        #: 8-bit pieces add their 256 bins to dense per-cell bins (when those stay small),
+        #: folded into the sparse cells by :meth:`fold`
+        self.cells8: np.ndarray | None = None
 
     def add(self, y0: int, x0: int, block: np.ndarray) -> None:
         """Count the 2-D ``block`` whose top-left pixel is (``y0``, ``x0``)."""
         h, w = block.shape
-        if self.bins8 is not None and block.dtype == np.uint8 and block.size:
-            self.bins8 += pil_bins(block)
-            self.seen += h * w
-            return
+        dense = block.dtype == np.uint8 and self.cells.shape[0] * self.cells.shape[1] <= \
+            DENSE_CELLS
+        if dense and self.cells8 is None:
+            self.cells8 = np.zeros(self.cells.shape[:2] + (256,), _I64)
         for iy, a, b in _pieces(self.cy, y0, h):
             for ix, c, d in _pieces(self.cx, x0, w):
+                if dense and b > a and d > c:
+                    self.cells8[iy, ix] += pil_bins(block[a:b, c:d])
+                    continue
                 hist = piece_hist(block[a:b, c:d])
                 self._put(iy, ix, hist.values, hist.counts)
         self.seen += h * w
+
+    def fold(self) -> None:
+        """Move the dense 8-bit bins into the sparse cells (before reading them)."""
+        if self.cells8 is None:
+            return
+        found = np.flatnonzero(self.cells8.any(axis=(0, 1)))
+        if found.size:
+            self._grow(found.astype(_I64))
+            cols = np.searchsorted(self.values, found)
+            self.cells[:, :, cols] += self.cells8[:, :, found]
+        self.cells8 = None
 
     def _put(self, iy: int, ix: int, values: np.ndarray, counts: np.ndarray) -> None:
         if values.size == 0:
@@ -108,10 +124,7 @@ class CellCounts:
 
     def total(self) -> ImageHist:
         """The exact histogram of the pixels added (every pixel once)."""
-        if self.bins8 is not None and self.bins8.any():
-            found = np.flatnonzero(self.bins8)
-            self._put(0, 0, found.astype(_I64), self.bins8[found])
-            self.bins8[:] = 0
+        self.fold()
         counts = self.cells.sum(axis=(0, 1), dtype=_I64)
         keep = counts > 0
         return ImageHist(self.values[keep], counts[keep], self.seen)
@@ -121,6 +134,7 @@ class CellCounts:
         win = self.grid
         if win is None:
             raise ValueError("CellCounts without windows")
+        self.fold()
         prefix = np.zeros((self.cy.size, self.cx.size, self.values.size), _I64)
         np.cumsum(np.cumsum(self.cells, axis=0, dtype=_I64), axis=1, dtype=_I64,
                   out=prefix[1:, 1:])
