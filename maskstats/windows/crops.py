@@ -11,7 +11,7 @@ position, one in the middle in up to H x W). For an image of ``Hi x Wi`` pixels 
   covering row y (column x): coverage weights are *separable*, so the numerator is an exact
   integer computed from one weighted histogram per row;
 * the probability that the crop holds class c is the number of positions whose crop holds a
-  c-pixel over ``Py Px``, counted exactly with running sums over the class's bounding box.
+  c-pixel over ``Py Px``, counted exactly with sliding bitwise ORs (64 classes at a time).
 
 Both come back as exact integer numerators over the integer ``Py Px`` (:class:`CropCounts`).
 """
@@ -78,28 +78,38 @@ def crop_counts(label: np.ndarray, size: tuple[int, int]) -> CropCounts:
                            minlength=height * m).reshape(height, m)
     per_row = np.rint(weighted).astype(_I64)  # integers below 2**53: carried exactly
     expected = a @ per_row
-    rows = per_row > 0
-    presence = np.array([_positions_holding(index, j, rows[:, j], h, w) for j in range(m)],
-                        dtype=_I64)
-    return CropCounts(values, expected, presence, positions)
+    return CropCounts(values, expected, _presence(index, m, h, w), positions)
 
 
-def _span(present: np.ndarray, size: int, length: int) -> tuple[int, int]:
-    """The first and last crop start (along one axis) whose crop meets a present line."""
-    where = np.flatnonzero(present)
-    return max(0, int(where[0]) - size + 1), min(length - size, int(where[-1]))
+def _presence(index: np.ndarray, m: int, h: int, w: int) -> np.ndarray:
+    """How many h x w crop positions hold a pixel of each value index 0..m-1.
+
+    Each pixel sets bit j of a 64-bit word for its value index j (64 values at a time); the
+    OR over every crop is a sliding OR along rows, then along columns (van Herk / Gil-Werman:
+    prefix and suffix ORs per block of the window length, three passes whatever the crop
+    size), and each bit counts the crops holding its value.
+    """
+    out = np.zeros(m, _I64)
+    for group in range(0, m, 64):
+        shifted = index - group
+        inside = (shifted >= 0) & (shifted < 64)
+        bits = np.where(inside, np.left_shift(np.uint64(1), np.clip(shifted, 0, 63)
+                                              .astype(np.uint64)), np.uint64(0))
+        held = _sliding_or(_sliding_or(bits, w, 1), h, 0)
+        for j in range(min(64, m - group)):
+            out[group + j] = np.count_nonzero(held & np.uint64(1 << j))
+    return out
 
 
-def _positions_holding(index: np.ndarray, j: int, rows: np.ndarray, h: int, w: int) -> int:
-    """How many h x w crop positions hold at least one pixel of value index ``j`` (the
-    rows holding it given; only crops around its bounding box are looked at)."""
-    y0, y1 = _span(rows, h, index.shape[0])
-    band = index[y0:y1 + h] == j
-    x0, x1 = _span(band.any(axis=0), w, index.shape[1])
-    part = band[:, x0:x1 + w]
-    run = np.zeros((part.shape[0], part.shape[1] + 1), np.int32)
-    np.cumsum(part, axis=1, dtype=np.int32, out=run[:, 1:])
-    row_any = (run[:, w:] - run[:, :-w]) > 0  # (rows, x starts): the row's w-run holds j
-    run = np.zeros((row_any.shape[0] + 1, row_any.shape[1]), np.int32)
-    np.cumsum(row_any, axis=0, dtype=np.int32, out=run[1:])
-    return int(np.count_nonzero(run[h:] - run[:-h]))
+def _sliding_or(a: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """The OR of every run of ``k`` consecutive entries along ``axis`` (n - k + 1 of them)."""
+    a = np.moveaxis(a, axis, -1)
+    n = a.shape[-1]
+    blocks = -(-n // k)
+    padded = np.zeros(a.shape[:-1] + (blocks * k,), a.dtype)
+    padded[..., :n] = a
+    shaped = padded.reshape(a.shape[:-1] + (blocks, k))
+    prefix = np.bitwise_or.accumulate(shaped, axis=-1).reshape(padded.shape)
+    suffix = np.bitwise_or.accumulate(shaped[..., ::-1], axis=-1)[..., ::-1].reshape(
+        padded.shape)
+    return np.moveaxis(suffix[..., :n - k + 1] | prefix[..., k - 1:n], -1, axis)
