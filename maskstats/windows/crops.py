@@ -65,51 +65,70 @@ def crop_counts(label: np.ndarray, size: tuple[int, int]) -> CropCounts:
     h, w = min(size[0], height), min(size[1], width)
     a, b = coverage(height, h), coverage(width, w)
     positions = (height - h + 1) * (width - w + 1)
-    values, index = compact(label)
-    m = values.size
     if label.size == 0:
         empty = np.zeros(0, _I64)
         return CropCounts(empty, empty, empty, positions)
     if int(b.sum()) >= _EXACT:
         raise ValueError("image too wide for exact crop weights")
+    if label.dtype == np.uint8:  # the stored values index the 256 bins directly
+        values, index, m = np.arange(256, dtype=_I64), label, 256
+    else:
+        values, index = compact(label)
+        m = values.size
     keys = (np.arange(height, dtype=np.intp)[:, None] * m + index).reshape(-1)
     weighted = np.bincount(keys, weights=np.broadcast_to(b.astype(np.float64),
                                                          label.shape).reshape(-1),
                            minlength=height * m).reshape(height, m)
     per_row = np.rint(weighted).astype(_I64)  # integers below 2**53: carried exactly
     expected = a @ per_row
-    return CropCounts(values, expected, _presence(index, m, h, w), positions)
+    found = np.flatnonzero(expected)  # every present value is in some crop
+    return CropCounts(values[found], expected[found], _presence(index, found, h, w),
+                      positions)
 
 
-def _presence(index: np.ndarray, m: int, h: int, w: int) -> np.ndarray:
-    """How many h x w crop positions hold a pixel of each value index 0..m-1.
+def _presence(index: np.ndarray, found: np.ndarray, h: int, w: int) -> np.ndarray:
+    """How many h x w crop positions hold a pixel of each value index in ``found``.
 
-    Each pixel sets bit j of a 64-bit word for its value index j (64 values at a time); the
-    OR over every crop is a sliding OR along rows, then along columns (van Herk / Gil-Werman:
-    prefix and suffix ORs per block of the window length, three passes whatever the crop
-    size), and each bit counts the crops holding its value.
+    Each pixel sets one bit of a word for its value (up to 64 values per pass, in the
+    narrowest unsigned type that holds them); the OR over every crop is a sliding OR along
+    rows, then along columns (van Herk / Gil-Werman: prefix and suffix ORs per block of the
+    crop length, the same few passes whatever the crop size), and each bit counts the crops
+    holding its value.
     """
-    out = np.zeros(m, _I64)
-    for group in range(0, m, 64):
-        shifted = index - group
-        inside = (shifted >= 0) & (shifted < 64)
-        bits = np.where(inside, np.left_shift(np.uint64(1), np.clip(shifted, 0, 63)
-                                              .astype(np.uint64)), np.uint64(0))
-        held = _sliding_or(_sliding_or(bits, w, 1), h, 0)
-        for j in range(min(64, m - group)):
-            out[group + j] = np.count_nonzero(held & np.uint64(1 << j))
+    out = np.zeros(found.size, _I64)
+    size = int(index.max()) + 1
+    for group in range(0, found.size, 64):
+        chosen = found[group:group + 64]
+        dtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                     if np.iinfo(t).bits >= chosen.size)
+        lut = np.zeros(size, dtype)
+        lut[chosen] = np.left_shift(dtype(1), np.arange(chosen.size, dtype=dtype))
+        held = _sliding_or(_sliding_or(lut[index], w, 1), h, 0)
+        for j in range(chosen.size):
+            out[group + j] = np.count_nonzero(held & dtype(1 << j))
     return out
 
 
 def _sliding_or(a: np.ndarray, k: int, axis: int) -> np.ndarray:
-    """The OR of every run of ``k`` consecutive entries along ``axis`` (n - k + 1 of them)."""
-    a = np.moveaxis(a, axis, -1)
-    n = a.shape[-1]
+    """The OR of every run of ``k`` consecutive entries along ``axis`` 0 or 1 of a 2-D array
+    (n - k + 1 of them): prefix and suffix ORs within blocks of ``k``, no copy of views."""
+    n = a.shape[axis]
     blocks = -(-n // k)
-    padded = np.zeros(a.shape[:-1] + (blocks * k,), a.dtype)
-    padded[..., :n] = a
-    shaped = padded.reshape(a.shape[:-1] + (blocks, k))
-    prefix = np.bitwise_or.accumulate(shaped, axis=-1).reshape(padded.shape)
-    suffix = np.bitwise_or.accumulate(shaped[..., ::-1], axis=-1)[..., ::-1].reshape(
-        padded.shape)
-    return np.moveaxis(suffix[..., :n - k + 1] | prefix[..., k - 1:n], -1, axis)
+    shape = (blocks * k, a.shape[1]) if axis == 0 else (a.shape[0], blocks * k)
+    padded = np.zeros(shape, a.dtype)
+    if axis == 0:
+        padded[:n] = a
+        shaped = padded.reshape(blocks, k, a.shape[1])
+        step = 1
+    else:
+        padded[:, :n] = a
+        shaped = padded.reshape(a.shape[0], blocks, k)
+        step = 2
+    prefix = np.bitwise_or.accumulate(shaped, axis=step)
+    suffix = np.empty_like(shaped)
+    flip = (slice(None),) * step + (slice(None, None, -1),)
+    np.bitwise_or.accumulate(shaped[flip], axis=step, out=suffix[flip])
+    prefix, suffix = prefix.reshape(shape), suffix.reshape(shape)
+    if axis == 0:
+        return suffix[:n - k + 1] | prefix[k - 1:n]
+    return suffix[:, :n - k + 1] | prefix[:, k - 1:n]
