@@ -73,7 +73,8 @@ def split(table, ratios, names, group, block, seed, stats, output, quiet, force)
       maskstats compare splits/train.json splits/val.json splits/test.json
       maskstats split windows.csv --ratios 0.8,0.2 --names train,val --block 4096
     """
-    from maskstats.core.files import atomic_write_bytes, dumps_json, path_lines
+    from maskstats.core.files import atomic_write_bytes, path_lines
+    from maskstats.core.jsonio import dumps_json
     from maskstats.splitting.split import check_ratios
     from maskstats.splitting.split import split as split_table
     from maskstats.splitting.stats import check_base, unexpected_key

@@ -61,7 +61,9 @@ def crops_as_counts(stats, source: str = "stats"):
 
     from maskstats.errors import BadStats
 
-    crop = stats.extra.get("crop")
+    from maskstats.core.extras import CROP
+
+    crop = stats.extra.get(CROP)
     counts = crop.get("counts") if isinstance(crop, dict) else None
     if not isinstance(counts, list) or len(counts) != stats.num_classes or not all(
             isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from maskstats.core.extras import CROP, WINDOWS
 from maskstats.errors import UsageProblem
 from maskstats.pipeline.per_image import PerImageTable, spool_line
 from maskstats.pipeline.records import FileRecord
@@ -82,6 +83,6 @@ def window_plan(request) -> tuple[WindowGrid | None, tuple[int, int] | None]:
 def window_entries(stats, grid: WindowGrid | None, sinks) -> None:
     """Record the crop statistics and the window grid in ``stats.extra``."""
     if sinks.crops is not None:
-        stats.extra["crop"] = sinks.crops.entry(stats.num_classes, stats.ignore_index)
+        stats.extra[CROP] = sinks.crops.entry(stats.num_classes, stats.ignore_index)
     if grid is not None:
-        stats.extra["windows"] = {**grid.record(), "rows": sinks.table.rows}
+        stats.extra[WINDOWS] = {**grid.record(), "rows": sinks.table.rows}
