@@ -138,3 +138,23 @@ def test_merge_adds_crop_statistics(run, tmp_path):
     assert got["presence"] == pytest.approx(want["presence"], rel=1e-12)
     refused = run("merge", outs["a"], outs["c"], "-o", tmp_path / "x.json")
     assert refused.exit_code == 2 and "--crop" in refused.stderr
+
+
+@pytest.mark.parametrize("entry, value, problem", [
+    ("crop", {"size": [4, 0], "counts": [1.0], "presence": [0.5]}, "positive integers"),
+    ("crop", {"size": [4, 4], "counts": [-1.0], "presence": [0.5]}, "non-negative number"),
+    ("windows", {"size": [8, 8], "stride": [8], "rows": 3}, "positive integers"),
+    ("nodata", {"pixels": -3}, "non-negative integer"),
+])
+def test_malformed_entries_are_one_line(run, tmp_path, entry, value, problem):
+    """A stats file whose crop, windows or nodata entry is malformed is refused by name."""
+    save_png(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
+    out = tmp_path / "s.json"
+    assert run("scan", tmp_path / "a.png", "-o", out, "-q").exit_code == 0
+    doc = json.loads(out.read_text())
+    doc[entry] = value
+    out.write_text(json.dumps(doc))
+    result = run("weights", out)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{out}: {entry}: " in lines[0] and problem in lines[0]
