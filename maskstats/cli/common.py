@@ -86,7 +86,10 @@ class MaskstatsGroup(click.Group):
                 raise
             click.echo("Error: interrupted (Ctrl-C)", err=True)
             raise click.exceptions.Exit(130) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as exc:  # names in messages: control characters escaped
+            exc.message = one_line(exc.message)
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
             sys.stderr.close()  # the reader went away (e.g. `| head`): not our error
@@ -134,7 +137,8 @@ debug_option = click.option(
 def console(stderr: bool):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # no emoji codes, no highlighting: names are shown literally (see maskstats.cli.text)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def warn(message: str) -> None:
