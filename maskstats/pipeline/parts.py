@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from maskstats.core.histogram import ImageHist
+from maskstats.errors import UnreadableMask
 from maskstats.pipeline.records import FileRecord
 from maskstats.windows.counts import WindowHists
 
@@ -57,9 +58,11 @@ def _size(path: str) -> int:
         return 0
 
 
-def join_parts(stream: Iterable[list[FileRecord]], items: Sequence) -> Iterator[list[FileRecord]]:
+def join_parts(stream: Iterable[list[FileRecord]], items: Sequence,
+               on_error: str = "fail") -> Iterator[list[FileRecord]]:
     """The record batches of ``stream`` (read from ``items``) with the records of each
-    file's parts added into one record."""
+    file's parts added into one record. Parts are read with ``on_error="skip"`` (a worker
+    never raises for a share of a file); a failed part is raised here under ``"fail"``."""
     sizes = iter([i.count if isinstance(i, Part) and i.index == 0 else 1 for i in items
                   if not isinstance(i, Part) or i.index == 0])
     pending: list[FileRecord] = []
@@ -71,17 +74,20 @@ def join_parts(stream: Iterable[list[FileRecord]], items: Sequence) -> Iterator[
                 need = next(sizes)
             pending.append(record)
             if len(pending) == need:
-                out.append(pending[0] if need == 1 else merge_records(pending))
+                out.append(pending[0] if need == 1 else merge_records(pending, on_error))
                 pending = []
         if out:
             yield out
 
 
-def merge_records(parts: list[FileRecord]) -> FileRecord:
-    """One file's record from the records of its parts (a skipped part skips the file)."""
+def merge_records(parts: list[FileRecord], on_error: str = "fail") -> FileRecord:
+    """One file's record from the records of its parts (a failed part fails or skips the
+    file)."""
     first = parts[0]
     for p in parts:
         if p.skipped is not None:
+            if on_error != "skip":
+                raise UnreadableMask(p.skipped["path"], p.skipped["reason"])
             return FileRecord(first.path, key=first.key, skipped=p.skipped)
     notices = tuple(sorted({n for p in parts for n in p.notices}))
     hists = [add_hists([p.hists[f] for p in parts]) for f in range(len(first.hists))]

@@ -234,8 +234,8 @@ def read_batch(paths: Sequence[str], options: ReadOptions = ReadOptions(),
     """
     if any(not isinstance(p, str) for p in paths):  # shares of a huge raster (pipeline.parts)
         return [read_record(p, options, remap, on_error, keys, bound) if isinstance(p, str) else
-                read_record(p.path, replace(options, part=(p.index, p.count)), remap, on_error,
-                            keys, bound) for p in paths]
+                read_record(p.path, replace(options, part=(p.index, p.count)), remap, "skip",
+                            keys, bound) for p in paths]  # a bad part: raised when joined
     if any("://" in p for p in paths):
         from maskstats.readers.remote import prefetch
 

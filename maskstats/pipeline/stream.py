@@ -60,7 +60,7 @@ def record_stream(files: list[str], *, jobs: int | None = None, on_error: str = 
         items = expand_parts(files, worker_count(jobs, 1 << 30) if local else 1)
         executor = make_executor(jobs, len(items), backend, scheduler)
         yield from join_parts((records for _batch, records in executor.map(read, items)),
-                              items)
+                              items, on_error)
         return
     executor = make_executor(jobs, len(files), backend, scheduler)
     from maskstats.pipeline.cache import CachedReader

@@ -160,7 +160,7 @@ def test_damaged_blocks_are_one_error_line(run, tmp_path, blocks_always, how, me
     nothing written."""
     path = damaged(tmp_path, how)
     out = tmp_path / "s.json"
-    result = run("scan", path, "-o", out)
+    result = run("scan", path, "-o", out, "-j", "2")
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {path}: ") and message in lines[0]
