@@ -124,13 +124,16 @@ def _warning_line(message, _category, _filename, _lineno, _file=None, _line=None
 
 
 def set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
+    if value and not ctx.meta.get(DEBUG_KEY):
         ctx.meta[DEBUG_KEY] = True
+        from maskstats.readers.fastpng import describe
+
+        click.echo(f"debug: {describe()}", err=True)  # which PNG counting path is used
 
 
 debug_option = click.option(
     "--debug", is_flag=True, expose_value=False, is_eager=True, callback=set_debug,
-    help="Show the full traceback on errors.",
+    help="Show the full traceback on errors (and which PNG counting path is used).",
 )
 
 

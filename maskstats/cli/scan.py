@@ -17,7 +17,7 @@ from maskstats.core.extras import PER_IMAGE
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="PATH...")
 @output_option("maskstats.json")
 @ignore_index_option
 @num_classes_option
@@ -66,6 +66,17 @@ from maskstats.core.extras import PER_IMAGE
 @click.option("--verify", is_flag=True,
               help="With --panoptic: decode every PNG (id = R + 256 G + 65536 B) and check "
                    "each segment's area against the JSON.")
+@click.option("--coco", type=click.Path(dir_okay=False), metavar="JSON",
+              help="COCO or LVIS instance annotations (no PATH, no image decoded): c<k> = "
+                   "pixels of the union of category k's masks as pycocotools rasterises "
+                   "them, o<k> = its instances (iscrowd 0); classes in 'categories' order.")
+@click.option("--yolo", type=click.Path(dir_okay=False), metavar="DATA_YAML",
+              help="Ultralytics dataset YAML (no PATH): polygons filled as Ultralytics' "
+                   "polygon2mask does (extra 'yolo'), boxes as their pixels; image sizes "
+                   "from the image headers.")
+@click.option("--split", metavar="NAME",
+              help="With --yolo: only this split of the YAML (train, val or test) "
+                   "[default: every split it lists, each image once].")
 @click.option("--per-image", "per_image", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write one row per image (frame) with its exact pixels per class: "
                    "FILE.csv, or FILE.parquet (extra 'parquet'). Columns path, frame, pixels, "
@@ -124,8 +135,13 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
       maskstats scan masks/ --per-image images.csv         # + one row per image
       maskstats scan masks/ --objects                      # + objects per class (extra)
       maskstats scan rasters/ --window 512 --per-image windows.csv  # one row per window
+      maskstats scan --coco instances_val2017.json --per-image images.csv
+      maskstats scan --yolo data.yaml --split train --per-image images.csv
     """
     from maskstats.pipeline.scan import scan as run_scan
+
+    if not paths and all(options.get(k) is None for k in ("coco", "yolo", "split")):
+        raise click.UsageError("Missing argument 'PATH...'.")
 
     show_progress = not no_progress and sys.stderr.isatty()
     bar = None

@@ -63,9 +63,12 @@ def split(table, ratios, names, group, block, seed, stats, output, quiet, force)
     TABLE is a table written by 'maskstats scan --per-image'. Classes present in at least as
     many groups as there are splits land in every split; those that cannot are named. Each
     split gets DIR/<name>.txt (one path per line, as in the table) and DIR/<name>.json (its
-    stats; 'maskstats merge' of them gives the whole dataset's stats exactly). A window
-    table (scan --window) also gives DIR/<name>.windows.csv (the split's windows); its split
-    stats count window pixels.
+    stats; 'maskstats merge' of them gives the whole dataset's stats exactly). A table
+    scanned with --coco (and its --stats) also gets DIR/<name>.coco.json (the split's images
+    and annotations, categories, info and licenses copied); one scanned with --yolo gets
+    DIR/<name>.images.txt (absolute image paths, a split for Ultralytics' data.yaml).
+    A window table (scan --window) also gives DIR/<name>.windows.csv (the split's
+    windows); its split stats count window pixels.
 
     \b
     Examples:
@@ -74,6 +77,7 @@ def split(table, ratios, names, group, block, seed, stats, output, quiet, force)
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
       maskstats split windows.csv --ratios 0.8,0.2 --names train,val --block 4096
+      maskstats split images.csv --ratios 0.8,0.2 --names train,val --stats coco.json
     """
     from maskstats.core.files import path_lines
     from maskstats.core.fileset import replace_files
@@ -82,15 +86,17 @@ def split(table, ratios, names, group, block, seed, stats, output, quiet, force)
     from maskstats.splitting.split import split as split_table
     from maskstats.splitting.stats import check_base, unexpected_key
     from maskstats.core.stats import Stats
+    from maskstats.splitting.annotations import annotation_files, annotation_outputs
     from maskstats.table.load import load_table
 
     names = check_ratios(ratios, names)
+    base = Stats.load(stats) if stats else None
     files = [f"{n}{ext}" for n in names for ext in (".txt", ".json")]
+    files += annotation_files(base, names)
     data = load_table(table)
     if data.windows is not None:  # a window table: which windows, not only which files
         files += [f"{n}.windows.csv" for n in names]
     _check_folder(output, files, force)
-    base = Stats.load(stats) if stats else None
     if base is not None:
         check_base(data, base, stats)
     unexpected_key(data, base)  # refuse before splitting if the stats cannot be exact
@@ -106,6 +112,8 @@ def split(table, ratios, names, group, block, seed, stats, output, quiet, force)
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
         if data.windows is not None:
             contents[f"{name}.windows.csv"] = result.windows_csv(j)
+    contents.update(annotation_outputs(base, names, [result.paths(j) for j in range(len(names))],
+                                       stats, output))
     created = not os.path.isdir(output)
     try:
         os.makedirs(output, exist_ok=True)

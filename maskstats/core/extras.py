@@ -17,6 +17,13 @@ from maskstats.errors import BadStats
 ONE_HOT = "one_hot"  #: one-hot masks: pixels with no class / several classes
 MULTI_LABEL = "multi_label"  #: multi-label stats: ``{"samples": n}``
 PANOPTIC = "panoptic"  #: COCO panoptic: annotations, category ids, counters
+COCO = "coco"  #: COCO/LVIS instances: annotations, sha256, category ids, counters, LVIS lists
+YOLO = "yolo"  #: Ultralytics YOLO: data.yaml, root, split, label files
+#: annotation sources (``scan --coco`` / ``--yolo``): what names the source is text, the rest
+#: are counts or per-class lists of counts
+ANNOTATION_SOURCES = (COCO, YOLO)
+#: the text entries (path, hash, split name) of an annotation source
+SOURCE_TEXT = ("annotations", "sha256", "data", "root", "split")
 UNKNOWN_COLORS = "unknown_colors"  #: colours outside the colour table, largest first
 PER_IMAGE = "per_image"  #: the per-image table written beside the stats: path, sha256, rows
 SELECTION = "selection"  #: the --include/--exclude globs of the scan
@@ -95,6 +102,26 @@ def _panoptic(value: Any) -> None:
     else:
         _need(source is None or isinstance(source, str), "annotations must be a path", source)
     _counters({k: v for k, v in entry.items() if k not in ("annotations", "category_ids")})
+
+
+def _annotation_source(value: Any) -> None:
+    """``coco`` / ``yolo``: category ids, text naming the source (or a list of them after a
+    merge), counts and per-class lists of counts."""
+    for key, val in _mapping(value).items():
+        if key == "category_ids":
+            for i in _list(val, "category_ids must be a list of integers"):
+                _need(isinstance(i, int) and not isinstance(i, bool),
+                      "category_ids must hold integers", i)
+        elif key in SOURCE_TEXT:
+            if isinstance(val, list):
+                _strings(val, key)
+            else:
+                _need(val is None or isinstance(val, str), f"{key} must be text", val)
+        elif isinstance(val, list):
+            for n in val:
+                _count(n, key)
+        else:
+            _count(val, key)
 
 
 def _unknown_colors(value: Any) -> None:
@@ -210,6 +237,8 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     ONE_HOT: _counters,
     MULTI_LABEL: _counters,
     PANOPTIC: _panoptic,
+    COCO: _annotation_source,
+    YOLO: _annotation_source,
     UNKNOWN_COLORS: _unknown_colors,
     PER_IMAGE: _per_image,
     SELECTION: _selection,

@@ -1,11 +1,12 @@
 """Merging the layout-specific entries of two stats (``extra``), exactly or not at all.
 
 Every entry a producer writes has its own rule: counters add (``one_hot``, ``multi_label``,
-``panoptic``, ``nodata``), crop statistics of one crop size add per class, the
-``unknown_colors`` report is re-ranked from both sides, object statistics add their counts
-and size tables and recompute the quantiles (:mod:`maskstats.pipeline.object_sizes`), and
-``per_image``, ``selection`` and ``windows`` are dropped (they name the table, the globs and
-the window grid of one scan, not of the merged data). An
+``panoptic``, ``nodata``, and in ``coco`` / ``yolo`` with the names of both sources kept),
+crop statistics of one crop size add per class, the ``unknown_colors`` report is re-ranked
+from both sides, object statistics add their counts and size tables and recompute the
+quantiles (:mod:`maskstats.pipeline.object_sizes`), and ``per_image``, ``selection`` and
+``windows`` are dropped (they name the table, the globs and the window grid of one scan, not
+of the merged data). An
 entry that cannot be merged exactly is refused with :class:`UsageProblem`, never kept from
 one side as if it described both.
 """
@@ -16,8 +17,9 @@ from typing import Any, Mapping
 
 from maskstats.readers.colors import MAX_COLORS, MAX_FILES
 from maskstats.errors import BadStats, UsageProblem
-from maskstats.core.extras import (CROP, DROPPED, OBJECT_COUNTS, OBJECT_KEYS, OBJECT_PIXELS_QUANTILES,
-                                   OBJECT_SIZES, OBJECTS, PANOPTIC, UNKNOWN_COLORS)
+from maskstats.core.extras import (ANNOTATION_SOURCES, CROP, DROPPED, OBJECT_COUNTS,
+                                   OBJECT_KEYS, OBJECT_PIXELS_QUANTILES, OBJECT_SIZES, OBJECTS,
+                                   PANOPTIC, UNKNOWN_COLORS)
 from maskstats.pipeline.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIMIT,
                                     merged_bounds, object_entries, read_size_tables)
 
@@ -53,6 +55,8 @@ def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
             out[key] = _merge_panoptic(va, vb)
         elif key == CROP and va is not None and vb is not None:
             out[key] = _merge_crop(va, vb, k)
+        elif key in ANNOTATION_SOURCES and va is not None and vb is not None:
+            out[key] = _merge_source(key, va, vb)
         elif _is_counter(va) and _is_counter(vb):
             out[key] = _add_counters(va, vb)
         elif key in a and key in b and va == vb:
@@ -108,6 +112,28 @@ def _merge_panoptic(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any
                         {k: v for k, v in b.items() if k not in ("annotations", "category_ids")})
     return {"annotations": sources[0] if len(sources) == 1 else sources,
             "category_ids": a.get("category_ids"), **out}
+
+
+def _merge_source(kind: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """``coco`` / ``yolo`` of two scans: the same categories; counts and per-class lists of
+    counts add; the text naming each source is kept (a list when they differ)."""
+    if a.get("category_ids") != b.get("category_ids"):
+        raise UsageProblem(f"cannot merge {kind} stats with different category ids")
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys([*a, *b]):
+        va, vb = a.get(key), b.get(key)
+        if key == "category_ids":
+            out[key] = va
+        elif isinstance(va, list) and isinstance(vb, list) and len(va) == len(vb) and all(
+                isinstance(x, int) and not isinstance(x, bool) for x in va + vb):
+            out[key] = [x + y for x, y in zip(va, vb)]
+        elif _is_counter(va) and _is_counter(vb) and not isinstance(va or vb, str):
+            out[key] = _add_counters(va, vb)
+        else:
+            found = [x for v in (va, vb) for x in (v if isinstance(v, list) else [v])]
+            found = list(dict.fromkeys(found))
+            out[key] = found[0] if len(found) == 1 else found
+    return out
 
 
 def _merge_unknown(a: Any, b: Any) -> dict[str, Any] | None:

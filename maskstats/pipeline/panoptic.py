@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -42,14 +41,9 @@ from maskstats.core.extras import PANOPTIC
 def load_panoptic(path: str | os.PathLike) -> dict[str, Any]:
     """Parse a COCO panoptic JSON and check the keys this module uses."""
     from maskstats.core.jsonio import parse_json
+    from maskstats.readers.coco import read_file
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageProblem(f"{path}: no such panoptic JSON file") from None
-    except OSError as exc:
-        raise UsageProblem(f"{path}: not a readable JSON file ({exc.strerror or exc})") from None
-    obj = parse_json(data, str(path), UsageProblem)
+    obj = parse_json(read_file(path, "panoptic JSON file"), str(path), UsageProblem)
     if not isinstance(obj, dict) or not isinstance(obj.get("annotations"), list):
         raise UsageProblem(f"{path}: not a COCO panoptic file (no 'annotations' list)")
     if not isinstance(obj.get("images"), list):

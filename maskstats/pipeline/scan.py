@@ -77,6 +77,8 @@ def scan(
     allow_gaps: bool = False,
     crop: "str | int | tuple[int, int] | None" = None,
     max_pixels: int | None = None,
+    coco: str | os.PathLike | None = None, yolo: str | os.PathLike | None = None,
+    split: str | None = None,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -121,8 +123,14 @@ def scan(
             (``"512"``, ``"512x1024"``, ``(H, W)``) at this stride, and the exact statistics
             of one random crop per image (see :mod:`maskstats.pipeline.window_table`).
         max_pixels: the decompression-bomb limit of images decoded whole (178,956,970).
+        coco, yolo, split: a COCO/LVIS JSON or an Ultralytics ``data.yaml`` (and a split),
+            scanned instead of ``paths`` (see :mod:`maskstats.pipeline.annotations`).
     """
     request = ScanRequest(**locals())  # first statement: locals() are the arguments
+    if coco is not None or yolo is not None or split is not None:
+        from maskstats.pipeline.annotations import scan_annotations
+
+        return scan_annotations(request)
     plan = plan_scan(request)
     if request.panoptic is not None or request.verify:
         return scan_panoptic(request, plan)
@@ -163,6 +171,9 @@ class ScanRequest:
     allow_gaps: bool = False
     crop: "str | int | tuple[int, int] | None" = None
     max_pixels: int | None = None
+    coco: str | os.PathLike | None = None
+    yolo: str | os.PathLike | None = None
+    split: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from maskstats.core.jsonio import dumps_json
 from maskstats.sampling.registry import Inputs, get_method
 from maskstats.table.core import WINDOW_COLUMNS
 from maskstats.table.load import Table, load_table
-from maskstats.table.check import ClassInfo, active_classes, class_info
+from maskstats.table.check import ClassInfo, class_info
 
 SAMPLE_WEIGHTS_FORMAT = "maskstats-sample-weights"
 SAMPLE_WEIGHTS_VERSION = 1
@@ -131,12 +131,31 @@ class SampleWeights:
                 for j, c in enumerate(x.classes.tolist())]
 
 
+def presence(table: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, pixels) of every class present in a row, row-major: a non-zero count,
+    or instances (``o<k>`` > 0) without pixels (a tiny annotated object covering no pixel
+    centre still makes its class present, as repeat factors count annotations)."""
+    rows, cols, vals = table.nonzero()
+    if table.objects is None:
+        return rows, cols, vals
+    k = table.num_classes
+    orows, ocols = np.nonzero(table.objects)
+    extra = np.setdiff1d(orows.astype(np.int64) * k + ocols, rows.astype(np.int64) * k + cols)
+    if extra.size == 0:
+        return rows, cols, vals
+    keys = np.concatenate([rows.astype(np.int64) * k + cols, extra])
+    order = np.argsort(keys, kind="stable")
+    values = np.concatenate([vals, np.zeros(extra.size, dtype=vals.dtype)])[order]
+    return keys[order] // k, keys[order] % k, values
+
+
 def build_inputs(table: Table, info: ClassInfo) -> Inputs:
     """The sparse view of the classes that play a part (present, not ignored)."""
-    classes = np.asarray(active_classes(table, info), dtype=np.int64)
+    rows, cols, vals = presence(table)
+    skip = set(info.ignore_index)
+    classes = np.array([c for c in np.unique(cols).tolist() if c not in skip], dtype=np.int64)
     lookup = np.full(table.num_classes, -1, dtype=np.int64)
     lookup[classes] = np.arange(classes.size)
-    rows, cols, vals = table.nonzero()
     cols = lookup[cols]
     keep = cols >= 0
     if not keep.all():
@@ -171,8 +190,8 @@ def sample_weights(table_or_path: Table | str | os.PathLike, method: str = "repe
     if x.empty.any():
         shown = ", ".join(table.paths[i] for i in np.flatnonzero(x.empty)[:5].tolist())
         more = int(x.empty.sum()) - 5
-        x.warn(f"{int(x.empty.sum())} image(s) hold no counted class (only ignored or "
-               f"unexpected pixels) and get the smallest weight, "
+        x.warn(f"{int(x.empty.sum())} image(s) hold no counted class (no class pixels or "
+               f"instances) and get the smallest weight, "
                f"{float(weights[x.empty][0]):.6g}: {shown}" + (f" and {more} more"
                                                            if more > 0 else ""))
     for message in x.warnings:

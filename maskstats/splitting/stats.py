@@ -117,6 +117,8 @@ def split_stats(table: Table, rows: np.ndarray, base: Stats | None = None) -> St
     )
     if table.objects is not None:
         stats.extra.update(split_objects(table, rows, base))
+    if base is not None and "multi_label" in base.extra:  # pixels may count for two classes
+        stats.extra["multi_label"] = {"samples": stats.total_pixels}
     return stats
 
 

@@ -26,6 +26,10 @@ GOOD = {
     extras.OBJECT_PIXELS_QUANTILES: [{"min": 1, "p10": 1, "p50": 2, "p90": 3, "max": 3}, None],
     extras.OBJECT_SIZES: [[[1, 1], [3, 1]], []],
     extras.OBJECTS: {"connectivity": 4},
+    extras.COCO: {"annotations": "instances.json", "sha256": "ab" * 32, "category_ids": [1, 9],
+                  "crowd_annotations": 1, "crowd_without_pixels": 0,
+                  "neg_category_ids": [0, 2]},
+    extras.YOLO: {"data": "data.yaml", "root": "/data", "split": None, "label_files": 3},
 }
 
 
@@ -82,6 +86,11 @@ def test_well_formed_entries_and_unknown_keys_load_unchanged():
     (extras.OBJECT_COUNTS, [2, True], "class 1 must be a non-negative integer, not True"),
     (extras.OBJECT_SIZES, [[[1, 0]], []],
      "class 0 must hold [size, count] pairs of positive integers, not [1, 0]"),
+    (extras.COCO, ["instances.json"], "must be an object, not ['instances.json']"),
+    (extras.COCO, {"annotations": 3}, "annotations must be text, not 3"),
+    (extras.COCO, {"neg_category_ids": [1, -1]}, "neg_category_ids must be a non-negative "
+                                                  "integer, not -1"),
+    (extras.YOLO, {"label_files": "3"}, "label_files must be a non-negative integer, not '3'"),
 ])
 def test_a_malformed_entry_is_one_line_naming_file_and_entry(key, value, problem):
     """Each malformed entry stops the load with ``<file>: <entry>: <problem>``."""
