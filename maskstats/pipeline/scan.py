@@ -128,6 +128,9 @@ def scan(
     """
     request = ScanRequest(**locals())  # first statement: locals() are the arguments
     if coco is not None or yolo is not None or split is not None:
+        if window is not None or crop is not None:
+            raise UsageProblem("--window and --crop read mask files; they do not combine "
+                               "with --coco or --yolo (yet)")
         from maskstats.pipeline.annotations import scan_annotations
 
         return scan_annotations(request)

@@ -29,10 +29,12 @@ def count_page(path: str, page: Page, windows: Windows | None = None,
     return cells
 
 
-def read_tiff(path: str, options: ReadOptions, warn: Warn, source=None) -> Iterator[ImageHist]:
+def read_tiff(path, options: ReadOptions, warn: Warn, source=None) -> Iterator[ImageHist]:
     """Histograms of every page of a TIFF mask (block by block when it is huge; of the
-    ``options.part`` share of its blocks only)."""
-    if source is None and options.layout not in ("one-hot", "multi-label") and use_blocks(path):
+    ``options.part`` share of its blocks only). ``path`` may be a file object (a fetched
+    remote object), read through Pillow."""
+    local = isinstance(path, str) and source is None
+    if local and options.layout not in ("one-hot", "multi-label") and use_blocks(path):
         for page in pages(path):
             yield nodata_hist(count_page(path, page, part=options.part).total(), page.nodata)
         return
@@ -43,7 +45,8 @@ def read_tiff(path: str, options: ReadOptions, warn: Warn, source=None) -> Itera
     if options.layout in ("one-hot", "multi-label"):  # bands are channels: no nodata value
         yield from hists
         return
-    if source is not None:
-        source.seek(0)
-    for h, value in zip(hists, page_nodata(path, source)):  # GDAL_NODATA of each page
+    data = source if source is not None else (None if isinstance(path, str) else path)
+    if data is not None:
+        data.seek(0)
+    for h, value in zip(hists, page_nodata(str(path), data)):  # GDAL_NODATA of each page
         yield nodata_hist(h, value)
