@@ -152,13 +152,62 @@ def _fortran_member(path: str, arr: Any) -> np.ndarray:
 
 def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
     """``.h5``/``.hdf5`` through h5py (the ``hdf5`` extra), read chunk by chunk."""
-    with open_hdf5_dataset(path, options.key) as ds:
+    with open_hdf5_dataset(path, options.key, cache_chunks=True) as ds:
         yield from _checked(path, ds, options, warn)
 
 
+#: the largest chunk cache given to one dataset: a compressed chunk is inflated whole by
+#: HDF5 whatever part of it is read, so holding it costs no more than reading it once
+CHUNK_CACHE_LIMIT = 1 << 30
+
+
+class ChunkCachedDataset:
+    """An h5py dataset opened with a chunk cache that holds one row of its chunks (all the
+    chunks sharing an index along the first axis): pieces of rows cut through a chunk read
+    it from the cache instead of inflating it again (see ``_chunk_rows`` in arrays)."""
+
+    caches_chunk_rows = True
+
+    def __init__(self, ds: Any):
+        self._ds = ds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ds, name)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._ds[index]
+
+
+def chunk_row_bytes(shape: Sequence[int], chunks: Sequence[int], itemsize: int) -> int:
+    """Bytes of the chunks sharing one index along the first axis (a row of chunks)."""
+    across = math.prod(-(-n // c) for n, c in zip(shape[1:], chunks[1:]))
+    return math.prod(chunks) * itemsize * across
+
+
+def chunk_cache(ds: Any) -> tuple[int, int] | None:
+    """(slots, bytes) of a chunk cache holding a row of ``ds``'s chunks when they are
+    compressed, bigger than a piece read at a time and the row is at most
+    :data:`CHUNK_CACHE_LIMIT` bytes; else None (``ds`` is read in chunk-aligned pieces)."""
+    from maskstats.readers.arrays import CHUNK_ELEMENTS
+
+    chunks = ds.chunks
+    if not chunks or ds.id.get_create_plist().get_nfilters() == 0:
+        return None  # contiguous or uncompressed chunks: partial reads cost only their part
+    need = chunk_row_bytes(ds.shape, chunks, ds.dtype.itemsize)
+    if math.prod(chunks) <= CHUNK_ELEMENTS // 4 or need > CHUNK_CACHE_LIMIT:
+        return None
+    row = need // (math.prod(chunks) * ds.dtype.itemsize)
+    slots = 4 * row + 1  # a prime above the chunks of a row: consecutive ones never collide
+    while any(slots % d == 0 for d in range(3, int(slots ** 0.5) + 1, 2)):
+        slots += 2
+    return slots, need + (1 << 20)
+
+
 @contextmanager
-def open_hdf5_dataset(path: Any, key: str | None, source: Any = None) -> Iterator[Any]:
-    """The chosen dataset of an HDF5 file (``source``: its bytes as a file object)."""
+def open_hdf5_dataset(path: Any, key: str | None, source: Any = None,
+                      cache_chunks: bool = False) -> Iterator[Any]:
+    """The chosen dataset of an HDF5 file (``source``: its bytes as a file object;
+    ``cache_chunks``: with a chunk cache for reading it in pieces of rows)."""
     try:
         import h5py
     except ImportError:
@@ -173,7 +222,14 @@ def open_hdf5_dataset(path: Any, key: str | None, source: Any = None) -> Iterato
         fh.visititems(lambda name, obj: names.append(name)
                       if isinstance(obj, h5py.Dataset) else None)
         name = pick_key(path, names, key)
-        yield own_dataset(path, fh, name, h5py)
+        ds = own_dataset(path, fh, name, h5py)
+        cache = chunk_cache(ds) if cache_chunks else None
+        if cache is not None:
+            del ds  # HDF5 keeps the cache of a dataset already open: close it, reopen
+            access = h5py.h5p.create(h5py.h5p.DATASET_ACCESS)
+            access.set_chunk_cache(*cache, 1.0)
+            ds = ChunkCachedDataset(h5py.Dataset(h5py.h5d.open(fh.id, name.encode(), access)))
+        yield ds
 
 
 @contextmanager

@@ -129,6 +129,22 @@ def _aligned_step(arr: Any, step: int) -> int:
     return step
 
 
+def _chunk_rows(arr: Any, axis: int, step: int) -> int:
+    """A step along ``axis`` that never cuts an HDF5 chunk twice: a compressed chunk is
+    inflated whole for every read that touches it, so pieces cutting one big chunk into
+    rows would inflate it once per piece. Whole chunks per piece (rounded down) when they
+    fit in ``step``; else ``step`` itself when the dataset's chunk cache holds a row of
+    chunks (``caches_chunk_rows``: each is inflated once and kept while its rows are
+    read), else one chunk's extent (more rows per piece, each chunk inflated once)."""
+    chunks = getattr(arr, "chunks", None)
+    if not isinstance(chunks, tuple) or len(chunks) <= axis:
+        return step
+    extent = chunks[axis]
+    if extent <= step:
+        return step // extent * extent
+    return step if getattr(arr, "caches_chunk_rows", False) else extent
+
+
 def _pieces(arr: Any, prefix: tuple, done: Callable[[], None]) -> Iterator[np.ndarray]:
     """``arr[prefix]`` in slices along its next axis of about CHUNK_ELEMENTS values each."""
     sub = tuple(arr.shape)[len(prefix):]
@@ -136,7 +152,7 @@ def _pieces(arr: Any, prefix: tuple, done: Callable[[], None]) -> Iterator[np.nd
         yield np.asarray(arr[prefix]).reshape(1)
         return
     row = math.prod(sub[1:])
-    step = max(1, CHUNK_ELEMENTS // max(row, 1))
+    step = _chunk_rows(arr, len(prefix), max(1, CHUNK_ELEMENTS // max(row, 1)))
     for start in range(0, sub[0], step):
         yield np.asarray(arr[prefix + (slice(start, start + step),)])
         done()

@@ -25,6 +25,9 @@ from maskstats.weights.compute import compute_weights
 # the schemes shown side by side (normalised to mean 1 over the present classes)
 MAIN_SCHEMES = ("inverse-frequency", "median-frequency", "inverse-sqrt", "enet", "log-inverse")
 NOUNS = {"pixels": "image", "voxels": "volume", "samples": "sample"}
+#: classes in the co-occurrence map: the first ones in display order (largest pixel share);
+#: a map of thousands of classes is unreadable and its matrix grows with their square
+COOCCURRENCE_CLASSES = 200
 
 
 
@@ -60,7 +63,7 @@ class ReportData:
     table: Any = None                # maskstats.table.load.Table or None
     classes_per_image: np.ndarray | None = None   # histogram: images with k classes, k=0..K
     pixels_quantiles: np.ndarray | None = None    # (K, 7): min p10 p25 p50 p75 p90 max
-    cooccurrence: np.ndarray | None = None        # (K, K): images holding both classes
+    cooccurrence: np.ndarray | None = None        # (n, n): images holding both of order[:n]
     object_counts: np.ndarray | None = None
     object_quantiles: np.ndarray | None = None    # (K, 5): min p10 p50 p90 max, or NaN rows
     objects_per_image: np.ndarray | None = None   # (K, 7) quantiles over images holding c
@@ -124,12 +127,21 @@ def _per_image(data: ReportData, table) -> None:
     k = table.num_classes
     data.classes_per_image = np.bincount(present.sum(axis=1), minlength=k + 1)
     data.pixels_quantiles = _quantiles(table.counts, present)
-    p = present.astype(np.float32)  # exact for counts below 2**24 images
-    co = p.T @ p
-    data.cooccurrence = np.rint(co).astype(np.int64) if table.num_images < 2**24 else (
-        present.T.astype(np.int64) @ present.astype(np.int64))
+    data.cooccurrence = cooccurrence(present, data.order[:COOCCURRENCE_CLASSES])
     if table.objects is not None:
         data.objects_per_image = _quantiles(table.objects, table.objects > 0)
+
+
+def cooccurrence(present: np.ndarray, classes: Sequence[int]) -> np.ndarray:
+    """(n, n) int64: rows of ``present`` (images x classes) holding both ``classes[i]`` and
+    ``classes[j]``; only the n classes shown, so memory and time grow with the table, not
+    with the square of its class count."""
+    cols = list(classes)
+    out = np.zeros((len(cols), len(cols)), np.int64)
+    for start in range(0, present.shape[0], 1 << 16):  # float32 sums are exact below 2**24
+        p = present[start:start + (1 << 16), cols].astype(np.float32)
+        out += np.rint(p.T @ p).astype(np.int64)
+    return out
 
 
 def _objects(data: ReportData, stats: Stats, table, source: str) -> None:

@@ -178,13 +178,14 @@ def per_image_section(d: ReportData) -> str:
                   f"Per class, over the {noun}s that hold it: box p25-p75, red median, ticks "
                   f"at p10 and p90, whiskers min and max; the number of {noun}s at the right.",
                   scroll=k > 40)
-    co = d.cooccurrence[np.ix_(d.order, d.order)]
+    n = len(d.cooccurrence)  # the first n classes of the order above
     out += figure("cooccurrence",
-                  plots.render(matrix.heatmap, co, labels, f"{noun}s holding both",
-                               prefix="cooccurrence"),
+                  plots.render(matrix.heatmap, d.cooccurrence, labels[:n],
+                               f"{noun}s holding both", prefix="cooccurrence"),
                   f"{noun.capitalize()}s holding both classes (the diagonal: {noun}s holding "
-                  "the class); grey: never together. Classes in the order above.",
-                  scroll=k > 40, wide=k > 40)
+                  "the class); grey: never together. Classes in the order above"
+                  + (f", the {n} largest of {k:,}." if n < k else "."),
+                  scroll=n > 40, wide=n > 40)
     return out
 
 

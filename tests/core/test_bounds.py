@@ -5,32 +5,16 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from maskstats.core.limits import CLASS_LIMIT, MAX_NUM_CLASSES
+from peakrss import run_measured
 
-ROOT = Path(__file__).resolve().parents[2]
 HINT = "see --remap / --preset"
-
-
-def run_measured(*args, cwd=None) -> tuple[int, str, int]:
-    """Run ``python -m maskstats ARGS`` in one process; return (exit code, stderr, peak RSS
-    in bytes of that process alone, from wait4)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(os.devnull, "wb") as null:
-        proc = subprocess.Popen([sys.executable, "-m", "maskstats", *map(str, args)],
-                                env=env, cwd=cwd, stdout=null, stderr=subprocess.PIPE)
-        err = proc.stderr.read().decode()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err, usage.ru_maxrss * 1024  # Linux: KiB
 
 
 def one_pixel(value, dtype, shape=(16, 16)) -> np.ndarray:
@@ -186,6 +170,17 @@ def test_npz_zip_bomb_is_read_in_bounded_memory(tmp_path):
     stats = json.loads((tmp_path / "s.json").read_text())
     assert stats["pixel_counts"] == [inflated] and stats["num_images"] == 4
     assert rss < inflated * 0.6
+
+
+def test_peak_rss_is_the_child_own_not_the_test_process_peak():
+    """The measured peak is the child's own: a 200 MB peak in this process (as earlier
+    tests in a pytest worker leave) does not show up in a small child's figure."""
+    big = np.ones(200 * 2**20, np.uint8)  # touched: this process's high-water mark rises
+    assert int(big[::4096].sum()) == big.size // 4096
+    del big
+    code, err, rss = run_measured("--version")
+    assert code == 0, err
+    assert rss < 150 * 2**20
 
 
 def test_streamed_npz_counts_match_numpy(run, tmp_path):

@@ -138,7 +138,7 @@ def test_table_sections_numbers(tmp_path, rng):
             assert np.isnan(data.pixels_quantiles[c]).all()
         for d in range(5):
             both = sum(1 for row in counts if row[c] > 0 and row[d] > 0)
-            assert data.cooccurrence[c, d] == both
+            assert data.cooccurrence[data.order.index(c), data.order.index(d)] == both
     html = build_report(stats, tmp_path / "images.csv", sections=["summary", "per-image"])
     assert sections(html) == ["summary", "per-image"]
     assert plots(html) == ["classes-per-image", "pixels-per-image", "cooccurrence"]
