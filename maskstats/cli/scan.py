@@ -48,6 +48,10 @@ from maskstats.presets.presets import list_presets
 @click.option("--preset", type=click.Choice(list_presets()), metavar="NAME",
               help="Dataset convention: classes, ignore values, names and value remap "
                    f"({', '.join(list_presets())}). --ignore-index adds to its ignore values.")
+@click.option("--allow-unexpected", "allow_unexpected", is_flag=True,
+              help="With --preset: go on when more than 1% of the pixels hold values outside "
+                   "the preset's classes (counted apart under 'unexpected'); by default that "
+                   "is an error, as the masks then use another encoding.")
 @click.option("--remap", type=click.Path(dir_okay=False), metavar="FILE",
               help="Map stored values to classes before counting: JSON {\"from\": to} or "
                    "two columns 'from,to' per line; unlisted values stay.")

@@ -131,6 +131,7 @@ def scan(
     objects: bool = False,
     connectivity: int | None = None,
     verify_checksums: bool = False,
+    allow_unexpected: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -171,6 +172,12 @@ def scan(
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
         verify_checksums: also check the zlib adler32 of every PNG's image data (a second
             inflate; chunk CRCs are always checked; see :mod:`maskstats.readers.png`).
+        allow_unexpected: under a preset, accept more than 1% of the pixels outside its
+            classes (by default an error, see :mod:`maskstats.presets.fit`).
+
+    A preset's folder scans read its files only (``include`` overrides them); a selection
+    holding one frame in several encodings, or photographs among masks, is refused
+    (:mod:`maskstats.presets.files`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -203,8 +210,16 @@ def scan(
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
                           objects=objects, connectivity=connectivity,
                           verify_checksums=verify_checksums)
-    found = find_files(paths, include, exclude, on_error=on_error,
-                       avoid=[cache] if cache is not None and "://" not in str(cache) else [])
+    from maskstats.presets.files import check_selection, default_include, explain_empty
+
+    chosen = default_include(preset, include)
+    try:
+        found = find_files(paths, chosen, exclude, on_error=on_error,
+                           avoid=[cache] if cache is not None and "://" not in str(cache) else [])
+    except UsageProblem as exc:
+        raise explain_empty(exc, preset, include) from None
+    check_selection(found.files, found.names, preset, include)
+    include = chosen
     colours = UnknownColors() if conv.color_pairs else None
     components = ObjectTotals() if objects else None
     table = open_table(per_image, dict(zip(found.files, found.names)),
@@ -254,10 +269,21 @@ def scan(
         if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
             raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
                                f"hold {stats.num_classes} classes; pass --num-classes")
+        check_preset_fit(stats, preset, allow_unexpected, found.files, options, conv.remap)
         return finish_table(stats, table)
     finally:
         if table is not None:  # a failed scan drops the spool: nothing is written
             table.close()
+
+
+def check_preset_fit(stats: Stats, preset: str | None, allow_unexpected: bool,
+                     files: list[str], options: ReadOptions, remap) -> None:
+    """Refuse a scan its preset does not fit (see :mod:`maskstats.presets.fit`)."""
+    from maskstats.pipeline.lookup import first_file_with
+    from maskstats.presets.fit import check_fit
+
+    check_fit(stats, preset, allow_unexpected,
+              lambda values: first_file_with(files, values, options, remap))
 
 
 def check_outputs(per_image: str | os.PathLike | None, objects: bool,

@@ -17,7 +17,12 @@ several stored values map onto that class).
 ``coco-stuff``       COCO-Stuff 164k ``stuffthingmaps``: raw values 0-181 (11 ids unused,
                      named ``unused``), 255 unlabelled, 182 classes, no remap
 ``camvid``           CamVid as in SegNet: 11 classes, value 11 (Unlabelled) ignored
+``binary``           binary masks stored 0/255 or 0/1: 255 -> 1; classes 0 ``background``,
+                     1 ``foreground``; any other value is an error
 ==================== =========================================================================
+
+A preset also names the files its folder scans read (:mod:`maskstats.presets.files`) and,
+after the scan, refuses masks it does not fit (:mod:`maskstats.presets.fit`).
 """
 
 from __future__ import annotations
@@ -110,6 +115,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            182, (255,), coco_stuff_names()),
     Preset("camvid", "CamVid (SegNet): 11 classes, 11 = Unlabelled (ignored)",
            11, (11,), CAMVID_NAMES),
+    Preset("binary", "binary masks 0/255 or 0/1 -> 0 background, 1 foreground",
+           2, (), ("background", "foreground"), Remap({255: 1})),
 )}
 
 
