@@ -309,8 +309,16 @@ def resolve(*, preset: str | None = None, remap: Any = None, colors: Any = None,
         options["colors"] = table_c.as_option()
         if table_c.names is not None:
             preset_k, preset_names = len(table_c.names), list(table_c.names)
+        if table_c.ignore_value is not None:  # the table's ignore rows
+            ignore = sorted(set(ignore) | {table_c.ignore_value})
     if num_classes is None:
         num_classes = len(names) if names is not None else preset_k
-    if names is None and preset_names is not None and len(preset_names) == num_classes:
+    if names is None and preset_names is not None:
+        if len(preset_names) != num_classes:  # never drop the names silently
+            what = f"preset {preset}" if colors is None else "the colour table"
+            raise UsageProblem(f"--num-classes {num_classes} does not match the "
+                               f"{len(preset_names)} class names of {what}; drop "
+                               "--num-classes, or pass --class-names with "
+                               f"{num_classes} names")
         names = preset_names
     return Conventions(ignore, num_classes, names, conv_remap, pairs, source, options)
