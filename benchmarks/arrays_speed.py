@@ -16,7 +16,6 @@ and deleted at the end.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -24,6 +23,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import parser  # noqa: E402
 
 # runs a command, then prints its wall time, the peak RSS (KiB on Linux) and the CPU time
 # (user + system) of its tree
@@ -116,21 +118,19 @@ def compare(name: str, path: Path, shape: tuple, script: str, layout: str, repea
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__, classes=4, repeats=3)
     ap.add_argument("--gb", type=float, default=1.5, help="size of the uint8 stack")
     ap.add_argument("--onehot-gb", type=float, default=1.0, help="size of the one-hot stack")
-    ap.add_argument("--classes", type=int, default=4, help="channels of the one-hot stack")
-    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="maskstats-arrays-") as tmp:
         folder = Path(tmp)
         stack = folder / "stack.npy"
         shape = write_stack(stack, args.gb)
-        compare("uint8 stack", stack, shape, BINCOUNT, "stack", args.repeat, folder)
+        compare("uint8 stack", stack, shape, BINCOUNT, "stack", args.repeats, folder)
         stack.unlink()
         onehot = folder / "onehot.npy"
         shape = write_onehot(onehot, args.onehot_gb, args.classes)
-        compare("float32 one-hot", onehot, shape, CHANNEL_SUM, "one-hot", args.repeat, folder)
+        compare("float32 one-hot", onehot, shape, CHANNEL_SUM, "one-hot", args.repeats, folder)
 
 
 if __name__ == "__main__":

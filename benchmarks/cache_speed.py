@@ -13,11 +13,9 @@ Goal (issue #6): cold / warm >= 20x for 10k small masks.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import DEFAULT_DIR, parser  # noqa: E402
 from _masks import blob_mask, timed  # noqa: E402
 
 
@@ -43,13 +42,7 @@ def write_small_masks(folder: Path, n: int, size: int, seed: int = 1) -> list[Pa
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=10000)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
-    args = ap.parse_args()
+    args = parser(__doc__, n=10000, size=256, jobs=2, repeats=3, dir=DEFAULT_DIR).parse_args()
 
     folder = args.dir / f"cache-{args.n}-{args.size}"
     paths = write_small_masks(folder, args.n, args.size)

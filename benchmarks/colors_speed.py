@@ -11,7 +11,6 @@ temporary folder, then times whole processes, best of ``--repeat``:
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import parser  # noqa: E402
 from _masks import best_of, blob_mask  # noqa: E402
 
 DECODE = ("import sys, os, numpy as np\nfrom PIL import Image\n"
@@ -28,11 +28,7 @@ DECODE = ("import sys, os, numpy as np\nfrom PIL import Image\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=200)
-    parser.add_argument("--size", default="1024x768", help="WIDTHxHEIGHT")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser(__doc__, images=200, size="1024x768", repeats=3).parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
     rng = np.random.default_rng(0)
     palette = rng.integers(0, 256, size=(32, 3), dtype=np.uint8)
@@ -48,11 +44,11 @@ def main() -> None:
             f"class{i},{r},{g},{b}\n" for i, (r, g, b) in enumerate(palette.tolist())))
         decode = root / "decode.py"
         decode.write_text(DECODE)
-        t_decode = best_of(args.repeat, [sys.executable, str(decode), str(masks)])
-        t_scan = best_of(args.repeat, [sys.executable, "-m", "maskstats", "scan", str(masks),
+        t_decode = best_of(args.repeats, [sys.executable, str(decode), str(masks)])
+        t_scan = best_of(args.repeats, [sys.executable, "-m", "maskstats", "scan", str(masks),
                                        "--colors", str(table), "-j", "1", "-q",
                                        "--no-progress", "-o", str(root / "s.json")])
-    print(f"{args.images} RGB masks {w}x{h}, one process each side, best of {args.repeat}")
+    print(f"{args.images} RGB masks {w}x{h}, one process each side, best of {args.repeats}")
     print(f"  decode only (np.asarray(Image.open(p))): {t_decode:7.3f} s")
     print(f"  maskstats scan --colors -j 1:            {t_scan:7.3f} s")
     print(f"  maskstats runs at {t_decode / t_scan:.2f}x the decode-only yardstick")

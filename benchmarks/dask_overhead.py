@@ -13,15 +13,14 @@ Goal (issue #6): running-cluster overhead < 15% for 2k masks.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import DEFAULT_DIR, parser  # noqa: E402
 from _masks import write_dataset  # noqa: E402
 
 
@@ -35,12 +34,7 @@ def best(repeats: int, fn) -> tuple[float, dict]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--size", type=int, default=512)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
-    args = ap.parse_args()
+    args = parser(__doc__, n=2000, size=512, repeats=3, dir=DEFAULT_DIR).parse_args()
 
     import distributed
 

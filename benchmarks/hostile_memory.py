@@ -9,7 +9,6 @@ Peak RSS is ru_maxrss of a fresh child process (Linux: KiB).
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -17,6 +16,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import parser  # noqa: E402
 
 PROBE = """
 import resource, subprocess, sys
@@ -35,10 +37,7 @@ def peak_rss_mb(cmd: list[str]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=4)
-    ap.add_argument("--size", type=int, default=8192)
-    args = ap.parse_args()
+    args = parser(__doc__, images=4, size=8192).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         one = Path(tmp) / "one.npy"
         a = np.zeros((64, 64), np.int64)

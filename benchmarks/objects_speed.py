@@ -9,25 +9,18 @@ least 0.5x the plain scan's throughput on 2000 masks 512x512 with 20 classes.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import DEFAULT_DIR, parser  # noqa: E402
 from _masks import timed  # noqa: E402
 from per_image_overhead import write_masks  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--size", type=int, default=512)
-    ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
-    args = ap.parse_args()
+    args = parser(__doc__, n=2000, size=512, jobs=1, repeats=3, dir=DEFAULT_DIR).parse_args()
 
     folder = args.dir / f"per-image-{args.n}-{args.size}"
     write_masks(folder, args.n, args.size)

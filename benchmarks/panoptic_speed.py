@@ -14,7 +14,6 @@ Both must write the same class totals; the script checks that and prints the spe
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import parser  # noqa: E402
 from _masks import best_of  # noqa: E402
 
 CATEGORY_IDS = list(range(1, 201, 3))  # sparse ids, like COCO's 1..200
@@ -59,12 +59,7 @@ def write_panoptic(root: Path, n: int, h: int, w: int, seed: int = 0) -> tuple[P
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=400)
-    parser.add_argument("--size", default="640x480", help="WIDTHxHEIGHT")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser(__doc__, images=400, size="640x480", jobs=1, repeats=3).parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -72,13 +67,13 @@ def main() -> None:
         base = [sys.executable, "-m", "maskstats", "scan", str(png_dir), "--panoptic", str(ann),
                 "-j", str(args.jobs), "-q", "--no-progress"]
         fast_out, slow_out = root / "json.json", root / "decode.json"
-        t_json = best_of(args.repeat, base + ["-o", str(fast_out)])
-        t_decode = best_of(args.repeat, base + ["--verify", "-o", str(slow_out)])
+        t_json = best_of(args.repeats, base + ["-o", str(fast_out)])
+        t_decode = best_of(args.repeats, base + ["--verify", "-o", str(slow_out)])
         fast, slow = json.loads(fast_out.read_text()), json.loads(slow_out.read_text())
         if fast["pixel_counts"] != slow["pixel_counts"] or \
                 fast["ignored_pixels"] != slow["ignored_pixels"]:
             sys.exit("JSON path and decode path disagree")
-        print(f"{args.images} panoptic PNGs {w}x{h}, -j {args.jobs}, best of {args.repeat} "
+        print(f"{args.images} panoptic PNGs {w}x{h}, -j {args.jobs}, best of {args.repeats} "
               "(whole processes)")
         print(f"  JSON path   (--panoptic):          {t_json:7.3f} s")
         print(f"  decode path (--panoptic --verify): {t_decode:7.3f} s")

@@ -10,17 +10,16 @@ measured in this run, best of --repeats. Goals (issue #13):
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import DEFAULT_DIR, parser  # noqa: E402
 from _masks import blob_mask, timed  # noqa: E402
 
 
@@ -38,12 +37,7 @@ def write_masks(folder: Path, n: int, size: int, classes: int = 20, seed: int = 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--size", type=int, default=512)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
-    args = ap.parse_args()
+    args = parser(__doc__, n=2000, size=512, repeats=3, dir=DEFAULT_DIR).parse_args()
 
     folder = args.dir / f"per-image-{args.n}-{args.size}"
     write_masks(folder, args.n, args.size)

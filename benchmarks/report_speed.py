@@ -11,15 +11,18 @@ Prints seconds and the ratio to the goal (under 1.0 meets it).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import parser  # noqa: E402
 
 GOAL_S = 10.0
 SIZE = 512 * 512
@@ -62,10 +65,7 @@ def make(folder: Path, n: int, k: int, seed: int) -> tuple[Path, Path]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=20000)
-    ap.add_argument("--classes", type=int, default=150)
-    args = ap.parse_args()
+    args = parser(__doc__, images=20000, classes=150).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         stats, table = make(folder, args.images, args.classes, 0)

@@ -17,15 +17,16 @@ background class in most images, a few images with only ignored pixels) and reus
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import DEFAULT_DIR, parser  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
@@ -73,11 +74,7 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--classes", type=int, default=150)
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
-    args = ap.parse_args()
+    args = parser(__doc__, rows=200_000, classes=150, dir=DEFAULT_DIR).parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     table = args.dir / f"table-{args.rows}x{args.classes}.csv"
     if not table.exists():

@@ -9,13 +9,12 @@ Peak RSS is the largest resident set of the scanning process or any of its worke
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import DEFAULT_DIR, parser  # noqa: E402
 from _masks import write_dataset  # noqa: E402
 
 PROBE = """
@@ -33,12 +32,7 @@ def peak_rss_mb(cmd: list[str]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--size", type=int, default=2048)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
-    args = ap.parse_args()
+    args = parser(__doc__, n=100, size=2048, jobs=2, dir=DEFAULT_DIR).parse_args()
     results = {}
     for n in (args.n, 4 * args.n):
         folder = args.dir / f"mem-{n}-{args.size}"

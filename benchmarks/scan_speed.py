@@ -15,13 +15,12 @@ ones; -j2 is judged by wall time.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import DEFAULT_DIR, parser  # noqa: E402
 from _masks import best_wall_cpu, write_set  # noqa: E402
 
 DECODE_ONLY = """
@@ -47,17 +46,14 @@ NO_LIBSPNG = ("import sys, runpy; sys.modules['pyspng'] = None; "
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=800, help="masks per set")
+    ap = parser(__doc__, n=800, repeats=3, dir=DEFAULT_DIR)
     ap.add_argument("--height", type=int, default=768)
     ap.add_argument("--width", type=int, default=1024)
-    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default="grey,palette")
     ap.add_argument("--no-libspng", action="store_true",
                     help="also time maskstats -j1 with pyspng unimportable (Pillow only)")
     ap.add_argument("--checksums", action="store_true",
                     help="also time maskstats -j1 --verify-checksums (the adler32 check)")
-    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "maskstats-bench")
     args = ap.parse_args()
     py = sys.executable
     scripts = {}

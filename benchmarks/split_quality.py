@@ -21,7 +21,6 @@ Run: python benchmarks/split_quality.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -33,8 +32,11 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from maskstats.split import build_groups, group_keys, split  # noqa: E402
+from maskstats.splitting.split import build_groups, group_keys, split  # noqa: E402
 from maskstats.table.load import Table, load_table  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import parser  # noqa: E402
 
 RATIOS = np.array([0.8, 0.1, 0.1])
 MIN_GROUPS = 10
@@ -183,9 +185,9 @@ def speed(images: int, classes: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer seeds, 20,000 images")
-    args = parser.parse_args()
+    ap = parser(__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer seeds, 20,000 images")
+    args = ap.parse_args()
     seeds = 2 if args.quick else 5
     quality("generated (60 groups of 5-40 images)", *generated(), seeds=seeds)
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,6 @@ listed with --modules (from python -X importtime).
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import subprocess
@@ -26,6 +25,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import parser  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("numpy", "PIL.Image", "rich", "tqdm", "multiprocessing", "pyspng")
@@ -55,8 +57,7 @@ def modules(cmd: list[str], env: dict, cwd: str) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=9)
+    ap = parser(__doc__, repeats=9)
     ap.add_argument("--compare", type=Path, help="another checkout to time the same way")
     ap.add_argument("--modules", action="store_true", help="list heavy imports per command")
     args = ap.parse_args()

@@ -1,7 +1,11 @@
-"""The machinery under :mod:`maskstats.weights.schemes`: what a scheme sees, and the registry.
+"""Registries of named functions, shared by the weighting schemes and the sampling methods.
 
-:mod:`maskstats.weights.schemes` holds the schemes themselves (one decorated function each) and
-re-exports these names; import them from there.
+:class:`Registry` and :class:`Registered` are the machinery both use (registration order,
+aliases, parameter defaults read from keyword-only arguments, parameter checks);
+:mod:`maskstats.sampling.registry` builds the sampling-method registry on them. This module
+also holds what a weighting scheme sees (:class:`Inputs`) and the scheme registry;
+:mod:`maskstats.weights.schemes` holds the schemes themselves (one decorated function each)
+and re-exports these names; import them from there.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
@@ -57,21 +61,23 @@ class Inputs:
 
 
 @dataclass(frozen=True)
-class Scheme:
-    """A registered scheme: function, formula, summary, kind and parameter defaults."""
+class Registered:
+    """A function in a :class:`Registry`: its formula, one-line summary, parameter defaults
+    (its keyword-only arguments) and the allowed values of its string parameters."""
+
+    #: how a parameter error names the function's kind ("scheme", "method")
+    owner: ClassVar[str] = "function"
 
     name: str
     fn: Callable[..., np.ndarray]
     formula: str
     summary: str
-    aliases: tuple[str, ...] = ()
     defaults: Mapping[str, float | str] = field(default_factory=dict)
-    kind: str = "weights"
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | str]:
         """The defaults updated with ``given`` (strings or numbers), checked by name and type."""
-        known_params(f"scheme {self.name}", given, self.defaults)
+        known_params(f"{self.owner} {self.name}", given, self.defaults)
         out = dict(self.defaults)
         for key, value in given.items():
             if key in self.choices:
@@ -83,12 +89,58 @@ class Scheme:
                 out[key] = to_number(key, value)
         return out
 
-    def __call__(self, x: Inputs, **params: float | str) -> np.ndarray:
+    def __call__(self, x: Any, **params: float | str) -> np.ndarray:
         return np.asarray(self.fn(x, **params), dtype=np.float64)
 
 
-_SCHEMES: dict[str, Scheme] = {}
-_ALIASES: dict[str, str] = {}
+class Registry:
+    """Registered functions by name (and alias), in registration order.
+
+    ``what`` names them in messages ("scheme", "sampling method"); ``unknown`` is the
+    :class:`UsageProblem` subclass raised for a name that is not registered.
+    """
+
+    def __init__(self, what: str, unknown: type[UsageProblem]) -> None:
+        self.what = what
+        self.unknown = unknown
+        self.entries: dict[str, Registered] = {}
+        self.aliases: dict[str, str] = {}
+
+    def check_free(self, *names: str) -> None:
+        """Refuse (ValueError) a name or alias that is registered already."""
+        for key in names:
+            if key in self.entries or key in self.aliases:
+                raise ValueError(f"{self.what} {key!r} registered twice")
+
+    def add(self, entry: Registered, aliases: tuple[str, ...] = ()) -> None:
+        self.check_free(entry.name, *aliases)
+        self.entries[entry.name] = entry
+        self.aliases.update({alias: entry.name for alias in aliases})
+
+    def names(self, aliases: bool = False) -> list[str]:
+        """Names in registration order; with ``aliases=True`` the aliases follow."""
+        return list(self.entries) + (list(self.aliases) if aliases else [])
+
+    def get(self, name: str) -> Registered:
+        """The function registered as ``name`` (or an alias), else ``unknown``."""
+        entry = self.entries.get(self.aliases.get(name, name))
+        if entry is None:
+            raise self.unknown(f"unknown {self.what} {name!r}; choose one of: "
+                               f"{', '.join(self.names(aliases=True))}")
+        return entry
+
+
+@dataclass(frozen=True)
+class Scheme(Registered):
+    """A registered weighting scheme: a :class:`Registered` with aliases and a kind."""
+
+    owner: ClassVar[str] = "scheme"
+
+    aliases: tuple[str, ...] = ()
+    kind: str = "weights"
+
+
+SCHEMES = Registry("scheme", UnknownScheme)
 
 
 def register(name: str, *, formula: str, aliases: tuple[str, ...] = (), kind: str = "weights",
@@ -102,16 +154,13 @@ def register(name: str, *, formula: str, aliases: tuple[str, ...] = (), kind: st
         raise ValueError(f"scheme {name!r}: kind must be one of {KINDS}, not {kind!r}")
 
     def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        for key in (name, *aliases):
-            if key in _SCHEMES or key in _ALIASES:
-                raise ValueError(f"scheme {key!r} registered twice")
+        SCHEMES.check_free(name, *aliases)
         defaults, summary = describe(f"scheme {name!r}", fn)
         for key, allowed in (choices or {}).items():
             if defaults.get(key) not in allowed:
                 raise ValueError(f"scheme {name!r}: default of {key!r} is not in {allowed}")
-        _SCHEMES[name] = Scheme(name, fn, formula, summary, tuple(aliases), defaults, kind,
-                                dict(choices or {}))
-        _ALIASES.update({alias: name for alias in aliases})
+        SCHEMES.add(Scheme(name, fn, formula, summary, defaults, dict(choices or {}),
+                           tuple(aliases), kind), tuple(aliases))
         return fn
 
     return deco
@@ -119,16 +168,12 @@ def register(name: str, *, formula: str, aliases: tuple[str, ...] = (), kind: st
 
 def list_schemes(aliases: bool = False) -> list[str]:
     """Scheme names in registration order; with ``aliases=True`` the aliases follow."""
-    return list(_SCHEMES) + (list(_ALIASES) if aliases else [])
+    return SCHEMES.names(aliases)
 
 
 def get_scheme(name: str) -> Scheme:
     """The scheme registered as ``name`` (or an alias), else :class:`UnknownScheme`."""
-    scheme = _SCHEMES.get(_ALIASES.get(name, name))
-    if scheme is None:
-        raise UnknownScheme(f"unknown scheme {name!r}; choose one of: "
-                            f"{', '.join(list_schemes(aliases=True))}")
-    return scheme
+    return SCHEMES.get(name)
 
 
 def describe(what: str, fn: Callable[..., Any]) -> tuple[dict[str, Any], str]:

@@ -28,7 +28,8 @@ def table_counts(rng: np.random.Generator, n: int, k: int, size: int = 4096,
 
 def write_table(path: Path, counts: np.ndarray, ignored: np.ndarray, size: int,
                 objs: np.ndarray | None = None) -> str:
-    """Write a per-image CSV in the SPEC's columns; return its sha256."""
+    """Write a per-image CSV (path, frame, pixels, ignored, unexpected, c<k>, o<k>); return its
+    sha256."""
     n, k = counts.shape
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)

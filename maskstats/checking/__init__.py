@@ -4,7 +4,7 @@
 :data:`KINDS`: ``interpolated`` (:mod:`.interpolated`), ``lossy``, ``alpha``, ``photo``,
 ``unreadable`` (:mod:`.inspect`), ``out-of-range``, ``empty`` (:mod:`.values`),
 ``duplicate`` (:mod:`.duplicates`), ``size-mismatch`` (:mod:`.pairing`) and
-``mixed-encodings`` (:mod:`maskstats.presets.files`).
+``mixed-encodings`` (:mod:`maskstats.presets.selection`).
 """
 
 from maskstats.checking.findings import KINDS, Finding, Report

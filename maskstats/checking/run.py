@@ -33,7 +33,7 @@ def check(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     of the images, for ``size-mismatch``.
     """
     from maskstats.pipeline.scan import find_files, make_executor
-    from maskstats.presets.files import default_include, explain_empty, mixed_encodings
+    from maskstats.presets.selection import default_include, explain_empty, mixed_encodings
     from maskstats.presets.presets import resolve
     from maskstats.readers.arrays import check_layout
 

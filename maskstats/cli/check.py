@@ -7,9 +7,9 @@ import sys
 import click
 
 from maskstats.cli.common import debug_option
+from maskstats.cli.options import format_option
+from maskstats.cli.scan import scan as scan_command
 from maskstats.errors import one_line
-from maskstats.presets.presets import list_presets
-from maskstats.readers.arrays import LAYOUTS
 
 #: example paths shown per kind in the text output
 EXAMPLES = 3
@@ -21,32 +21,8 @@ EXAMPLES = 3
               help="Folder of the images: a mask whose image (same stem) has another size is "
                    "a size-mismatch; masks without an image and images without a mask are "
                    "listed too.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: findings grouped by kind, with a few example "
-                                      "paths; json: every finding.")
-@click.option("--include", multiple=True, metavar="GLOB",
-              help="Only files whose path (relative to the folder) or name matches "
-                   "(repeatable); default: the preset's files.")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files whose path (relative to the folder) or name matches.")
-@click.option("--preset", type=click.Choice(list_presets()), metavar="NAME",
-              help="Dataset convention, as for scan: its files, classes and ignore values.")
-@click.option("--num-classes", type=click.IntRange(min=1), metavar="K",
-              help="Classes 0..K-1: other values (not ignored) are out-of-range.")
-@click.option("--ignore-index", "ignore_index", type=int, multiple=True, metavar="V",
-              help="Value counted as ignored (repeatable); a mask of ignore values only is "
-                   "empty.")
-@click.option("--class-names", "class_names", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Class names, as for scan (their number sets --num-classes).")
-@click.option("--remap", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Value remap applied before out-of-range and empty are judged.")
-@click.option("--colors", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Colour table for RGB masks, as for scan.")
-@click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
-              help="Axes of .npy/.npz/.h5 arrays, as for scan.")
-@click.option("--key", metavar="NAME", help="Array in an .npz or dataset in an HDF5 file.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes [default: all cores].")
+@format_option(["text", "json"], help="text: findings grouped by kind, with a few example "
+                                      "paths (default); json: every finding.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @debug_option
 def check(paths, images, fmt, jobs, no_progress, **options) -> None:
@@ -91,6 +67,12 @@ def check(paths, images, fmt, jobs, no_progress, **options) -> None:
         print_report(report)
     if not report.clean:
         sys.exit(1)
+
+
+#: the options check takes from scan, with the same meaning and help
+SCAN_OPTIONS = ("include", "exclude", "preset", "num_classes", "ignore_index", "class_names",
+                "remap", "colors", "layout", "key", "jobs")
+check.params[1:1] = [p for p in scan_command.params if p.name in SCAN_OPTIONS]
 
 
 def print_report(report) -> None:

@@ -8,6 +8,7 @@ import os
 import click
 
 from maskstats.cli.common import console, debug_option
+from maskstats.cli.options import emit, format_option
 
 _MAX_ROWS = 40
 
@@ -21,8 +22,8 @@ def _finite(_ctx, _param, value: float | None) -> float | None:
 
 @click.command()
 @click.argument("stats_files", nargs=-1, required=True, metavar="STATS STATS...")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table: a table for people; json: for scripts.")
+@format_option(["table", "json"], help="table: a table for people (default); json: for "
+                                        "scripts.")
 @click.option("--fail-above", type=click.FloatRange(min=0.0), metavar="D", callback=_finite,
               help="Exit 1 when the Jensen-Shannon divergence of a file against the first "
                    "is above D (a data check in CI).")
@@ -52,7 +53,7 @@ def compare(stats_files, fmt, fail_above) -> None:
         if fail_above is not None:
             doc["fail_above"] = fail_above
             doc["failed"] = [n for n, _ in result.above(fail_above)]
-        click.echo(dumps_json(doc), nl=False)
+        emit(dumps_json(doc), None)
     else:
         _print(result)
     if fail_above is not None:

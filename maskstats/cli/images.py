@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from maskstats.cli.common import debug_option, warn
+from maskstats.cli.options import emit, format_option, output_option, quiet_option, stats_option
 from maskstats.table.query import FORMATS, SORTS
 
 EXTENSIONS = {".csv": "csv", ".json": "json", ".txt": "paths"}
@@ -12,9 +13,7 @@ EXTENSIONS = {".csv": "csv", ".json": "json", ".txt": "paths"}
 
 @click.command()
 @click.argument("table", metavar="TABLE")
-@click.option("--stats", "stats", metavar="FILE",
-              help="Stats JSON of the same scan: class names resolve from it, and a table "
-                   "that does not match its per_image record or num_classes is an error.")
+@stats_option
 @click.option("--class", "classes", multiple=True, metavar="C",
               help="Keep images holding class C (id, or name with --stats); repeated: "
                    "images holding all of them.")
@@ -28,14 +27,14 @@ EXTENSIONS = {".csv": "csv", ".json": "json", ".txt": "paths"}
                    "Default: table order.")
 @click.option("--top", type=click.IntRange(min=0), metavar="N",
               help="Keep only the first N matching rows (after --sort).")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
-              help="paths: one path per line, each file once (default); csv: path, frame, "
-                   "pixels, share and the --class counts; json: the same with the query.")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write to FILE (atomically) instead of stdout; the extension (.csv, "
-                   ".json, .txt) picks the format when -f is not given.")
+@format_option(FORMATS,
+               help="paths: one path per line, each file once (default); csv: path, frame, "
+                    "pixels, share and the --class counts; json: the same with the query. "
+                    "Default: from the -o extension (.csv, .json, .txt), else paths.")
+@output_option()
+@quiet_option
 @debug_option
-def images(table, stats, classes, absent, min_pixels, sort, top, fmt, output) -> None:
+def images(table, stats, classes, absent, min_pixels, sort, top, fmt, output, quiet) -> None:
     """List the images of a per-image table that hold (or lack) classes.
 
     TABLE is the file written by 'maskstats scan --per-image' (.csv, or .parquet with the
@@ -50,7 +49,7 @@ def images(table, stats, classes, absent, min_pixels, sort, top, fmt, output) ->
       maskstats images images.csv --class 2 --class 4 -f csv -o both.csv
     """
     from maskstats.table.query import select_images
-    from maskstats.core.files import atomic_write_bytes, format_for
+    from maskstats.core.files import format_for
     from maskstats.table.load import load_table
     from maskstats.table.check import class_info
 
@@ -61,8 +60,4 @@ def images(table, stats, classes, absent, min_pixels, sort, top, fmt, output) ->
                               top=top)
     if not len(selection.rows):
         warn(f"no image of {table} matches")
-    data = selection.to_bytes(fmt)
-    if output in (None, "-"):
-        click.echo(data.decode("utf-8"), nl=False)
-    else:
-        atomic_write_bytes(output, data)
+    emit(selection.to_bytes(fmt), output)

@@ -7,15 +7,15 @@ import os
 import click
 
 from maskstats.cli.common import CliUsageError, debug_option
+from maskstats.cli.options import output_option, quiet_option
 from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.errors import BadStats, UsageProblem, one_line
 
 
 @click.command()
 @click.argument("stats_files", nargs=-1, required=True, metavar="STATS...")
-@click.option("-o", "--output", default="maskstats.json", show_default=True,
-              help="Merged stats JSON to write; '-' writes to stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@output_option("maskstats.json")
+@quiet_option
 @all_classes_option
 @debug_option
 def merge(stats_files, output, quiet, all_classes) -> None:

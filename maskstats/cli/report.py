@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from maskstats.cli.common import CliUsageError, debug_option, split_values
+from maskstats.cli.options import output_option, quiet_option
 from maskstats.report import SECTIONS
 
 
@@ -31,10 +32,10 @@ def _parse_sections(_ctx, _param, value: str | None) -> list[str] | None:
               help=f"Sections to show, from {', '.join(SECTIONS)} [default: every one the "
                    "inputs allow]; one the inputs cannot fill is an error.")
 @click.option("--title", metavar="TEXT", help="Page title [default: the stats file name].")
-@click.option("-o", "--output", default="report.html", show_default=True, metavar="FILE",
-              help="HTML file to write (atomically); '-' writes it to stdout.")
+@output_option("report.html")
+@quiet_option
 @debug_option
-def report(stats, per_image, compare, sections, title, output) -> None:
+def report(stats, per_image, compare, sections, title, output, quiet) -> None:
     """Write a self-contained HTML report of a stats file, with plots.
 
     STATS is a file written by 'maskstats scan', 'merge' or 'labels' ('-' reads stdin).
@@ -62,4 +63,5 @@ def report(stats, per_image, compare, sections, title, output) -> None:
         click.echo(html, nl=False)
         return
     write_report(output, html)
-    click.echo(f"Wrote {output}")
+    if not quiet:
+        click.echo(f"Wrote {output}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from maskstats.cli.common import console, debug_option, parse_params, warn
+from maskstats.cli.common import console, debug_option, warn
+from maskstats.cli.options import (emit, explain_option, format_option, output_option, params_option,
+                                   quiet_option, stats_option, to_stdout)
 from maskstats.sampling import EXTENSIONS, FORMATS, get_method, list_methods
 
 
@@ -23,27 +25,19 @@ def _list(ctx: click.Context, _param, value: bool) -> None:
 @click.argument("table", metavar="TABLE")
 @click.option("--method", type=click.Choice(list_methods()), metavar="NAME",
               help="Sampling method; --list shows them.")
-@click.option("--param", "params", multiple=True, callback=parse_params,
-              metavar="NAME=VALUE", help="Method parameter, e.g. t=0.01 or max_ratio=5 "
-                                         "(repeatable).")
-@click.option("--stats", "stats", metavar="FILE",
-              help="Stats JSON of the same scan: checked against the table; its ignore "
-                   "values never become classes; names the classes in --explain.")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
-              help="json: weights with provenance (default); csv: path,frame,weight; npy: "
-                   "float64, one per row (needs -o); txt: one per line; list: [w0, ...].")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write to FILE (atomically) instead of stdout; the extension (.json, "
-                   ".csv, .npy, .txt) picks the format when -f is not given.")
-@click.option("--explain", is_flag=True,
-              help="Per class: expected share of sampled pixels and of sampled images, "
-                   "uniform vs weighted; then the effective number of images (Kish) and the "
-                   "expected distinct images per epoch (on stderr when the weights go to "
-                   "stdout).")
+@params_option()
+@stats_option
+@format_option(FORMATS,
+               help="json: weights with provenance (default); csv: path,frame,weight; npy: "
+                    "float64, one per row (needs -o); txt: one per line; list: [w0, ...]. "
+                    "Default: from the -o extension (.json, .csv, .npy, .txt), else json.")
+@output_option()
+@quiet_option
+@explain_option
 @click.option("--list", "list_", is_flag=True, expose_value=False, is_eager=True,
               callback=_list, help="List the methods with formula and parameters, and exit.")
 @debug_option
-def sample_weights(table, method, params, stats, fmt, output, explain) -> None:
+def sample_weights(table, method, params, stats, fmt, output, quiet, explain) -> None:
     """One sampling weight per row of a per-image table, in the table's order.
 
     TABLE is the file written by 'maskstats scan --per-image'. The weights go to
@@ -58,30 +52,25 @@ def sample_weights(table, method, params, stats, fmt, output, explain) -> None:
       maskstats sample-weights images.csv --method balanced -o weights.npy --explain
       maskstats sample-weights images.csv --method inverse-presence -f csv -o w.csv
     """
-    from maskstats.core.files import atomic_write_bytes, format_for
+    from maskstats.core.files import format_for
     from maskstats.sampling import sample_weights as compute
 
     if method is None:
         raise click.UsageError("choose a method with --method NAME "
                                f"({', '.join(list_methods())}); --list describes them")
     fmt = format_for(output, fmt, EXTENSIONS, "json")
-    to_stdout = output in (None, "-")
-    if fmt == "npy" and to_stdout:
+    if fmt == "npy" and to_stdout(output):
         raise click.UsageError("-f npy writes binary data: give -o FILE")
     result = compute(table, method, stats=stats, on_warning=warn, **params)
-    data = result.to_bytes(fmt)
-    if to_stdout:
-        click.echo(data.decode("utf-8"), nl=False)
-    else:
-        atomic_write_bytes(output, data)
+    emit(result.to_bytes(fmt), output)
     solver = result.inputs.info
-    if solver:
+    if solver and not quiet:
         click.echo(f"balanced: smallest / largest class pixel share "
                    f"{solver['min_max_ratio']:.4g} (uniform sampling: "
                    f"{_uniform_ratio(result):.4g}); {solver['iterations']} iterations, "
-                   f"certified gap {solver['gap']:.2g} per class", err=to_stdout)
+                   f"certified gap {solver['gap']:.2g} per class", err=to_stdout(output))
     if explain:
-        print_explain(console(stderr=to_stdout), result)
+        print_explain(console(stderr=to_stdout(output)), result)
 
 
 def _uniform_ratio(result) -> float:

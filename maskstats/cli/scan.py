@@ -8,20 +8,20 @@ import click
 
 from maskstats.readers.arrays import LAYOUTS
 from maskstats.cli.common import debug_option, warn
+from maskstats.cli.options import (class_names_option, ignore_index_option,
+                                   num_classes_option, output_option, quiet_option)
 from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.presets.presets import list_presets
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("-o", "--output", default="maskstats.json", show_default=True,
-              help="Stats JSON file to write; '-' writes to stdout (human output to stderr).")
-@click.option("--ignore-index", "ignore_index", type=int, multiple=True, metavar="V",
-              help="Value counted as ignored, not as a class (repeatable).")
-@click.option("--num-classes", type=click.IntRange(min=1), metavar="K",
-              help="Length of the class vector; other values are reported as unexpected.")
+@output_option("maskstats.json")
+@ignore_index_option
+@num_classes_option
 @click.option("--include", multiple=True, metavar="GLOB",
-              help="Only files whose path (relative to the folder) or name matches (repeatable).")
+              help="Only files whose path (relative to the folder) or name matches "
+                   "(repeatable); replaces the files a --preset reads by default.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files whose path (relative to the folder) or name matches (repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
@@ -55,9 +55,7 @@ from maskstats.presets.presets import list_presets
 @click.option("--remap", type=click.Path(dir_okay=False), metavar="FILE",
               help="Map stored values to classes before counting: JSON {\"from\": to} or "
                    "two columns 'from,to' per line; unlisted values stay.")
-@click.option("--class-names", "class_names", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Class names: one per line, a JSON list, or an nnU-Net dataset.json "
-                   "('labels'); sets --num-classes to their number unless given.")
+@class_names_option
 @click.option("--colors", type=click.Path(dir_okay=False), metavar="FILE",
               help="Colour table for RGB/RGBA masks: class_dict.csv (name,r,g,b), CVAT "
                    "labelmap.txt, JSON {name: [r,g,b]}, or a palette PNG.")
@@ -86,7 +84,7 @@ from maskstats.presets.presets import list_presets
               help="Also check the zlib checksum (adler32) of every PNG's image data: a second "
                    "inflate, about +80% CPU time. Chunk CRCs are always checked.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary table or hints.")
+@quiet_option
 @all_classes_option
 @debug_option
 def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:

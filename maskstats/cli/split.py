@@ -7,6 +7,7 @@ import os
 import click
 
 from maskstats.cli.common import CliUsageError, console, debug_option, split_values, warn
+from maskstats.cli.options import quiet_option, stats_option
 
 _MAX_ROWS = 40
 
@@ -44,16 +45,14 @@ def _check_folder(folder: str, files: list[str], force: bool) -> None:
                    "frames of one file stay together.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed; the same seed gives the same split.")
-@click.option("--stats", "stats_file", metavar="FILE",
-              help="The whole dataset's stats JSON: the split stats take its class names, "
-                   "ignore values, unit and options (checked against the table).")
+@stats_option
 @click.option("-o", "--output", default="splits", show_default=True, metavar="DIR",
               help="Folder for <name>.txt (paths) and <name>.json (stats) of each split.")
-@click.option("-q", "--quiet", is_flag=True, help="No table; errors and warnings only.")
+@quiet_option
 @click.option("--force", is_flag=True,
               help="Write into a folder that holds other files (they are left alone).")
 @debug_option
-def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -> None:
+def split(table, ratios, names, group, seed, stats, output, quiet, force) -> None:
     """Split the images of a per-image table, stratified by class, keeping groups together.
 
     TABLE is a table written by 'maskstats scan --per-image'. Classes present in at least as
@@ -79,9 +78,9 @@ def split(table, ratios, names, group, seed, stats_file, output, quiet, force) -
     files = [f"{n}{ext}" for n in names for ext in (".txt", ".json")]
     _check_folder(output, files, force)
     data = load_table(table)
-    base = Stats.load(stats_file) if stats_file else None
+    base = Stats.load(stats) if stats else None
     if base is not None:
-        check_base(data, base, stats_file)
+        check_base(data, base, stats)
     unexpected_key(data, base)  # refuse before splitting if the stats cannot be exact
     result = split_table(data, ratios, group=group, seed=seed, names=names)
     if base is None and int(data.ignored.sum()):

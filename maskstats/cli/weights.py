@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
-from maskstats.cli.common import console, debug_option, parse_params, split_values, warn
+from maskstats.cli.common import console, debug_option, split_values, warn
+from maskstats.cli.options import (emit, explain_option, format_option, ignore_index_option,
+                                   num_classes_option, output_option, params_option, quiet_option,
+                                   to_stdout)
 from maskstats.errors import UsageProblem
 from maskstats.weights.schemes import get_scheme, list_schemes
 from maskstats.weights.compute import DTYPES, FORMATS, MISSING, NORMALIZATIONS
@@ -38,38 +41,31 @@ def _parse_clip(_ctx, _param, value: str | None) -> list[float] | None:
               help="Rescale the present classes' weights: sum 1, sum C (= mean 1), max 1, "
                    "min 1; 'none' keeps the scheme's natural scale. Loss weights only "
                    "(not logit-adjustment or ldam).")
-@click.option("--param", "params", multiple=True, callback=parse_params,
-              metavar="NAME=VALUE",
-              help="Scheme parameter, e.g. beta=0.9999999, tau=1.5, denominator=all "
-                   "(repeatable).")
+@params_option()
 @click.option("--missing", type=click.Choice(MISSING), default="zero", show_default=True,
               help="Value of classes with zero count: 0, the largest present value, or an "
                    "error.")
 @click.option("--clip", callback=_parse_clip, metavar="MIN,MAX",
               help="Bound the weights after normalisation (loss weights only).")
-@click.option("--ignore-index", "ignore_index", type=int, multiple=True, metavar="V",
-              help="Class id that gets weight 0 and is left out of N and C (repeatable).")
-@click.option("--num-classes", type=click.IntRange(min=1), metavar="K",
-              help="Pad the class vector with zero counts to K classes.")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="json: weights JSON with provenance (default); npy (needs -o); txt: one "
+@ignore_index_option
+@num_classes_option
+@format_option(FORMATS,
+               help="json: weights JSON with provenance (default); npy (needs -o); txt: one "
                    "per line; list: a bare [w0, w1, ...]. Default: from the -o extension "
                    "(.npy, .txt, .json), else json.")
 @click.option("--dtype", type=click.Choice(DTYPES), default=None,
               help="Float type of npy, txt and list output (default: float32 for npy, "
                    "what PyTorch and Keras expect; float64 for txt and list). JSON always "
                    "keeps full precision.")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write the weights to FILE (atomically) instead of stdout.")
-@click.option("--explain", is_flag=True,
-              help="Show count, share, weight and loss share per class (on stderr when the "
-                   "weights go to stdout).")
+@output_option()
+@quiet_option
+@explain_option
 @click.option("--unit", type=click.Choice(["pixels", "objects"]), default="pixels",
               show_default=True, help="Weight by pixel counts, or by object counts (stats "
                                       "from 'scan --objects').")
 @debug_option
 def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_index,
-            num_classes, fmt, dtype, output, explain, unit) -> None:
+            num_classes, fmt, dtype, output, quiet, explain, unit) -> None:
     """Turn a stats file (or --counts) into a class-weight vector.
 
     STATS is a file written by 'maskstats scan' or 'maskstats labels' (default
@@ -86,16 +82,15 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
       maskstats scan masks/ -o - | maskstats weights - -f list --explain
       maskstats weights --unit objects    # stats from 'maskstats scan --objects'
     """
-    from maskstats.core.files import atomic_write_bytes, format_for
+    from maskstats.core.files import format_for
     from maskstats.weights.compute import compute_weights, read_stats
     from maskstats.weights.files import EXTENSIONS, check_dtype
 
-    to_stdout = output in (None, "-")
     # a bare list is JSON too: `-f list -o class_weight.json` (mmseg's JSON loader) is fine
     extensions = {k: v for k, v in EXTENSIONS.items() if not (fmt == "list" and k == ".json")}
     fmt = format_for(output, fmt, extensions, "json")
     check_dtype(fmt, dtype)
-    if fmt == "npy" and to_stdout:
+    if fmt == "npy" and to_stdout(output):
         raise click.UsageError("-f npy writes binary data: give -o FILE")
     if counts is not None and stats is not None:
         raise click.UsageError("give either STATS or --counts, not both")
@@ -114,13 +109,9 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
     result = compute_weights(counts, scheme, normalize, missing=missing, clip=clip,
                              ignore_index=ignore_index, num_classes=num_classes,
                              on_warning=warn, **params)
-    data = result.to_bytes(fmt, source, sha, dtype)
-    if to_stdout:
-        click.echo(data.decode("utf-8"), nl=False)
-    else:
-        atomic_write_bytes(output, data)
+    emit(result.to_bytes(fmt, source, sha, dtype), output)
     if explain:
-        print_explain(console(stderr=to_stdout), result)
+        print_explain(console(stderr=to_stdout(output)), result)
 
 
 #: what the value column holds, and what it means, for vectors that are not loss weights

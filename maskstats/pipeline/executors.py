@@ -8,7 +8,7 @@ the process pool keeps at most ``WINDOW_PER_JOB`` batches per worker in flight, 
 that finish early wait in a bounded buffer.
 
 Workers are started once per scan and fed batches of paths (never pixels): process start-up
-costs ~0.2-0.3 s, so one process per file would dominate (DOMAIN.md, "Speed facts").
+costs ~0.2-0.3 s, so one process per file would dominate.
 """
 
 from __future__ import annotations

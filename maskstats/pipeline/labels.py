@@ -1,6 +1,6 @@
 """Samples per class for classifiers: label columns, label lists and ImageFolder trees.
 
-``maskstats labels`` (SPEC "labels") counts samples rather than pixels and writes the same
+``maskstats labels`` counts samples rather than pixels and writes the same
 stats JSON as ``scan`` with ``"unit": "samples"``, so ``maskstats weights`` works unchanged,
 e.g. ``--scheme pos-weight`` for ``BCEWithLogitsLoss(pos_weight=...)`` or the scikit-learn
 "balanced" weights (``compute_class_weight``) with ``--scheme inverse-frequency``.
@@ -146,23 +146,6 @@ def _read_source(source: str, tally: _Tally, column: str, sep: str | None) -> No
                            ".json file or an ImageFolder folder)")
     for where, cell in rows:
         tally.add(where, cell, sep)
-
-
-def read_class_names(path: str | os.PathLike) -> list[str]:
-    """Class names from a text file (one per line) or a JSON list, in class-id order."""
-    path = os.fspath(path)
-    rows = _json_list(path) if path.lower().endswith(".json") else _lines(path)
-    names: list[str] = []
-    for where, item in rows:
-        name = str(item[0] if isinstance(item, list) and len(item) == 1 else item).strip()
-        if not name:
-            raise MaskstatsError(f"{where}: empty class name")
-        if name in names:
-            raise MaskstatsError(f"{where}: class name {name!r} appears twice")
-        names.append(name)
-    if not names:
-        raise MaskstatsError(f"{path}: no class names")
-    return names
 
 
 # ---------------------------------------------------------------------------------- API

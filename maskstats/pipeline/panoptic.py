@@ -1,7 +1,7 @@
 """COCO panoptic annotations: class pixel totals from the JSON, optionally verified on the PNGs.
 
 A COCO panoptic dataset is a JSON file plus one RGB PNG per image (panopticapi, Kirillov et
-al. 2019; DOMAIN.md). Each PNG pixel holds a segment id ``R + 256 G + 65536 B``; id 0 is
+al. 2019). Each PNG pixel holds a segment id ``R + 256 G + 65536 B``; id 0 is
 void (unlabelled). The JSON's ``annotations[*].segments_info`` lists every segment's ``id``,
 ``category_id`` and ``area`` (its pixel count), and ``images[*]`` gives each image's
 ``width`` and ``height``. So the per-class totals need no PNG at all (the fast path):

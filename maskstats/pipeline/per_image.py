@@ -1,6 +1,6 @@
 """The per-image table sink: one row per image (frame), streamed to disk as the scan runs.
 
-``scan --per-image images.csv`` (SPEC "Per-image data"). The class columns ``c0..c<K-1>`` are
+``scan --per-image images.csv``. The class columns ``c0..c<K-1>`` are
 known only when the scan ends (K is the largest class seen + 1 unless ``--num-classes`` fixes
 it), so rows are first spooled *sparsely* (the values an image holds and their pixels, one
 line per image) to a temporary file next to the output; :meth:`PerImageTable.finish` then

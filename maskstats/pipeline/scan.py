@@ -1,6 +1,6 @@
 """``scan()``: wire a walker, an executor (optionally cached) and the sinks, and build Stats.
 
-The pipeline (CONVENTIONS.md, "Data flow")::
+The pipeline::
 
     walk.find_files -> executor.map(records.read_batch)   -> sinks.Totals       -> Stats
     (paths)            [cache.CachedReader wraps it]        sinks.UnknownColors
@@ -177,7 +177,7 @@ def scan(
 
     A preset's folder scans read its files only (``include`` overrides them); a selection
     holding one frame in several encodings, or photographs among masks, is refused
-    (:mod:`maskstats.presets.files`).
+    (:mod:`maskstats.presets.selection`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -210,7 +210,7 @@ def scan(
     options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
                           objects=objects, connectivity=connectivity,
                           verify_checksums=verify_checksums)
-    from maskstats.presets.files import check_selection, default_include, explain_empty
+    from maskstats.presets.selection import check_selection, default_include, explain_empty
 
     chosen = default_include(preset, include)
     try:

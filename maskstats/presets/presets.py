@@ -1,7 +1,11 @@
-"""Dataset conventions: presets, value remaps, class-name files.
+"""Dataset conventions: presets and value remaps, resolved into what ``scan()`` counts with.
 
-A preset fixes what a dataset's stored values mean (DOMAIN.md, "How masks are stored"):
-the class vector length, the ignore values, the class names, and a value remap applied to
+The files a user gives (``--remap``, ``--class-names``) are read by
+:mod:`maskstats.presets.files`.
+
+A mask stores one value per pixel, and what a value means is the dataset's convention (a
+class id, a void/ignore marker, a raw id to map onto training ids). A preset fixes that
+meaning: the class vector length, the ignore values, the class names, and a value remap applied to
 every image's histogram before it is added (so an image counts once per class even when
 several stored values map onto that class).
 
@@ -21,20 +25,18 @@ several stored values map onto that class).
                      1 ``foreground``; any other value is an error
 ==================== =========================================================================
 
-A preset also names the files its folder scans read (:mod:`maskstats.presets.files`) and,
+A preset also names the files its folder scans read (:mod:`maskstats.presets.selection`) and,
 after the scan, refuses masks it does not fit (:mod:`maskstats.presets.fit`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from maskstats.errors import UsageProblem
+from maskstats.presets.files import load_labels, load_remap
 from maskstats.presets.data import (  # the tables, kept as data
     ADE20K_NAMES,
     CAMVID_NAMES,
@@ -131,129 +133,6 @@ def get_preset(name: str) -> Preset:
     except KeyError:
         raise UsageProblem(f"unknown preset {name!r} (choose from "
                            f"{', '.join(PRESETS)})") from None
-
-
-# ------------------------------------------------------------------------------ files
-def _read_text(path: str | os.PathLike, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageProblem(f"{path}: no such {what} file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageProblem(f"{path}: cannot read the {what} file ({exc})") from None
-
-
-def _int(text: Any, where: str) -> int:
-    if isinstance(text, bool) or isinstance(text, float):
-        raise UsageProblem(f"{where}: {text!r} is not an integer")
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise UsageProblem(f"{where}: {text!r} is not an integer") from None
-    if not -(1 << 63) <= value < (1 << 63):
-        raise UsageProblem(f"{where}: {value} is beyond the 64-bit integer range")
-    return value
-
-
-def _parse_json(text: str, path: str | os.PathLike):
-    from maskstats.core.files import parse_json
-
-    return parse_json(text, str(path), UsageProblem)
-
-
-def load_remap(path: str | os.PathLike) -> dict[int, int]:
-    """A user's value remap: JSON ``{"from": to}`` or two columns per line (CSV, tab, spaces).
-
-    In text form, ``#`` starts a comment and a first line that is not two integers is taken
-    for a header. Values that are not listed stay as they are.
-    """
-    text = _read_text(path, "remap")
-    if Path(path).suffix.lower() == ".json":
-        obj = _parse_json(text, path)
-        if not isinstance(obj, dict):
-            raise UsageProblem(f"{path}: expected a JSON object {{\"from\": to, ...}}")
-        return {_int(k, f"{path}: key"): _int(v, f"{path}: value of {k!r}")
-                for k, v in obj.items()}
-    table: dict[int, int] = {}
-    first = True
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        cells = next(csv.reader(io.StringIO(line.replace("\t", ","))))
-        cells = cells if len(cells) >= 2 else line.split()
-        if first and not any(c.strip().lstrip("-").isdigit() for c in cells):
-            first = False
-            continue  # a header such as "from,to"
-        first = False
-        if len(cells) != 2:
-            raise UsageProblem(f"{path}: line {n}: expected two values 'from,to'")
-        src = _int(cells[0], f"{path}: line {n}")
-        if src in table:
-            raise UsageProblem(f"{path}: line {n}: value {src} is mapped twice")
-        table[src] = _int(cells[1], f"{path}: line {n}")
-    if not table:
-        raise UsageProblem(f"{path}: the remap file maps no values")
-    return table
-
-
-def load_class_names(path: str | os.PathLike) -> list[str]:
-    """Class names from a file: one per line, a JSON list, or nnU-Net ``dataset.json``."""
-    return load_labels(path)[0]
-
-
-def load_labels(path: str | os.PathLike) -> tuple[list[str], int | None]:
-    """Class names from a file, and the id of an nnU-Net ``"ignore"`` label (or None).
-
-    In ``dataset.json``, ``"labels"`` is ``{name: id}`` (nnU-Net v2) or ``{"id": name}``
-    (v1); the ids must be 0..K-1 and the names come out in id order. A label named
-    ``ignore`` must have the highest id (nnU-Net's rule); it is returned apart, as an ignore
-    value, not as a class name.
-    """
-    text = _read_text(path, "class names")
-    if Path(path).suffix.lower() == ".json":
-        obj = _parse_json(text, path)
-        if isinstance(obj, dict) and isinstance(obj.get("labels"), dict):
-            names = _names_by_id(obj["labels"], str(path))
-            if "ignore" not in names:
-                return names, None
-            if names.index("ignore") != len(names) - 1:
-                raise UsageProblem(f"{path}: the 'ignore' label must have the highest id "
-                                   f"(nnU-Net), not {names.index('ignore')}")
-            return names[:-1], len(names) - 1
-        if isinstance(obj, list) and all(isinstance(x, str) for x in obj):
-            return list(obj), None
-        raise UsageProblem(f"{path}: expected a JSON list of names or a dataset.json with "
-                           "\"labels\"")
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            raise UsageProblem(f"{path}: line {n}: empty class name")
-    if not lines:
-        raise UsageProblem(f"{path}: no class names")
-    return [line.strip() for line in lines], None
-
-
-def _names_by_id(labels: Mapping[str, Any], source: str) -> list[str]:
-    by_id: dict[int, str] = {}
-    for key, val in labels.items():
-        if isinstance(val, str):          # nnU-Net v1: {"0": "background"}
-            cid, name = _int(key, f"{source}: labels"), val
-        elif isinstance(val, list):
-            raise UsageProblem(f"{source}: label {key!r} is a region (list of ids); "
-                               "region-based labels have no single class id")
-        else:                             # nnU-Net v2: {"background": 0}
-            cid, name = _int(val, f"{source}: label {key!r}"), str(key)
-        if cid in by_id:
-            raise UsageProblem(f"{source}: labels {by_id[cid]!r} and {name!r} share id {cid}")
-        by_id[cid] = name
-    missing = sorted(set(range(len(by_id))) - set(by_id))
-    if missing:
-        raise UsageProblem(f"{source}: label ids must be 0..{len(by_id) - 1}; id "
-                           f"{missing[0]} is missing")
-    return [by_id[i] for i in range(len(by_id))]
 
 
 # ------------------------------------------------------------------- resolving options

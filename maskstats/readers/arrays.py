@@ -1,6 +1,6 @@
 """Label arrays: ``.npy``/``.npz``/HDF5 files and in-memory arrays -> per-image histograms.
 
-An array's *layout* says what its axes mean (SPEC "Arrays"):
+An array's *layout* says what its axes mean:
 
 * ``mask``: the whole array is one mask (a 2-D image or a 3-D volume);
 * ``stack``: the first axis indexes images, e.g. Keras ``y_train`` of shape (N,H,W) or
@@ -39,7 +39,7 @@ from maskstats.readers.options import ReadOptions, Warn, integral_or_fail
 
 LAYOUTS = ("auto", "mask", "stack", "one-hot", "multi-label")
 CHANNEL_LAYOUTS = ("one-hot", "multi-label")
-#: array names picked by default when a file holds several arrays (SPEC "Arrays")
+#: when a file holds several arrays, the one with one of these names is picked by default
 DEFAULT_KEYS = ("masks", "labels", "y", "y_train")
 #: values read and reduced at a time (a uint8 piece of 4 MiB; bincount widens it to 32 MiB)
 CHUNK_ELEMENTS = 1 << 22
@@ -53,7 +53,8 @@ def check_layout(layout: str) -> str:
 
 
 def resolve_layout(path: str, shape: Sequence[int], layout: str) -> str:
-    """The concrete layout of an array of ``shape``; ``auto`` follows the SPEC rules."""
+    """The concrete layout of an array of ``shape``; ``auto``: 2-D is a mask, 3-D or
+    (N,H,W,1) a stack, anything else needs an explicit layout."""
     check_layout(layout)
     ndim = len(shape)
     if layout == "auto":
@@ -213,7 +214,8 @@ def read_npy(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
 
 
 def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
-    """The array to read from a file holding ``names`` (``--key``, else the SPEC defaults)."""
+    """The array to read from a file holding ``names`` (``--key``, else the only one, else
+    the one array named as one of :data:`DEFAULT_KEYS`)."""
     listing = ", ".join(names)
     if key is not None:
         if key in names:

@@ -2,7 +2,7 @@
 
 A batch arrives as an array of shape (B, P, C): B images of P pixels and C channels. The
 channels of a pixel are first turned into booleans (one-hot: the value is 1; multi-label:
-the value is not 0), after checking the values (SPEC "Arrays": one-hot values are 0 or 1,
+the value is not 0), after checking the values (one-hot values are 0 or 1,
 non-integral values are an error, nothing is guessed).
 
 The booleans of up to 8 channels are packed into one byte per pixel (a *code*), and each

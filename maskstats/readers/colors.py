@@ -1,7 +1,7 @@
 """Colour-coded (RGB/RGBA) masks: colour tables, and exact counting by packed colour.
 
 Many datasets store labels as colours (CamVid's ``class_dict.csv``, CVAT's ``labelmap.txt``,
-ISPRS Potsdam, DeepGlobe; see DOMAIN.md). Counting them needs a colour -> class id table, and
+ISPRS Potsdam, DeepGlobe). Counting them needs a colour -> class id table, and
 anti-aliased or JPEG-compressed masks leave colours that are in no table: those are counted
 per colour and reported, never mapped to the nearest class.
 

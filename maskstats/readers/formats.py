@@ -5,7 +5,7 @@ yields one histogram per image it holds (a PNG holds one; a multi-page TIFF or a
 holds several) and raises :class:`~maskstats.errors.UnreadableMask` with a message a user can
 act on. 8-bit images are counted with Pillow's C histogram, without building a NumPy array.
 
-Traps handled here (see DOMAIN.md): palette ('P') images give palette INDICES, never colours;
+Traps handled here: palette ('P') images give palette INDICES, never colours;
 16-bit values survive; 1/2/4-bit greyscale PNGs give their stored sample values (Pillow scales
 them to 0..255 on decode, which is undone here); colour-coded RGB masks are refused with an
 explanation rather than read as brightness; JPEG masks are read with a warning (lossy).

@@ -1,7 +1,7 @@
 """NIfTI label volumes (``.nii``, ``.nii.gz``), streamed slab by slab.
 
 Medical segmentation labels (nnU-Net ``labelsTr/``, MSD, mmsegmentation's biomedical data)
-are 3-D NIfTI volumes whose voxel values are label ids (DOMAIN.md). They need the optional
+are 3-D NIfTI volumes whose voxel values are label ids. They need the optional
 ``nifti`` extra (``pip install 'maskstats[nifti]'``, nibabel), imported only when a NIfTI file
 is read.
 

@@ -1,4 +1,5 @@
-"""The sampling-method registry: one decorated function per method, like the schemes.
+"""The sampling-method registry: one decorated function per method, on the same
+:class:`~maskstats.registry.Registry` as the weighting schemes.
 
 A method sees :class:`Inputs` (the per-image counts of the classes that play a part, as
 sparse triplets) and returns one non-negative weight per row at its natural scale. Adding a
@@ -18,12 +19,12 @@ defaults; a method checks their ranges itself (:func:`check`, a usage error, exi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.registry import describe, known_params, to_number
+from maskstats.registry import Registered, Registry, describe
 
 
 class UnknownMethod(UsageProblem):
@@ -75,35 +76,22 @@ class Inputs:
 
 
 @dataclass(frozen=True)
-class Method:
+class Method(Registered):
     """A registered method: its function, formula, one-line summary and parameter defaults."""
 
-    name: str
-    fn: Callable[..., np.ndarray]
-    formula: str
-    summary: str
-    defaults: Mapping[str, float] = field(default_factory=dict)
-
-    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float]:
-        """The defaults updated with ``given`` (strings or numbers), checked by name."""
-        known_params(f"method {self.name}", given, self.defaults)
-        return {**self.defaults, **{k: to_number(k, v) for k, v in given.items()}}
-
-    def __call__(self, x: Inputs, **params: float) -> np.ndarray:
-        return np.asarray(self.fn(x, **params), dtype=np.float64)
+    owner: ClassVar[str] = "method"
 
 
-_METHODS: dict[str, Method] = {}
+METHODS = Registry("sampling method", UnknownMethod)
 
 
 def register(name: str, *, formula: str):
     """Register the decorated function as sampling method ``name``."""
 
     def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        if name in _METHODS:
-            raise ValueError(f"sampling method {name!r} registered twice")
+        METHODS.check_free(name)
         defaults, summary = describe(f"sampling method {name!r}", fn)
-        _METHODS[name] = Method(name, fn, formula, summary, defaults)
+        METHODS.add(Method(name, fn, formula, summary, defaults))
         return fn
 
     return deco
@@ -111,14 +99,9 @@ def register(name: str, *, formula: str):
 
 def list_methods() -> list[str]:
     """Method names in registration order."""
-    return list(_METHODS)
+    return METHODS.names()
 
 
 def get_method(name: str) -> Method:
     """The method registered as ``name``, else :class:`UnknownMethod`."""
-    method = _METHODS.get(name)
-    if method is None:
-        raise UnknownMethod(f"unknown sampling method {name!r}; choose one of: "
-                            f"{', '.join(list_methods())}")
-    return method
-
+    return METHODS.get(name)

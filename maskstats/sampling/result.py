@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -79,10 +78,10 @@ class SampleWeights:
         """The file content for ``fmt``: json, csv (path,frame,weight), npy, txt, list."""
         if fmt == "json":
             return dumps_json(self.to_dict()).encode("utf-8")
-        if fmt == "list":
-            return (json.dumps(self.weights.tolist(), allow_nan=False) + "\n").encode()
-        if fmt == "txt":
-            return "".join(f"{w!r}\n" for w in self.weights.tolist()).encode("utf-8")
+        if fmt in ("list", "txt", "npy"):  # the encoding of class-weight vectors, in float64
+            from maskstats.weights.files import encode_vector
+
+            return encode_vector(self.weights, fmt, "float64")
         if fmt == "csv":
             buf = io.StringIO()
             out = csv.writer(buf, lineterminator="\n")
@@ -90,10 +89,6 @@ class SampleWeights:
             out.writerows(zip(self.table.paths, self.table.frames.tolist(),
                               map(repr, self.weights.tolist())))
             return buf.getvalue().encode("utf-8")
-        if fmt == "npy":
-            buf = io.BytesIO()
-            np.save(buf, self.weights.astype(np.float64), allow_pickle=False)
-            return buf.getvalue()
         raise UsageProblem(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
     def save(self, path: str | os.PathLike, fmt: str | None = None) -> None:

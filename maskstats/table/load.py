@@ -1,6 +1,6 @@
 """The per-image table: one row per image (frame) with its exact per-class counts.
 
-Columns (SPEC "Per-image data"): ``path``, ``frame``, ``pixels``, ``ignored``, ``unexpected``,
+Columns: ``path``, ``frame``, ``pixels``, ``ignored``, ``unexpected``,
 then ``c0``, ``c1``, ... (pixels of class k), and with object statistics ``o0``, ``o1``, ...
 (connected components of class k). ``.csv`` always; ``.parquet`` with the ``parquet`` extra.
 

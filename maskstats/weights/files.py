@@ -1,6 +1,6 @@
 """Weight vectors as files: NPY, text and list encodings (with a dtype), and reading back.
 
-The weights JSON (with provenance) is built by :class:`maskstats.weights.compute.Weights`; this
+The weights JSON (with provenance) is built by :class:`maskstats.weights.result.Weights`; this
 module holds the bare-vector formats and :func:`load_weights`, which reads any of them.
 NPY is float32 by default, the dtype PyTorch ``CrossEntropyLoss(weight=...)`` and Keras
 expect (``torch.from_numpy`` on float64 gives a double tensor that a float model refuses);

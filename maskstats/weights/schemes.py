@@ -22,7 +22,8 @@ Adding a scheme is one function::
 
 Keyword-only arguments are the scheme's parameters; their defaults are the documented
 defaults. A string parameter takes one of the values listed in ``register(choices=...)``.
-A scheme checks the ranges of its numeric parameters itself (:func:`_check`).
+A scheme checks the ranges of its numeric parameters itself with
+:func:`maskstats.registry.check` (a usage error, exit 2).
 """
 
 from __future__ import annotations

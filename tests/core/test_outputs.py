@@ -1,4 +1,4 @@
-"""Output files never damage anything (SPEC "Output files"): devices, FIFOs, symlinks, modes."""
+"""Output files never damage anything: devices, FIFOs, symlinks, modes."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ from conftest import save_png
 
 import maskstats
 from maskstats.errors import UsageProblem
-from maskstats.presets.presets import PRESETS, get_preset, load_class_names, load_remap
+from maskstats.presets.files import load_class_names, load_remap
+from maskstats.presets.presets import PRESETS, get_preset
 
 # the official Cityscapes labelId -> trainId table, written out independently (labels.py)
 CITYSCAPES = {0: 255, 1: 255, 2: 255, 3: 255, 4: 255, 5: 255, 6: 255, 7: 0, 8: 1, 9: 255,
@@ -251,3 +252,39 @@ def test_remap_on_the_cli(tmp_path, scan_json):
     stats = scan_json(tmp_path / "m", "--remap", tmp_path / "binary.csv")
     assert stats["pixel_counts"] == [2, 4]
     assert stats["options"]["remap"] == {"255": 1}
+
+
+def test_labels_reads_dataset_json_class_names(tmp_path, run):
+    """labels --class-names accepts an nnU-Net dataset.json, as scan does (one reader)."""
+    (tmp_path / "t.csv").write_text("label\nliver\nbackground\nliver\n")
+    (tmp_path / "dataset.json").write_text('{"labels": {"background": 0, "liver": 1}}')
+    result = run("labels", tmp_path / "t.csv", "--class-names", tmp_path / "dataset.json",
+                 "-o", "-", "-q")
+    assert result.exit_code == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert stats["class_names"] == ["background", "liver"]
+    assert stats["pixel_counts"] == [1, 2]
+
+
+@pytest.mark.parametrize("name, text, where", [
+    ("names.txt", "road\nsky\nroad\n", "line 3: class name 'road' appears twice"),
+    ("names.txt", "road\n\nsky\n", "line 2: empty class name"),
+    ("names.json", '["road", "sky", "road"]', "item 2: class name 'road' appears twice"),
+    ("names.json", '["road", " "]', "item 1: empty class name"),
+    ("names.json", "[]", "no class names"),
+    ("dataset.json", '{"labels": {"0": "road", "1": "road"}}',
+     "label 'road': class name 'road' appears twice"),
+])
+@pytest.mark.parametrize("command", ["scan", "labels"])
+def test_bad_class_names_files_are_refused_by_both_commands(tmp_path, run, command, name,
+                                                            text, where):
+    """An empty or repeated class name is one usage error (exit 2) in scan and labels."""
+    (tmp_path / name).write_text(text)
+    (tmp_path / "m").mkdir()
+    save_png(tmp_path / "m" / "m.png", np.zeros((2, 2), np.uint8))
+    (tmp_path / "t.txt").write_text("road\n")
+    source = tmp_path / ("m" if command == "scan" else "t.txt")
+    result = run(command, source, "--class-names", tmp_path / name, "-o", tmp_path / "o.json")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {tmp_path / name}: {where}\n"
+    assert not (tmp_path / "o.json").exists()

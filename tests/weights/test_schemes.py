@@ -134,8 +134,8 @@ def test_scheme_is_documented(name):
     assert len(s.fn.__doc__.strip().splitlines()) > 1
 
 
-def test_spec_names_and_alias():
-    """The SPEC's scheme names are registered, and 'balanced' is inverse-frequency."""
+def test_documented_names_and_alias():
+    """The documented scheme names are registered, and 'balanced' is inverse-frequency."""
     assert list_schemes() == ["uniform", "inverse-max", "inverse-frequency", "inverse-sqrt",
                               "median-frequency", "enet", "effective-number", "log-inverse",
                               "pos-weight", "inverse-square", "logit-adjustment", "ldam"]

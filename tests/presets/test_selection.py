@@ -12,7 +12,7 @@ from PIL import Image
 
 import maskstats
 from maskstats.errors import UnsuitableMask, UsageProblem
-from maskstats.presets.files import include_for, mixed_encodings, split_encoding
+from maskstats.presets.selection import include_for, mixed_encodings, split_encoding
 
 FRAME = "frankfurt_000000_000294"
 
