@@ -32,8 +32,9 @@ def check(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     classes and ignore values judge ``out-of-range`` and ``empty``); ``images`` is the folder
     of the images, for ``size-mismatch``.
     """
-    from maskstats.pipeline.scan import find_files, make_executor
-    from maskstats.presets.selection import default_include, explain_empty, mixed_encodings
+    from maskstats.pipeline.preset_rules import select_files
+    from maskstats.pipeline.scan import make_executor
+    from maskstats.presets.selection import mixed_encodings
     from maskstats.presets.presets import resolve
     from maskstats.readers.arrays import check_layout
 
@@ -43,10 +44,7 @@ def check(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
         raise UsageProblem(f"{images}: --images must be a folder")
     conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
                    ignore_index=ignore_index, num_classes=num_classes)
-    try:
-        found = find_files(paths, default_include(preset, include), exclude)
-    except UsageProblem as exc:
-        raise explain_empty(exc, preset, include) from None
+    found, _include = select_files(paths, preset, include, exclude, check=False)
     report = Report(len(found.files))
     by_name = dict(zip(found.names, found.files))
     for frame, suffixes in mixed_encodings(found.names):

@@ -8,11 +8,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from maskstats.readers.arrays import CHANNEL_LAYOUTS, check_layout, hists_of_array, missing_channels
-from maskstats.errors import MaskstatsWarning, UsageProblem
+from maskstats.errors import MaskstatsWarning
 from maskstats.core.histogram import Counts
 from maskstats.core.limits import check_num_classes
 from maskstats.readers.options import ReadOptions
 from maskstats.core.stats import Stats
+from maskstats.pipeline.finish import finish_stats
+
 
 def count_arrays(
     masks: Iterable[Any],
@@ -61,6 +63,18 @@ def count_arrays(
         if layout == "mask" and whole.ndim > 2:
             layout = "stack"
         masks = [whole]
+    counts, channels = count_items(masks, layout)
+    stats = finish_stats(counts, ignore_index=ignore_index, num_classes=num_classes,
+                         class_names=class_names if class_names else None, layout=layout,
+                         what="arrays", hint="num_classes")
+    if num_classes is None and stats.num_classes < channels:
+        warnings.warn(missing_channels(channels, stats.num_classes), MaskstatsWarning,
+                      stacklevel=2)
+    return stats
+
+
+def count_items(masks: Iterable[Any], layout: str) -> tuple[Counts, int]:
+    """The counts of every item of ``masks`` and the most channels an item had."""
     options = ReadOptions(layout=layout)
     counts = Counts()
     channels = 0
@@ -70,16 +84,4 @@ def count_arrays(
             channels = max(channels, item.shape[-1])
         for h in hists_of_array(f"masks[{i}]", item, options):
             counts.add(h)
-    stats = Stats.from_counts(counts, ignore_index=ignore_index, num_classes=num_classes,
-                              class_names=list(class_names) if class_names else None,
-                              options={"num_classes": num_classes,
-                                       **({"layout": layout} if layout == "multi-label" else {})})
-    if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
-        stats.extra["multi_label"] = {"samples": stats.total_pixels}
-    if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
-        raise UsageProblem(f"{len(stats.class_names)} class names given but the arrays hold "
-                           f"{stats.num_classes} classes; pass num_classes")
-    if num_classes is None and stats.num_classes < channels:
-        warnings.warn(missing_channels(channels, stats.num_classes), MaskstatsWarning,
-                      stacklevel=2)
-    return stats
+    return counts, channels

@@ -1,107 +1,45 @@
-"""``scan()``: wire a walker, an executor (optionally cached) and the sinks, and build Stats.
+"""``scan()``: count the masks under some paths, in four steps, and build Stats.
 
-The pipeline::
+1. plan (:func:`plan_scan`): resolve the preset, remap, colour table and class names, and
+   refuse bad options before any mask is read;
+2. source: walk the paths (:func:`~maskstats.pipeline.walk.find_files`) and read the files
+   into per-file records (:func:`~maskstats.pipeline.stream.record_stream`: an executor,
+   optionally behind the cache), or the segments of a COCO panoptic JSON;
+3. sinks (:func:`open_sinks`): add the records up (totals, unknown colours, components,
+   the per-image table);
+4. finish (:func:`finish_scan`): warnings, :func:`~maskstats.pipeline.finish.finish_stats`
+   (shared with ``count_arrays``), the per-image table written.
 
-    walk.find_files -> executor.map(records.read_batch)   -> sinks.Totals       -> Stats
-    (paths)            [cache.CachedReader wraps it]        sinks.UnknownColors
-                       (per-file records, in walk order)
-
-Executors (:mod:`maskstats.pipeline.executors`, :mod:`maskstats.pipeline.dask`) run
-:func:`~maskstats.pipeline.records.read_batch` over batches of paths and yield per-file records in walk
-order; the cache serves unchanged files from its shards and sends the others to the executor.
-Sinks add the records up. Integer addition does not depend on order or grouping, so the
-result is identical for any number of workers, with or without the cache or Dask.
-This is the only module that knows every layer.
+Integer addition does not depend on order or grouping, so the result is identical for any
+number of workers, with or without the cache or Dask. This is the only module that knows
+every layer.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from functools import partial
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
-from maskstats.errors import MaskstatsWarning, UsageProblem
-from maskstats.pipeline.executors import Executor, PoolExecutor, SerialExecutor, worker_count
 from maskstats.core.limits import ClassBound, check_num_classes
-from maskstats.readers.nifti import volume_unit
 from maskstats.core.notices import MISSING_CHANNELS, Notice
-from maskstats.readers.options import ReadOptions
-from maskstats.pipeline.records import FileRecord, read_batch
-from maskstats.pipeline.sinks import ObjectTotals, Totals, UnknownColors
 from maskstats.core.stats import Stats
+from maskstats.errors import MaskstatsWarning, UsageProblem
+from maskstats.pipeline.finish import finish_stats
+from maskstats.pipeline.preset_rules import check_preset_fit, select_files
+from maskstats.pipeline.sinks import (FileSinks, ObjectTotals, Totals, UnknownColors,
+                                      finish_table, open_table, with_table)
+from maskstats.pipeline.stream import (Progress, count_files, feed, make_executor,
+                                       record_stream)
 from maskstats.pipeline.walk import FileList, find_files
+from maskstats.readers.nifti import volume_unit
+from maskstats.readers.options import ReadOptions
 
 if TYPE_CHECKING:
-    from maskstats.pipeline.per_image import PerImageTable
-
-Progress = Callable[[int, int], None]
+    from maskstats.presets.presets import Conventions
 
 __all__ = ["FileList", "Progress", "count_files", "find_files", "make_executor", "scan"]
-
-
-def make_executor(jobs: int | None, items: int, backend: str = "local",
-                  scheduler: str | None = None) -> Executor:
-    """The executor for ``jobs`` workers over ``items`` items: serial, process pool or Dask."""
-    if backend not in ("local", "dask"):
-        raise UsageProblem(f"backend must be 'local' or 'dask', not {backend!r}")
-    n = worker_count(jobs, items)
-    if backend == "dask" or scheduler:
-        from maskstats.pipeline.dask import DaskExecutor
-
-        return DaskExecutor(n, scheduler)
-    return SerialExecutor() if n == 1 else PoolExecutor(n)
-
-
-def record_stream(files: list[str], *, jobs: int | None = None, on_error: str = "fail",
-                  options: ReadOptions = ReadOptions(), remap: Mapping[int, int] | None = None,
-                  cache: str | os.PathLike | None = None, backend: str = "local",
-                  scheduler: str | None = None, notices: list[Notice] | None = None,
-                  bound: ClassBound | None = None) -> Iterator[list[FileRecord]]:
-    """The records of ``files`` in walk order, batch by batch (read, or from the cache).
-
-    Cache problems (a damaged shard) are appended to ``notices``. ``bound``: the class-id
-    limit of a scan without ``num_classes`` (not part of the cache key: it refuses, it does
-    not change counts; cached files are checked when the stats are built).
-    """
-    if on_error not in ("fail", "skip"):
-        raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
-    executor = make_executor(jobs, len(files), backend, scheduler)
-    read = partial(read_batch, options=options, remap=remap, on_error=on_error,
-                   keys=cache is not None, bound=bound)
-    if cache is None:
-        for _batch, records in executor.map(read, files):
-            yield records
-        return
-    from maskstats.pipeline.cache import CachedReader
-
-    cached = CachedReader(cache, {"options": options, "remap": remap}, executor, read)
-    try:
-        yield from cached.records(files)
-    finally:
-        if notices is not None:
-            notices.extend(cached.notices)
-
-
-def feed(stream: Iterable[list[FileRecord]], sinks: Sequence, total: int,
-         progress: Progress | None = None) -> None:
-    """Hand every batch of records to every sink, reporting progress as files are done."""
-    done = 0
-    for records in stream:
-        for sink in sinks:
-            sink.add(records)
-        done += len(records)
-        if progress is not None:
-            progress(done, total)
-
-
-def count_files(files: list[str], *, progress: Progress | None = None, **options) -> Totals:
-    """Count ``files`` into :class:`~maskstats.pipeline.sinks.Totals` (the options of :func:`record_stream`)."""
-    totals = Totals()
-    problems: list[Notice] = []
-    feed(record_stream(files, notices=problems, **options), [totals], len(files), progress)
-    totals.notices.update(problems)
-    return totals.finish()
 
 
 def scan(
@@ -173,117 +111,183 @@ def scan(
         verify_checksums: also check the zlib adler32 of every PNG's image data (a second
             inflate; chunk CRCs are always checked; see :mod:`maskstats.readers.png`).
         allow_unexpected: under a preset, accept more than 1% of the pixels outside its
-            classes (by default an error, see :mod:`maskstats.presets.fit`).
-
-    A preset's folder scans read its files only (``include`` overrides them); a selection
-    holding one frame in several encodings, or photographs among masks, is refused
-    (:mod:`maskstats.presets.selection`).
+            classes (:mod:`maskstats.presets.fit`; a preset's files: ``.selection``).
     """
+    request = ScanRequest(**locals())  # first statement: locals() are the arguments
+    plan = plan_scan(request)
+    if request.panoptic is not None or request.verify:
+        return scan_panoptic(request, plan)
+    return scan_files(request, plan)
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """The arguments of :func:`scan` (same names and defaults), passed on to its steps."""
+
+    paths: str | os.PathLike | Sequence[str | os.PathLike]
+    ignore_index: Iterable[int] = ()
+    num_classes: int | None = None
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    jobs: int | None = None
+    on_error: str = "fail"
+    class_names: Sequence[str] | None = None
+    progress: Progress | None = None
+    on_warning: Callable[[str], None] | None = None
+    cache: str | os.PathLike | None = None
+    backend: str = "local"
+    scheduler: str | None = None
+    layout: str = "auto"
+    key: str | None = None
+    preset: str | None = None
+    remap: Mapping[int, int] | str | os.PathLike | None = None
+    colors: str | os.PathLike | None = None
+    on_unknown_color: str = "error"
+    panoptic: str | os.PathLike | None = None
+    verify: bool = False
+    per_image: str | os.PathLike | None = None
+    objects: bool = False
+    connectivity: int | None = None
+    verify_checksums: bool = False
+    allow_unexpected: bool = False
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What a scan counts, settled before any mask is read: the paths and the resolved
+    conventions (ignore values, class vector, names, remap, colour table)."""
+
+    paths: list[str]
+    conv: "Conventions"
+
+
+# ------------------------------------------------------------------------------ plan
+def plan_scan(request: ScanRequest) -> ScanPlan:
+    """Resolve the preset, remap, colours and class names; refuse bad options early."""
+    paths = request.paths
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    paths = [os.fspath(p) for p in paths]
     from maskstats.presets.presets import resolve
 
-    conv = resolve(preset=preset, remap=remap, colors=colors, class_names=class_names,
-                   ignore_index=ignore_index, num_classes=num_classes)
-    ignore_index, num_classes, class_names = conv.ignore_index, conv.num_classes, conv.class_names
-    check_num_classes(num_classes)
-    check_outputs(per_image, objects, connectivity, panoptic is not None or verify)
+    conv = resolve(preset=request.preset, remap=request.remap, colors=request.colors,
+                   class_names=request.class_names, ignore_index=request.ignore_index,
+                   num_classes=request.num_classes)
+    check_num_classes(conv.num_classes)
+    check_outputs(request.per_image, request.objects, request.connectivity,
+                  request.panoptic is not None or request.verify)
+    return ScanPlan([os.fspath(p) for p in paths], conv)
+
+
+# ------------------------------------------------------------------- COCO panoptic
+def scan_panoptic(request: ScanRequest, plan: ScanPlan) -> Stats:
+    """The panoptic pipeline: segments from the JSON (pixels decoded only to verify)."""
+    from maskstats.pipeline.panoptic import PanopticSource
+
+    conv = plan.conv
+    source = PanopticSource(plan.paths, request.panoptic, verify=request.verify,
+                            num_classes=conv.num_classes, class_names=conv.class_names,
+                            other_options=conv.options)
     totals = Totals()
-    if panoptic is not None or verify:
-        from maskstats.pipeline.panoptic import PanopticSource
-
-        source = PanopticSource(paths, panoptic, verify=verify, num_classes=num_classes,
-                                class_names=class_names, other_options=conv.options)
-        table = open_table(per_image, void_is_ignored=True)
-        try:
-            feed(source.records(make_executor(jobs, len(source))), with_table([totals], table),
-                 len(source), progress)
-            return finish_table(source.stats(totals.counts, ignore_index), table)
-        finally:
-            if table is not None:
-                table.close()
-    if class_names is not None and num_classes is not None and len(class_names) != num_classes:
-        raise UsageProblem(f"{len(class_names)} class names given for {num_classes} classes")
-    from maskstats.readers.arrays import check_layout
-
-    options = ReadOptions(layout=check_layout(layout), key=key, colors=conv.color_pairs,
-                          objects=objects, connectivity=connectivity,
-                          verify_checksums=verify_checksums)
-    from maskstats.presets.selection import check_selection, default_include, explain_empty
-
-    chosen = default_include(preset, include)
+    table = open_table(request.per_image, void_is_ignored=True)
     try:
-        found = find_files(paths, chosen, exclude, on_error=on_error,
-                           avoid=[cache] if cache is not None and "://" not in str(cache) else [])
-    except UsageProblem as exc:
-        raise explain_empty(exc, preset, include) from None
-    check_selection(found.files, found.names, preset, include)
-    include = chosen
-    colours = UnknownColors() if conv.color_pairs else None
-    components = ObjectTotals() if objects else None
-    table = open_table(per_image, dict(zip(found.files, found.names)),
-                       colors=colours is not None, objects=objects)
-    sinks = with_table([s for s in (totals, colours, components) if s is not None], table)
-    try:
-        problems: list[Notice] = []
-        stream = record_stream(found.files, jobs=jobs, on_error=on_error, options=options,
-                               remap=conv.remap, cache=cache, backend=backend,
-                               scheduler=scheduler, notices=problems,
-                               bound=None if num_classes is not None else
-                               ClassBound(ignore=frozenset(ignore_index)))
-        feed(stream, sinks, len(found.files), progress)
-        totals.notices.update(problems)
-        totals.finish()
-        unknown = None
-        if colours is not None:
-            from maskstats.readers.colors import check_unknown, finish_unknown
-
-            unknown = finish_unknown(totals.counts, colours.files)
-            check_unknown(unknown, on_unknown_color, conv.color_source)
-        shown = sorted({n.text for n in totals.notices
-                        if not (num_classes is not None and n.kind == MISSING_CHANNELS)})
-        for message in shown:  # a fixed class vector keeps one-hot channels that never occur
-            if on_warning is not None:
-                on_warning(message)
-            else:
-                warnings.warn(message, MaskstatsWarning, stacklevel=2)
-        stats = Stats.from_counts(
-            totals.counts, ignore_index=ignore_index, num_classes=num_classes,
-            class_names=list(class_names) if class_names is not None else None,
-            paths=paths, non_mask_files=found.non_mask_files,
-            skipped=sorted(totals.skipped + found.skipped, key=lambda s: s["path"]),
-            options={"num_classes": num_classes, **conv.options,
-                     **({"layout": layout} if layout == "multi-label" else {})},
-            unit=volume_unit(found.files),
-        )
-        if unknown:
-            stats.extra["unknown_colors"] = unknown
-        if include or exclude:  # shards of one folder (--include 'a*' / 'b*') may be merged
-            stats.extra["selection"] = {"include": list(include), "exclude": list(exclude)}
-        if layout == "multi-label":  # a pixel may count for several classes (pos-weight's N)
-            stats.extra["multi_label"] = {"samples": stats.total_pixels}
-        if components is not None:
-            stats.extra.update(components.stats(stats.num_classes, stats.ignore_index,
-                                                connectivity))
-        if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
-            raise UsageProblem(f"{len(stats.class_names)} class names given but the masks "
-                               f"hold {stats.num_classes} classes; pass --num-classes")
-        check_preset_fit(stats, preset, allow_unexpected, found.files, options, conv.remap)
-        return finish_table(stats, table)
+        feed(source.records(make_executor(request.jobs, len(source))),
+             with_table([totals], table), len(source), request.progress)
+        return finish_table(source.stats(totals.counts, conv.ignore_index), table)
     finally:
-        if table is not None:  # a failed scan drops the spool: nothing is written
+        if table is not None:
             table.close()
 
 
-def check_preset_fit(stats: Stats, preset: str | None, allow_unexpected: bool,
-                     files: list[str], options: ReadOptions, remap) -> None:
-    """Refuse a scan its preset does not fit (see :mod:`maskstats.presets.fit`)."""
-    from maskstats.pipeline.lookup import first_file_with
-    from maskstats.presets.fit import check_fit
+# ---------------------------------------------------------------------- mask files
+def scan_files(request: ScanRequest, plan: ScanPlan) -> Stats:
+    """The mask-file pipeline: plan -> source (walk, read) -> sinks -> finish."""
+    conv = plan.conv
+    if conv.class_names is not None and conv.num_classes is not None and \
+            len(conv.class_names) != conv.num_classes:
+        raise UsageProblem(f"{len(conv.class_names)} class names given for "
+                           f"{conv.num_classes} classes")
+    options = read_options(request, plan)
+    found, chosen = select_files(plan.paths, request.preset, request.include, request.exclude,
+                                 on_error=request.on_error,
+                                 avoid=[request.cache] if request.cache is not None
+                                 and "://" not in str(request.cache) else [])
+    request = replace(request, include=chosen)  # the selection recorded in the stats
+    sinks = open_sinks(request, plan, found)
+    try:
+        problems: list[Notice] = []
+        stream = record_stream(
+            found.files, jobs=request.jobs, on_error=request.on_error, options=options,
+            remap=conv.remap, cache=request.cache, backend=request.backend,
+            scheduler=request.scheduler, notices=problems,
+            bound=None if conv.num_classes is not None else
+            ClassBound(ignore=frozenset(conv.ignore_index)))
+        feed(stream, sinks.all(), len(found.files), request.progress)
+        sinks.totals.notices.update(problems)
+        return finish_scan(request, plan, found, sinks)
+    finally:
+        sinks.close()
 
-    check_fit(stats, preset, allow_unexpected,
-              lambda values: first_file_with(files, values, options, remap))
+
+def read_options(request: ScanRequest, plan: ScanPlan) -> ReadOptions:
+    """The reader settings of the scan (they travel to the worker processes)."""
+    from maskstats.readers.arrays import check_layout
+
+    return ReadOptions(layout=check_layout(request.layout), key=request.key,
+                       colors=plan.conv.color_pairs, objects=request.objects,
+                       connectivity=request.connectivity,
+                       verify_checksums=request.verify_checksums)
+
+
+def open_sinks(request: ScanRequest, plan: ScanPlan, found: FileList) -> FileSinks:
+    """Totals always; unknown colours with a colour table; components with ``objects``;
+    the per-image table with ``per_image``."""
+    colours = UnknownColors() if plan.conv.color_pairs else None
+    table = open_table(request.per_image, dict(zip(found.files, found.names)),
+                       colors=colours is not None, objects=request.objects)
+    return FileSinks(Totals(), colours, ObjectTotals() if request.objects else None, table)
+
+
+def finish_scan(request: ScanRequest, plan: ScanPlan, found: FileList,
+                sinks: FileSinks) -> Stats:
+    """Check unknown colours, show the warnings, build the Stats and write the table."""
+    conv, totals = plan.conv, sinks.totals
+    totals.finish()
+    extra: dict = {}
+    if sinks.colours is not None:
+        from maskstats.readers.colors import check_unknown, finish_unknown
+
+        unknown = finish_unknown(totals.counts, sinks.colours.files)
+        check_unknown(unknown, request.on_unknown_color, conv.color_source)
+        if unknown:
+            extra["unknown_colors"] = unknown
+    show_notices(totals.notices, conv.num_classes, request.on_warning)
+    if request.include or request.exclude:  # shards of one folder (--include 'a*' / 'b*')
+        extra["selection"] = {"include": list(request.include),  # may be merged
+                              "exclude": list(request.exclude)}
+    stats = finish_stats(
+        totals.counts, ignore_index=conv.ignore_index, num_classes=conv.num_classes,
+        class_names=conv.class_names, layout=request.layout, options=conv.options,
+        extra=extra, paths=plan.paths, non_mask_files=found.non_mask_files,
+        skipped=sorted(totals.skipped + found.skipped, key=lambda s: s["path"]),
+        unit=volume_unit(found.files))
+    if sinks.components is not None:
+        stats.extra.update(sinks.components.stats(stats.num_classes, stats.ignore_index,
+                                                  request.connectivity))
+    check_preset_fit(stats, request.preset, request.allow_unexpected, found.files,
+                     read_options(request, plan), plan.conv.remap)
+    return finish_table(stats, sinks.table)
+
+
+def show_notices(notices: Iterable[Notice], num_classes: int | None,
+                 on_warning: Callable[[str], None] | None) -> None:
+    """Each distinct warning once, sorted, to ``on_warning`` or :func:`warnings.warn`."""
+    shown = sorted({n.text for n in notices
+                    if not (num_classes is not None and n.kind == MISSING_CHANNELS)})
+    for message in shown:  # a fixed class vector keeps one-hot channels that never occur
+        if on_warning is not None:
+            on_warning(message)
+        else:  # scan -> scan_files -> finish_scan -> here: point at scan's caller
+            warnings.warn(message, MaskstatsWarning, stacklevel=5)
 
 
 def check_outputs(per_image: str | os.PathLike | None, objects: bool,
@@ -303,24 +307,3 @@ def check_outputs(per_image: str | os.PathLike | None, objects: bool,
             raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
                                "come from the JSON, not from decoded pixels")
         cc3d_module()
-
-
-def open_table(path: str | os.PathLike | None, names: Mapping[str, str] | None = None,
-               **options) -> "PerImageTable | None":
-    """The per-image table sink writing to ``path``, or None without one."""
-    if path is None:
-        return None
-    from maskstats.pipeline.per_image import PerImageTable
-
-    return PerImageTable(path, names, **options)
-
-
-def with_table(sinks: list, table: "PerImageTable | None") -> list:
-    return sinks + ([table] if table is not None else [])
-
-
-def finish_table(stats: Stats, table: "PerImageTable | None") -> Stats:
-    """Write the per-image table (when there is one) and record it in the stats."""
-    if table is not None:
-        stats.extra["per_image"] = table.finish(stats.num_classes, stats.ignore_index)
-    return stats

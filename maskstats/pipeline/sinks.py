@@ -9,7 +9,9 @@ wires them; a sink never reads a file and never knows which executor or cache fe
 
 from __future__ import annotations
 
-from typing import Sequence
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
@@ -17,7 +19,11 @@ from maskstats.readers.colors import MAX_COLORS, UNKNOWN_BASE
 from maskstats.core.histogram import DENSE_LIMIT, Counts, ImageHist
 from maskstats.core.notices import Notice
 from maskstats.pipeline.object_sizes import object_entries
+from maskstats.core.stats import Stats
 from maskstats.pipeline.records import FileRecord
+
+if TYPE_CHECKING:
+    from maskstats.pipeline.per_image import PerImageTable
 
 _I64 = np.int64
 
@@ -147,3 +153,43 @@ class ObjectTotals:
         tables = [self.sizes.get(c, {}) if c not in ignore else {} for c in range(num_classes)]
         return object_entries(tables, connectivity if connectivity is not None
                               else "8 in 2-D, 26 in 3-D")
+
+
+# ------------------------------------------------------------ the sinks of a scan
+@dataclass
+class FileSinks:
+    """The sinks of a scan of mask files (those not asked for are None)."""
+
+    totals: Totals
+    colours: UnknownColors | None
+    components: ObjectTotals | None
+    table: "PerImageTable | None"
+
+    def all(self) -> list:
+        return with_table([s for s in (self.totals, self.colours, self.components)
+                           if s is not None], self.table)
+
+    def close(self) -> None:
+        if self.table is not None:  # a failed scan drops the spool: nothing is written
+            self.table.close()
+
+
+def open_table(path: "str | os.PathLike | None", names: Mapping[str, str] | None = None,
+               **options) -> "PerImageTable | None":
+    """The per-image table sink writing to ``path``, or None without one."""
+    if path is None:
+        return None
+    from maskstats.pipeline.per_image import PerImageTable
+
+    return PerImageTable(path, names, **options)
+
+
+def with_table(sinks: list, table: "PerImageTable | None") -> list:
+    return sinks + ([table] if table is not None else [])
+
+
+def finish_table(stats: Stats, table: "PerImageTable | None") -> Stats:
+    """Write the per-image table (when there is one) and record it in the stats."""
+    if table is not None:
+        stats.extra["per_image"] = table.finish(stats.num_classes, stats.ignore_index)
+    return stats

@@ -94,37 +94,9 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
     """
     if not paths:
         raise UsageProblem("no path given")
-    files: list[str] = []
-    names: list[str] = []
-    seen: set[str] = set()
-    other = 0
-
-    def add(path: str, name: str, real_dir: str | None = None) -> None:
-        nonlocal other
-        if not is_mask_file(path):
-            other += 1
-            return
-        if "://" in path:  # a remote object: its URL names it
-            real = path
-        elif real_dir is not None and not os.path.islink(path):  # one lstat, not a realpath
-            real = os.path.join(real_dir, os.path.basename(path))
-        else:
-            real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            files.append(path)
-            names.append(name)
-
+    listing = _Listing(on_error)
     several = len(paths) > 1
-    skipped: list[dict[str, str]] = []
     avoid_real = {os.path.realpath(os.path.expanduser(os.fspath(a))) for a in avoid}
-
-    def unreadable(folder: str, exc: OSError) -> None:
-        reason = f"cannot read the folder ({exc.strerror or exc})"
-        if on_error != "skip":
-            raise UnreadableMask(folder, reason + "; pass --on-error skip to go on without it")
-        skipped.append({"path": folder, "reason": reason})
-
     for top in paths:
         top = os.fspath(top)
         lead = top.rstrip("/") + "/" if several else ""
@@ -133,28 +105,66 @@ def find_files(paths: Sequence[str], include: Sequence[str] = (),
 
             prefix = top.rstrip("/") + "/"
             for url in walk_remote(top, include, exclude):
-                add(url, lead + url[len(prefix):] if url.startswith(prefix) else url)
+                listing.add(url, lead + url[len(prefix):] if url.startswith(prefix) else url)
             continue
         if not os.path.exists(top):
             raise UsageProblem(f"{top}: no such file or folder")
         if not os.path.isdir(top):
-            add(top, top)
+            listing.add(top, top)
             continue
-        for root, real_root, found in walk_sorted(top, unreadable, avoid_real.__contains__):
-            rel_root = root[len(top):].lstrip(os.sep).replace(os.sep, "/") if root != top else ""
-            rel_root = rel_root + "/" if rel_root else ""
-            for name in found:
-                full = os.path.join(root, name)
-                rel = rel_root + name
-                if include and not matches(rel, name, include):
-                    continue
-                if exclude and matches(rel, name, exclude):
-                    continue
-                add(full, lead + rel, real_root)
-    if not files and not skipped:
+        _walk_folder(listing, top, lead, include, exclude, avoid_real)
+    if not listing.files and not listing.skipped:
         where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
         what = "empty folder" if (len(paths) == 1 and os.path.isdir(where)
                                   and not any(os.scandir(where))) else "no mask files found"
         raise UsageProblem(f"{where}: {what} (looked for {', '.join(mask_extensions())}"
                            f"{'; check --include/--exclude' if include or exclude else ''})")
-    return FileList(files, other, names, skipped)
+    return FileList(listing.files, listing.other, listing.names, listing.skipped)
+
+
+def _walk_folder(listing: "_Listing", top: str, lead: str, include: Sequence[str],
+                 exclude: Sequence[str], avoid_real: set[str]) -> None:
+    """Add the files under the folder ``top`` that the globs pick."""
+    for root, real_root, found in walk_sorted(top, listing.unreadable, avoid_real.__contains__):
+        rel_root = root[len(top):].lstrip(os.sep).replace(os.sep, "/") if root != top else ""
+        rel_root = rel_root + "/" if rel_root else ""
+        for name in found:
+            rel = rel_root + name
+            if include and not matches(rel, name, include):
+                continue
+            if exclude and matches(rel, name, exclude):
+                continue
+            listing.add(os.path.join(root, name), lead + rel, real_root)
+
+
+@dataclass
+class _Listing:
+    """The files found so far (each real file once), files passed over, skipped folders."""
+
+    on_error: str
+    files: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    other: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, path: str, name: str, real_dir: str | None = None) -> None:
+        if not is_mask_file(path):
+            self.other += 1
+            return
+        if "://" in path:  # a remote object: its URL names it
+            real = path
+        elif real_dir is not None and not os.path.islink(path):  # one lstat, not a realpath
+            real = os.path.join(real_dir, os.path.basename(path))
+        else:
+            real = os.path.realpath(path)
+        if real not in self.seen:
+            self.seen.add(real)
+            self.files.append(path)
+            self.names.append(name)
+
+    def unreadable(self, folder: str, exc: OSError) -> None:
+        reason = f"cannot read the folder ({exc.strerror or exc})"
+        if self.on_error != "skip":
+            raise UnreadableMask(folder, reason + "; pass --on-error skip to go on without it")
+        self.skipped.append({"path": folder, "reason": reason})

@@ -23,9 +23,6 @@ kernel. No full-size int64 copy of a stack is ever made.
 from __future__ import annotations
 
 import math
-import mmap
-import os
-from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -34,13 +31,10 @@ from maskstats.readers.channels import count_channels
 from maskstats.errors import UnreadableMask, UnsuitableMask, UsageProblem
 from maskstats.core.histogram import ImageHist, hist_from_array
 from maskstats.core.limits import BadLabelValue
-from maskstats.core.notices import MISSING_CHANNELS as MISSING_CHANNELS_KIND, Notice
-from maskstats.readers.options import ReadOptions, Warn, integral_or_fail
+from maskstats.readers.options import ReadOptions, integral_or_fail
 
 LAYOUTS = ("auto", "mask", "stack", "one-hot", "multi-label")
 CHANNEL_LAYOUTS = ("one-hot", "multi-label")
-#: when a file holds several arrays, the one with one of these names is picked by default
-DEFAULT_KEYS = ("masks", "labels", "y", "y_train")
 #: values read and reduced at a time (a uint8 piece of 4 MiB; bincount widens it to 32 MiB)
 CHUNK_ELEMENTS = 1 << 22
 
@@ -167,18 +161,18 @@ def _merge(parts: Iterable[ImageHist]) -> ImageHist:
     return ImageHist(values, counts, sum(int(p.pixels) for p in parts), extra)
 
 
-# ------------------------------------------------------------------------- file readers
-def _checked(path: str, arr: Any, options: ReadOptions, warn: Warn,
-             after_chunk: Callable[[], None] | None = None) -> Iterator[ImageHist]:
-    """:func:`hists_of_array`, warning when the last channels of a file never occur."""
-    top = -1
-    for h in hists_of_array(path, arr, options, after_chunk):
-        if h.values.size:
-            top = max(top, int(h.values[-1]))
-        yield h
-    if options.layout in CHANNEL_LAYOUTS and top + 1 < arr.shape[-1]:
-        warn(Notice(missing_channels(arr.shape[-1], top + 1), MISSING_CHANNELS_KIND,
-                    (int(arr.shape[-1]), top + 1)))
+def label_arrays(path: str, arr: Any, layout: str) -> Iterator[np.ndarray]:
+    """The label array of every image of ``arr`` under ``layout`` (``mask`` or ``stack``;
+    ``auto`` resolved as for counting), for connected components (``scan --objects``)."""
+    layout = resolve_layout(path, tuple(arr.shape), layout)
+    _check_dtype(path, np.dtype(arr.dtype))
+    # basic slices in increasing order: what a streamed .npz member (or an h5py dataset) reads
+    images = [arr[0:arr.shape[0]]] if layout == "mask" else (arr[i] for i in range(arr.shape[0]))
+    for img in images:
+        img = np.asarray(img)
+        if layout == "stack" and img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        yield integral_or_fail(path, img) if img.dtype.kind == "f" else img
 
 
 MISSING_CHANNELS = "the arrays have"  # how missing_channels() messages start
@@ -189,133 +183,3 @@ def missing_channels(channels: int, classes: int) -> str:
     return (f"{MISSING_CHANNELS} {channels} channels but classes {classes}..{channels - 1} never "
             f"occur, so the class vector stops at {classes} classes; pass --num-classes "
             f"{channels} (num_classes={channels}) to keep them")
-
-
-def read_npy(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """``.npy``: memory-mapped, read in pieces; counted pages are dropped from memory."""
-    try:
-        header = np.load(path, mmap_mode="r", allow_pickle=False)  # parses the header only
-    except (ValueError, OSError, EOFError) as exc:
-        raise UnreadableMask(path, f"not a valid .npy array ({exc})") from None
-    shape, dtype, offset = header.shape, header.dtype, int(header.offset)
-    fortran = not header.flags.c_contiguous and header.flags.f_contiguous
-    del header
-    if math.prod(shape) == 0:
-        raise UnreadableMask(path, f"empty array of shape {shape}")
-    with open(path, "rb") as fh:
-        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    arr = np.ndarray(shape, dtype, buffer=mm, offset=offset, order="F" if fortran else "C")
-
-    def drop_pages() -> None:  # counted pages stay in the page cache but leave our RSS
-        if hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            mm.madvise(mmap.MADV_DONTNEED)
-
-    yield from _checked(path, arr, options, warn, drop_pages)
-
-
-def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
-    """The array to read from a file holding ``names`` (``--key``, else the only one, else
-    the one array named as one of :data:`DEFAULT_KEYS`)."""
-    listing = ", ".join(names)
-    if key is not None:
-        if key in names:
-            return key
-        raise UnsuitableMask(path, f"no array named {key!r} (arrays: {listing})")
-    if not names:
-        raise UnreadableMask(path, "holds no arrays")
-    if len(names) == 1:
-        return names[0]
-    found = [n for n in names if n.rsplit("/", 1)[-1] in DEFAULT_KEYS]
-    if len(found) == 1:
-        return found[0]
-    raise UnsuitableMask(path, f"cannot tell which array holds the masks (arrays: {listing}; "
-                         f"none or several named {', '.join(DEFAULT_KEYS)}); pick one with --key")
-
-
-@contextmanager
-def open_npz_member(path: str, key: str | None, source: Any = None) -> Iterator[Any]:
-    """The chosen ``.npz`` member as a :class:`~maskstats.readers.npz.StreamedArray` (C order) or a
-    bounded NumPy array (Fortran order): never inflated whole from an untrusted file.
-    ``source``: the file's bytes as a file object (fetched objects), else ``path`` is read."""
-    import zipfile
-
-    from maskstats.readers.npz import StreamedArray, member_names
-
-    try:
-        zf = zipfile.ZipFile(source if source is not None else path)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise UnreadableMask(path, f"not a valid .npz archive ({exc})") from None
-    with zf:
-        names = member_names(zf)
-        name = pick_key(path, list(names), key)
-        if not names[name].endswith(".npy"):
-            raise UnreadableMask(path, f"member {names[name]!r} is not an .npy array")
-        try:
-            stream = zf.open(names[name])
-        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError) as exc:
-            raise UnreadableMask(path, f"cannot open member {name!r} ({exc})") from None
-        with stream:
-            arr = StreamedArray(path, stream)
-            if math.prod(arr.shape) == 0:
-                raise UnreadableMask(path, f"empty array of shape {arr.shape}")
-            if arr.fortran:  # rare; column-major data cannot be read in C-order rows
-                yield _fortran_member(path, arr)
-                return
-            yield arr
-            arr.finish()  # to the end of the member, so that zipfile checks its CRC-32
-
-
-def read_npz(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """``.npz``: the chosen member is streamed (:mod:`maskstats.readers.npz`), never inflated whole."""
-    with open_npz_member(path, options.key) as arr:
-        yield from _checked(path, arr, options, warn)
-
-
-def _fortran_member(path: str, arr: Any) -> np.ndarray:
-    """A Fortran-order member, read whole (bounded: refused above 1 GiB of data)."""
-    size = math.prod(arr.shape) * arr.dtype.itemsize
-    if size > 1 << 30:
-        raise UnreadableMask(path, f"Fortran-order .npz member of {size:,} bytes; save it in "
-                             "C order (np.ascontiguousarray) or as .npy")
-    flat = arr[0:arr.shape[0]].reshape(-1)  # the raw bytes, in file order
-    return flat.reshape(arr.shape[::-1]).T
-
-
-def read_hdf5(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
-    """``.h5``/``.hdf5`` through h5py (the ``hdf5`` extra), read chunk by chunk."""
-    try:
-        import h5py
-    except ImportError:
-        raise UnreadableMask(path, "reading HDF5 needs h5py: pip install 'maskstats[hdf5]'"
-                             ) from None
-    try:
-        fh = h5py.File(path, "r")
-    except OSError as exc:
-        raise UnreadableMask(path, f"not a readable HDF5 file ({exc})") from None
-    with fh:
-        names: list[str] = []
-        fh.visititems(lambda name, obj: names.append(name)
-                      if isinstance(obj, h5py.Dataset) else None)
-        name = pick_key(path, names, options.key)
-        yield from _checked(path, own_dataset(path, fh, name, h5py), options, warn)
-
-
-def own_dataset(path: str, fh: Any, name: str, h5py: Any) -> Any:
-    """The dataset ``name``, refused when its data lives outside the file.
-
-    A downloaded HDF5 file is untrusted input: external storage can point at any file on
-    the machine (its bytes would be published in the stats; a FIFO would hang the scan),
-    a virtual dataset or an external link at other files. All are refused before reading.
-    """
-    if isinstance(fh.get(name, getlink=True), h5py.ExternalLink):
-        raise UnreadableMask(path, f"dataset {name!r} is an external link to another file; "
-                             "refused (copy the data into the file)")
-    ds = fh[name]
-    if ds.external:
-        targets = ", ".join(repr(os.fsdecode(e[0])) for e in ds.external[:3])
-        raise UnreadableMask(path, f"dataset {name!r} uses external storage ({targets}); "
-                             "refused: its data is not in this file")
-    if ds.is_virtual:
-        raise UnreadableMask(path, f"dataset {name!r} is a virtual dataset (data in other "
-                             "files); refused: copy the data into the file")
-    return ds

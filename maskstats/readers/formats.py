@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping, NoReturn
 
 import numpy as np
 
@@ -33,32 +33,34 @@ def reader_for(path: str) -> Callable[..., Iterator[ImageHist]] | None:
 
     Double extensions such as ``.nii.gz`` are looked up before the last one.
     """
-    reader = _entry(path)
-    return reader if not isinstance(reader, str) else _resolve(reader)
+    return by_extension(_READERS, path)
 
 
-def _entry(path: str):
-    """The ``_READERS`` entry for ``path`` (a function or 'module:function'), or None."""
-    name = os.path.basename(path).lower()
-    parts = name.split(".")
-    for i in range(1, len(parts)):
-        reader = _READERS.get("." + ".".join(parts[i:]))
-        if reader is not None:
-            return reader
-    return None
-
-
-def _resolve(target: str) -> Callable[..., Iterator[ImageHist]]:
-    """'module:function' -> the function; readers in other modules load only when needed."""
+def by_extension(table: Mapping[str, Any], path: str) -> Any:
+    """The entry of ``table`` (extension -> function or 'module:function') for ``path``,
+    double extensions first, the function loaded on first use; None when none fits."""
+    entry = _entry(table, path)
+    if not isinstance(entry, str):
+        return entry
     import importlib
 
-    module, func = target.split(":")
+    module, func = entry.split(":")
     return getattr(importlib.import_module(module), func)
+
+
+def _entry(table: Mapping[str, Any], path: str) -> Any:
+    """The ``table`` entry for ``path`` as stored, or None (nothing is imported)."""
+    parts = os.path.basename(path).lower().split(".")
+    for i in range(1, len(parts)):
+        entry = table.get("." + ".".join(parts[i:]))
+        if entry is not None:
+            return entry
+    return None
 
 
 def is_mask_file(path: str) -> bool:
     """True when ``path`` has a mask extension (no reader module is imported to tell)."""
-    return _entry(path) is not None
+    return _entry(_READERS, path) is not None
 
 
 def mask_extensions() -> list[str]:
@@ -72,6 +74,12 @@ def read_hists(path: str, options: ReadOptions = ReadOptions(),
     fsspec URLs are read by :func:`maskstats.readers.remote.read_remote`.
     """
     reader = reader_for(path)
+    check_mask_file(path, reader)
+    yield from reader(path, options, warn or (lambda _msg: None))
+
+
+def check_mask_file(path: str, reader: Any) -> None:
+    """Refuse a local file without a reader (``reader`` None) or with no bytes."""
     if reader is None:
         raise UnreadableMask(path, "not a mask file type (known: "
                              f"{', '.join(mask_extensions())})")
@@ -80,7 +88,6 @@ def read_hists(path: str, options: ReadOptions = ReadOptions(),
             raise UnreadableMask(path, "empty file (0 bytes)")
     except OSError as exc:
         raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
-    yield from reader(path, options, warn or (lambda _msg: None))
 
 
 # ------------------------------------------------------------------------------ Pillow
@@ -90,28 +97,32 @@ def read_pil(path: str, options: ReadOptions, warn: Warn,
 
     ``source``: a file object holding the bytes of ``path`` when they are already read.
     """
-    from PIL import Image, UnidentifiedImageError
+    return pil_images(path, options, warn, source, _frame_hists)
 
-    try:
-        with warnings.catch_warnings():
-            # over MAX_IMAGE_PIXELS Pillow warns; over twice that it raises (handled below)
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path if source is None else source)
-    except Image.DecompressionBombError as exc:
-        raise UnreadableMask(path, f"refused as a possible decompression bomb ({exc})") from None
-    except UnidentifiedImageError:
-        raise UnreadableMask(path, "not an image Pillow can read (unknown format or "
-                             "corrupt header)") from None
-    except OSError as exc:
-        raise UnreadableMask(path, f"cannot open ({exc})") from None
+
+def pil_labels(path: str, options: ReadOptions, warn: Warn,
+               data: bytes | None = None) -> Iterator[np.ndarray]:
+    """The label array of every image (page) of a Pillow-read mask: the values
+    :func:`read_pil` counts (palette indices, stored low-bit values, colour-table ids)."""
+    import io
+
+    return pil_images(path, options, warn, io.BytesIO(data) if data is not None else None,
+                      _frame_label)
+
+
+def pil_images(path: str, options: ReadOptions, warn: Warn, source: Any,
+               per_frame: Callable[[str, Any, ReadOptions], Iterable]) -> Iterator:
+    """``per_frame(path, image, options)`` over every frame of the image, after the checks
+    of every Pillow read (decompression bombs, JPEG, damaged TIFF pages)."""
+    im = _open_pil(path, source)
     with im:
         if im.format == "JPEG":
             warn(JPEG_WARNING)
         if im.format != "TIFF":
-            yield from _frames(path, im, options)
+            yield from _frames(path, im, options, per_frame)
             return
-        # libtiff prints damage reports on descriptor 2: they become our messages. The
-        # histograms are small, so all pages are counted before the first is handed on.
+        # libtiff prints damage reports on descriptor 2: they become our messages. All
+        # pages are decoded before the first is handed on.
         from maskstats.readers.cstderr import capture_c_stderr
 
         from maskstats.readers.tiff import verify_deflate_pages
@@ -124,7 +135,7 @@ def read_pil(path: str, options: ReadOptions, warn: Warn,
                         verify_deflate_pages(path, im, fh)
                 else:
                     verify_deflate_pages(path, im, source)
-                hists = list(_frames(path, im, options))
+                results = list(_frames(path, im, options, per_frame))
             except UnreadableMask as exc:
                 failure = exc
         if failure is not None:
@@ -132,25 +143,66 @@ def read_pil(path: str, options: ReadOptions, warn: Warn,
             raise UnreadableMask(path, failure.problem + detail) from None
         for line in lines:
             warn(f"{path}: libtiff: {line}")
-        yield from hists
+        yield from results
 
 
-def _frames(path: str, im, options: ReadOptions) -> Iterator[ImageHist]:
-    """The histogram of every frame (page) of an open Pillow image."""
+def _open_pil(path: str, source: Any):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # over MAX_IMAGE_PIXELS Pillow warns; over twice that it raises (handled below)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path if source is None else source)
+    except Image.DecompressionBombError as exc:
+        raise UnreadableMask(path, f"refused as a possible decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        raise UnreadableMask(path, "not an image Pillow can read (unknown format or "
+                             "corrupt header)") from None
+    except OSError as exc:
+        raise UnreadableMask(path, f"cannot open ({exc})") from None
+
+
+def _frames(path: str, im, options: ReadOptions,
+            per_frame: Callable[[str, Any, ReadOptions], Iterable]) -> Iterator:
+    """``per_frame`` of every frame (page) of an open Pillow image."""
     for frame in range(getattr(im, "n_frames", 1)):
         try:
             if frame:
                 im.seek(frame)
-            if options.layout in ("one-hot", "multi-label"):  # bands are the channels
-                bands = np.asarray(im)
-                yield from hists_of_array(path, bands if bands.ndim == 3 else
-                                          bands[..., None], options)
-                continue
-            yield _pil_hist(path, im, options)
+            yield from per_frame(path, im, options)
         except UnreadableMask:
             raise
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UnreadableMask(path, f"truncated or corrupt image data ({exc})") from None
+
+
+def _frame_hists(path: str, im, options: ReadOptions) -> Iterator[ImageHist]:
+    if options.layout in ("one-hot", "multi-label"):  # bands are the channels
+        bands = np.asarray(im)
+        yield from hists_of_array(path, bands if bands.ndim == 3 else bands[..., None], options)
+        return
+    yield _pil_hist(path, im, options)
+
+
+def _frame_label(path: str, im, options: ReadOptions) -> Iterator[np.ndarray]:
+    """The frame as an array of the values :func:`_pil_hist` counts."""
+    mode = im.mode
+    if mode == "1":  # stored bits 0/1 (Pillow may hand them out as 0/255)
+        yield (np.asarray(im) != 0).astype(np.uint8)
+    elif mode in ("L", "P"):
+        scale = _LOW_BIT_SCALE.get(_rawmode(im) or "", 1)  # read before the decode
+        arr = np.asarray(im)
+        yield arr // scale if scale != 1 else arr
+    elif mode.startswith("I;16") or mode in ("I", "F"):
+        arr = np.asarray(im)
+        yield integral_or_fail(path, arr) if mode == "F" else arr
+    elif mode in ("RGB", "RGBA") and options.colors:
+        from maskstats.readers.colors import class_ids
+
+        yield class_ids(np.asarray(im), options.colors)
+    else:
+        _refuse_mode(path, im)
 
 
 # Pillow unpacks 1/2/4-bit greyscale to 0..255; the label is the stored sample value.
@@ -164,11 +216,6 @@ def _rawmode(im) -> str | None:
     except (IndexError, TypeError, AttributeError):
         return None
     return args[0] if isinstance(args, tuple) else args
-
-
-#: public names of the two above, for readers that decode to arrays (maskstats.pipeline.objects)
-LOW_BIT_SCALE = _LOW_BIT_SCALE
-raw_mode = _rawmode
 
 
 def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
@@ -191,6 +238,12 @@ def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
         from maskstats.readers.colors import hist_of_image
 
         return hist_of_image(path, im, options.colors)
+    _refuse_mode(path, im)
+
+
+def _refuse_mode(path: str, im) -> NoReturn:
+    """The error for an image whose pixels are not label ids (colours, alpha, ...)."""
+    mode = im.mode
     if mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
         raise UnreadableMask(path, _colour_message(im))
     if mode in ("LA", "La", "PA"):
@@ -239,10 +292,10 @@ def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator
 _READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
     **{ext: read_pil for ext in PIL_EXTENSIONS},
     ".png": "maskstats.readers.png:read_png",  # chunk CRCs checked, libspng for 8-bit grey/palette
-    ".npy": "maskstats.readers.arrays:read_npy",
-    ".npz": "maskstats.readers.arrays:read_npz",
-    ".h5": "maskstats.readers.arrays:read_hdf5",
-    ".hdf5": "maskstats.readers.arrays:read_hdf5",
+    ".npy": "maskstats.readers.arrayfiles:read_npy",
+    ".npz": "maskstats.readers.arrayfiles:read_npz",
+    ".h5": "maskstats.readers.arrayfiles:read_hdf5",
+    ".hdf5": "maskstats.readers.arrayfiles:read_hdf5",
     ".nii": "maskstats.readers.nifti:read_nifti",
     ".nii.gz": "maskstats.readers.nifti:read_nifti",
 }

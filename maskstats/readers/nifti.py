@@ -53,6 +53,31 @@ def volume_unit(files: Iterable[str]) -> str:
 
 def read_nifti(path: str, options=None, warn=None) -> Iterator[ImageHist]:
     """One histogram for the whole volume, counted slab by slab along the last axis."""
+    img, proxy, shape = _open_volume(path)
+    spatial = shape[:3]
+    tail = (0,) * (len(shape) - len(spatial))
+    counts = Counts()
+    for index in _slabs(spatial, _itemsize(img)):
+        slab = _label_ids(path, proxy, index + tail)
+        counts.add(hist_from_array(slab))
+        del slab
+    table = counts.table()
+    values = np.fromiter(table, dtype=np.int64, count=len(table))
+    voxels = np.array([row[0] for row in table.values()], dtype=np.int64)
+    yield ImageHist(values, voxels, math.prod(spatial))
+
+
+def nifti_labels(path: str, options=None, warn=None, data=None) -> Iterator[np.ndarray]:
+    """The label volume of a NIfTI file, whole (for its connected components); the same
+    checks and values as :func:`read_nifti`."""
+    _img, proxy, shape = _open_volume(path)
+    spatial = shape[:3]
+    yield _label_ids(path, proxy, tuple(slice(None) for _ in spatial)
+                     + (0,) * (len(shape) - len(spatial)))
+
+
+def _open_volume(path: str):
+    """The image, its data proxy and its shape; a volume of more than 3 axes is refused."""
     nib = _nibabel()
     try:
         img = nib.load(path)
@@ -64,26 +89,22 @@ def read_nifti(path: str, options=None, warn=None) -> Iterator[ImageHist]:
     if len(shape) > 3 and any(s != 1 for s in shape[3:]):
         raise UnreadableMask(path, f"NIfTI volume of shape {shape}: a label volume has 2 or 3 "
                              "axes (a 4th axis of channels or time is not a label map)")
-    spatial = shape[:3]
-    tail = (0,) * (len(shape) - len(spatial))
-    counts = Counts()
-    for index in _slabs(spatial, _itemsize(img)):
-        try:
-            slab = np.asarray(proxy[index + tail])
-        except Exception as exc:
-            raise UnreadableMask(path, f"truncated or corrupt NIfTI data ({type(exc).__name__}: "
-                                 f"{exc})") from None
-        if slab.dtype.kind == "f":
-            slab = integral_or_fail(path, slab)
-        elif slab.dtype.kind not in "iub":
-            raise UnreadableMask(path, f"NIfTI voxels of type {slab.dtype}: label volumes "
-                                 "must hold integer ids")
-        counts.add(hist_from_array(slab))
-        del slab
-    table = counts.table()
-    values = np.fromiter(table, dtype=np.int64, count=len(table))
-    voxels = np.array([row[0] for row in table.values()], dtype=np.int64)
-    yield ImageHist(values, voxels, math.prod(spatial))
+    return img, proxy, shape
+
+
+def _label_ids(path: str, proxy, index: tuple) -> np.ndarray:
+    """``proxy[index]`` as integer label ids (whole-number floats become int64)."""
+    try:
+        slab = np.asarray(proxy[index])
+    except Exception as exc:
+        raise UnreadableMask(path, f"truncated or corrupt NIfTI data ({type(exc).__name__}: "
+                             f"{exc})") from None
+    if slab.dtype.kind == "f":
+        return integral_or_fail(path, slab)
+    if slab.dtype.kind not in "iub":
+        raise UnreadableMask(path, f"NIfTI voxels of type {slab.dtype}: label volumes "
+                             "must hold integer ids")
+    return slab
 
 
 def _itemsize(img) -> int:

@@ -35,10 +35,12 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
+
 from maskstats.errors import UnreadableMask
 from maskstats.core.histogram import ImageHist, hist_from_bins
 from maskstats.readers.options import ReadOptions, Warn
-from maskstats.readers.formats import read_pil
+from maskstats.readers.formats import pil_labels, read_pil
 from maskstats.readers.spng import SpngError, decoder
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -173,15 +175,9 @@ def uses_libspng(header: PngHeader, options: ReadOptions) -> bool:
 
 def read_png(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]:
     """The one image of a PNG mask file, after its checksums (see the module docstring)."""
+    data = _png_data(path)
     if hasattr(path, "read"):  # a file object (a fetched remote object, maskstats.readers.remote)
-        data = path.read()
         path.seek(0)
-    else:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
     if not data.startswith(SIGNATURE):  # a mask of another format named .png: Pillow sniffs it
         yield from read_pil(path, options, warn)
         return
@@ -191,20 +187,56 @@ def read_png(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
 def read_png_bytes(path: str, data: bytes, options: ReadOptions,
                    warn: Warn) -> Iterator[ImageHist]:
     """:func:`read_png` for PNG bytes already in memory (``path`` names them in errors)."""
+    decoded = spng_pixels(path, data, options)
+    if decoded is None:
+        yield from read_pil(path, options, warn, source=io.BytesIO(data))
+        return
+    from PIL import Image
+
+    header, buf = decoded
+    im = Image.frombuffer("L", (header.width, header.height), buf, "raw", "L", 0, 1)
+    yield hist_from_bins(im.histogram(), header.width * header.height)
+
+
+def png_labels(path: str, options: ReadOptions, warn: Warn,
+               data: bytes | None = None) -> Iterator[np.ndarray]:
+    """The label array of a PNG mask (``data``: its bytes, if fetched), decoded as
+    :func:`read_png` decodes it: same checks, libspng or Pillow."""
+    if data is None:
+        data = _png_data(path)
+    decoded = spng_pixels(path, data, options) if data.startswith(SIGNATURE) else None
+    if decoded is None:
+        yield from pil_labels(path, options, warn, data)
+        return
+    header, buf = decoded
+    # a view of libspng's reused buffer: valid until the next decode on this thread
+    yield np.frombuffer(buf, np.uint8).reshape(header.height, header.width)
+
+
+def _png_data(path) -> bytes:
+    """The bytes of a PNG file (or of a file object, left at its end)."""
+    if hasattr(path, "read"):
+        return path.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
+
+
+def spng_pixels(path: str, data: bytes, options: ReadOptions
+                ) -> tuple[PngHeader, np.ndarray] | None:
+    """Check the PNG ``data`` (chunk CRCs, size, adler32 with ``verify_checksums``) and
+    decode it with libspng (one uint8 per pixel) when it applies; None: use Pillow."""
     header = check_png(path, data)
     check_size(path, header)
     if options.verify_checksums:
         check_adler32(path, data, header)
     if not uses_libspng(header, options):
-        yield from read_pil(path, options, warn, source=io.BytesIO(data))
-        return
-    from PIL import Image
-
-    pixels = header.width * header.height
+        return None
     try:
-        buf = decoder()(data, pixels)
+        buf = decoder()(data, header.width * header.height)
     except SpngError as exc:
         raise UnreadableMask(path, f"corrupt PNG image data (libspng: {exc}); "
                              + DAMAGED) from None
-    im = Image.frombuffer("L", (header.width, header.height), buf, "raw", "L", 0, 1)
-    yield hist_from_bins(im.histogram(), pixels)
+    return header, buf
