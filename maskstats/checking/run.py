@@ -32,7 +32,7 @@ def check(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     classes and ignore values judge ``out-of-range`` and ``empty``); ``images`` is the folder
     of the images, for ``size-mismatch``.
     """
-    from maskstats.pipeline.preset_rules import select_files
+    from maskstats.pipeline.rules import select_files
     from maskstats.pipeline.scan import make_executor
     from maskstats.presets.selection import mixed_encodings
     from maskstats.presets.presets import resolve

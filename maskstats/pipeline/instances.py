@@ -48,3 +48,14 @@ def instance_objects(path: str, label: np.ndarray, mask: np.ndarray, remap: Any,
     all_sizes = np.concatenate([found.sizes[keep], sizes.astype(np.int64)])
     order = np.argsort(classes, kind="stable")
     return Objects(classes[order], all_sizes[order]), hist
+
+
+
+def objects_rule(remap: Any, connectivity: int | None) -> Any:
+    """What the stats record as the ``connectivity`` of ``--objects``: the connectivity, or,
+    under an encoding that holds instance ids, how ids and components are combined."""
+    if not getattr(remap, "holds_instances", False):
+        return connectivity
+    conn = connectivity if connectivity is not None else "8 in 2-D, 26 in 3-D"
+    return (f"instance ids where the masks hold them (one object per id); connected "
+            f"components elsewhere ({conn})")

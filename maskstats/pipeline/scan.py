@@ -27,7 +27,8 @@ from maskstats.core.notices import MISSING_CHANNELS, Notice
 from maskstats.core.stats import Stats
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.pipeline.finish import finish_stats
-from maskstats.pipeline.preset_rules import check_preset_fit, select_files
+from maskstats.pipeline.instances import objects_rule
+from maskstats.pipeline.rules import check_outputs, check_preset_fit, select_files
 from maskstats.pipeline.sinks import (FileSinks, ObjectTotals, Totals, UnknownColors,
                                       finish_table, open_table, with_table)
 from maskstats.pipeline.stream import (Progress, count_files, feed, make_executor,
@@ -186,13 +187,17 @@ def scan_panoptic(request: ScanRequest, plan: ScanPlan) -> Stats:
     conv = plan.conv
     source = PanopticSource(plan.paths, request.panoptic, verify=request.verify,
                             num_classes=conv.num_classes, class_names=conv.class_names,
-                            other_options=conv.options)
-    totals = Totals()
-    table = open_table(request.per_image, void_is_ignored=True)
+                            other_options=conv.options, objects=request.objects)
+    totals, segments = Totals(), ObjectTotals() if request.objects else None
+    table = open_table(request.per_image, void_is_ignored=True, objects=request.objects)
     try:
         feed(source.records(make_executor(request.jobs, len(source))),
-             with_table([totals], table), len(source), request.progress)
-        return finish_table(source.stats(totals.counts, conv.ignore_index), table)
+             with_table([s for s in (totals, segments) if s], table), len(source),
+             request.progress)
+        stats = source.stats(totals.counts, conv.ignore_index)
+        if segments is not None:  # one object per segment
+            stats.extra.update(segments.stats(stats.num_classes, stats.ignore_index, "segments"))
+        return finish_table(stats, table)
     finally:
         if table is not None:
             table.close()
@@ -272,7 +277,7 @@ def finish_scan(request: ScanRequest, plan: ScanPlan, found: FileList,
         unit=volume_unit(found.files))
     if sinks.components is not None:
         stats.extra.update(sinks.components.stats(stats.num_classes, stats.ignore_index,
-                                                  request.connectivity))
+                                                  objects_rule(conv.remap, request.connectivity)))
     check_preset_fit(stats, request.preset, request.allow_unexpected, found.files,
                      read_options(request, plan), plan.conv.remap)
     return finish_table(stats, sinks.table)
@@ -289,21 +294,3 @@ def show_notices(notices: Iterable[Notice], num_classes: int | None,
         else:  # scan -> scan_files -> finish_scan -> here: point at scan's caller
             warnings.warn(message, MaskstatsWarning, stacklevel=5)
 
-
-def check_outputs(per_image: str | os.PathLike | None, objects: bool,
-                  connectivity: int | None, panoptic: bool) -> None:
-    """Refuse impossible combinations and missing extras before any mask is read."""
-    if per_image is not None:
-        from maskstats.pipeline.per_image import table_format
-
-        table_format(per_image)
-    if connectivity is not None and not objects:
-        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
-    if objects:
-        from maskstats.pipeline.objects import cc3d_module, check_connectivity
-
-        check_connectivity(connectivity)
-        if panoptic:
-            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
-                               "come from the JSON, not from decoded pixels")
-        cc3d_module()

@@ -103,6 +103,11 @@ class Remap(Mapping):
         ``--objects``), as a boolean array; None when this encoding holds none."""
         return label >= self.instance_divisor if self.instance_divisor else None
 
+    @property
+    def holds_instances(self) -> bool:
+        """True when stored values may be instance ids (see :meth:`instance_pixels`)."""
+        return bool(self.instance_divisor)
+
 
 class InstanceLabels(Remap):
     """Plain instance-label masks (cell datasets): 0 is background, every other stored value
@@ -126,6 +131,10 @@ class InstanceLabels(Remap):
 
     def instance_pixels(self, label: Any) -> Any:
         return label != 0
+
+    @property
+    def holds_instances(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)

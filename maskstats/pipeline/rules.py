@@ -1,9 +1,11 @@
-"""The preset's rules around a scan of mask files: which files it reads (before), whether
-it fits the masks (after). See :mod:`maskstats.presets.selection` and
-:mod:`maskstats.presets.fit`."""
+"""The rules around a scan: options refused before anything is read (:func:`check_outputs`),
+the files a preset reads (:func:`select_files`, :mod:`maskstats.presets.selection`) and,
+after the count, whether the preset fits the masks (:func:`check_preset_fit`,
+:mod:`maskstats.presets.fit`)."""
 
 from __future__ import annotations
 
+import os
 from typing import Mapping, Sequence
 
 from maskstats.core.stats import Stats
@@ -41,3 +43,24 @@ def check_preset_fit(stats: Stats, preset: str | None, allow_unexpected: bool,
 
     check_fit(stats, preset, allow_unexpected,
               lambda values: first_file_with(files, values, options, remap))
+
+
+def check_outputs(per_image: str | os.PathLike | None, objects: bool,
+                  connectivity: int | None, panoptic: bool) -> None:
+    """Refuse impossible combinations and missing extras before any mask is read."""
+    if per_image is not None:
+        from maskstats.pipeline.per_image import table_format
+
+        table_format(per_image)
+    if connectivity is not None and not objects:
+        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
+    if objects:
+        from maskstats.pipeline.objects import cc3d_module, check_connectivity
+
+        check_connectivity(connectivity)
+        if panoptic:  # one object per segment of the JSON: nothing is labelled
+            if connectivity is not None:
+                raise UsageProblem("--connectivity does not apply to --panoptic: an object "
+                                   "is a segment of the JSON")
+            return
+        cc3d_module()
