@@ -9,7 +9,7 @@ The Python API is what the ``maskstats`` command uses::
     sampling = maskstats.sample_weights(table, method="balanced")
 """
 
-__version__ = "0.1.0"
+from maskstats.version import __version__
 
 import importlib
 import types

@@ -15,7 +15,7 @@ import importlib
 
 import click
 
-from maskstats import __version__
+from maskstats.version import __version__
 from maskstats.cli.common import MaskstatsGroup, debug_option
 
 __all__ = ["COMMANDS", "cli", "main"]

@@ -41,7 +41,7 @@ def check(paths, images, fmt, jobs, no_progress, **options) -> None:
       maskstats check labels/ --num-classes 21 --ignore-index 255 -j 4
     """
     from maskstats.checking import check as run_check
-    from maskstats.core.files import dumps_json
+    from maskstats.core.jsonio import dumps_json
 
     bar = None
 

@@ -43,7 +43,7 @@ def compare(stats_files, fmt, fail_above) -> None:
       maskstats compare train.json val.json --fail-above 0.01 || echo "val drifted"
     """
     from maskstats.comparison.compare import compare as compare_stats
-    from maskstats.core.files import dumps_json
+    from maskstats.core.jsonio import dumps_json
 
     if len(stats_files) < 2:
         raise click.UsageError("give at least two stats files")

@@ -12,6 +12,7 @@ from maskstats.cli.options import (class_names_option, ignore_index_option,
                                    num_classes_option, output_option, quiet_option)
 from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.presets.presets import list_presets
+from maskstats.core.extras import PER_IMAGE
 
 
 @click.command()
@@ -135,7 +136,7 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
     finally:
         if bar is not None:
             bar.close()
-    table = stats.extra.get("per_image")
+    table = stats.extra.get(PER_IMAGE)
     done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
             if table else None)
     save_and_summarise(stats, output, quiet, done, all_classes=all_classes)

@@ -67,7 +67,8 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
     """
-    from maskstats.core.files import atomic_write_bytes, dumps_json, path_lines
+    from maskstats.core.files import atomic_write_bytes, path_lines
+    from maskstats.core.jsonio import dumps_json
     from maskstats.splitting.split import check_ratios
     from maskstats.splitting.split import split as split_table
     from maskstats.splitting.stats import check_base, unexpected_key

@@ -6,6 +6,7 @@ import click
 
 from maskstats.cli.common import console
 from maskstats.core.stats import id_ranges
+from maskstats.core.extras import ONE_HOT, PANOPTIC, UNKNOWN_COLORS
 
 _MAX_ROWS = 40   # more classes than this: the largest and the rarest rows, the rest summed
 _LARGEST = 30
@@ -111,16 +112,16 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
         shown = ", ".join(f"{v}: {n:,}" for v, n in list(stats.unexpected.items())[:10])
         out.print(f"[yellow]unexpected values (outside 0..{stats.num_classes - 1}):[/] "
                       f"{shown}")
-    one_hot = stats.extra.get("one_hot")
+    one_hot = stats.extra.get(ONE_HOT)
     if one_hot and (one_hot.get("unlabelled_pixels") or one_hot.get("overlap_pixels")):
         out.print(f"[yellow]one-hot pixels not counted:[/] "
                       f"{one_hot.get('unlabelled_pixels', 0):,} unlabelled (no class), "
                       f"{one_hot.get('overlap_pixels', 0):,} overlapping")
-    panoptic = stats.extra.get("panoptic")
+    panoptic = stats.extra.get(PANOPTIC)
     if panoptic:
         out.print(f"unlabelled (segment id 0) {unit}: {panoptic['unlabelled_pixels']:,}, "
                       "counted as ignored")
-    unknown = stats.extra.get("unknown_colors")
+    unknown = stats.extra.get(UNKNOWN_COLORS)
     if unknown:
         shown = ", ".join(f"{c}: {r['pixels']:,}" for c, r in list(unknown["top"].items())[:5])
         out.print(f"[yellow]{unknown['pixels']:,} {unit} in {unknown['colors']} colour(s) "

@@ -15,12 +15,11 @@ from typing import Any, Mapping
 
 from maskstats.readers.colors import MAX_COLORS, MAX_FILES
 from maskstats.errors import BadStats, UsageProblem
+from maskstats.core.extras import (DROPPED, OBJECT_COUNTS, OBJECT_KEYS, OBJECT_PIXELS_QUANTILES,
+                                   OBJECT_SIZES, OBJECTS, PANOPTIC, UNKNOWN_COLORS)
 from maskstats.pipeline.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIMIT,
                                     merged_bounds, object_entries, read_size_tables)
 
-OBJECT_KEYS = ("object_counts", "object_pixels_quantiles", "object_sizes", "objects")
-#: entries describing one scan's own outputs or selection: a merge drops them
-DROPPED = ("per_image", "selection")
 
 
 def merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:
@@ -40,16 +39,16 @@ def merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str,
 def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
                  current: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if "object_counts" in a or "object_counts" in b:
+    if OBJECT_COUNTS in a or OBJECT_COUNTS in b:
         out.update(_merge_objects(a, b, k))
     for key in dict.fromkeys([*a, *b]):
         if key in DROPPED or key in OBJECT_KEYS:
             continue
         current[0] = key
         va, vb = a.get(key), b.get(key)
-        if key == "unknown_colors":
+        if key == UNKNOWN_COLORS:
             out[key] = _merge_unknown(va, vb)
-        elif key == "panoptic" and va is not None and vb is not None:
+        elif key == PANOPTIC and va is not None and vb is not None:
             out[key] = _merge_panoptic(va, vb)
         elif _is_counter(va) and _is_counter(vb):
             out[key] = _add_counters(va, vb)
@@ -58,8 +57,8 @@ def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
         else:
             raise UsageProblem(f"cannot merge the {key!r} entries of the two stats (not "
                                "counters, and not equal)")
-    if out.get("unknown_colors") is None:
-        out.pop("unknown_colors", None)
+    if out.get(UNKNOWN_COLORS) is None:
+        out.pop(UNKNOWN_COLORS, None)
     return out
 
 
@@ -118,11 +117,11 @@ def _merge_unknown(a: Any, b: Any) -> dict[str, Any] | None:
 def _merge_objects(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:
     """Object statistics of both sides: counts and size tables add, quantiles recomputed."""
     for side in (a, b):
-        if "object_counts" not in side:
+        if OBJECT_COUNTS not in side:
             raise UsageProblem("only one of the stats has object statistics (scan "
                                "--objects): merging would leave object_counts of part of "
                                "the data; scan both with --objects or neither")
-    info_a, info_b = a.get("objects") or {}, b.get("objects") or {}
+    info_a, info_b = a.get(OBJECTS) or {}, b.get(OBJECTS) or {}
     conn_a, conn_b = info_a.get("connectivity"), info_b.get("connectivity")
     if conn_a != conn_b:
         raise UsageProblem(f"cannot merge object statistics counted with connectivity "
@@ -133,29 +132,26 @@ def _merge_objects(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[s
             raise UsageProblem(f"{name} must be a list of at most {k} classes")
         return list(value) + [None] * (k - len(value))
 
-    pairs = zip(padded(a["object_counts"], "object_counts"),
-                padded(b["object_counts"], "object_counts"))
+    pairs = zip(padded(a[OBJECT_COUNTS], OBJECT_COUNTS), padded(b[OBJECT_COUNTS], OBJECT_COUNTS))
     counts = [int(_count(x)) + int(_count(y)) for x, y in pairs]
-    if "object_sizes" in a and "object_sizes" in b:
-        tables = read_size_tables(a["object_sizes"], k, "object_sizes")
-        for c, table in enumerate(read_size_tables(b["object_sizes"], k, "object_sizes")):
+    if OBJECT_SIZES in a and OBJECT_SIZES in b:
+        tables = read_size_tables(a[OBJECT_SIZES], k, OBJECT_SIZES)
+        for c, table in enumerate(read_size_tables(b[OBJECT_SIZES], k, OBJECT_SIZES)):
             for size, n in table.items():
                 tables[c][size] = tables[c].get(size, 0) + n
         if [sum(t.values()) for t in tables] != counts:
             raise UsageProblem("object_sizes do not add up to object_counts")
         return object_entries(tables, conn_a)
     info = {key: val for key, val in info_a.items() if key != "quantiles_note"}
-    out: dict[str, Any] = {"object_counts": counts}
-    if "object_pixels_quantiles" in a and "object_pixels_quantiles" in b:
-        qa = [_quantiles(q) for q in padded(a["object_pixels_quantiles"],
-                                            "object_pixels_quantiles")]
-        qb = [_quantiles(q) for q in padded(b["object_pixels_quantiles"],
-                                            "object_pixels_quantiles")]
-        out["object_pixels_quantiles"] = [merged_bounds(x, y) for x, y in zip(qa, qb)]
+    out: dict[str, Any] = {OBJECT_COUNTS: counts}
+    if OBJECT_PIXELS_QUANTILES in a and OBJECT_PIXELS_QUANTILES in b:
+        qa = [_quantiles(q) for q in padded(a[OBJECT_PIXELS_QUANTILES], OBJECT_PIXELS_QUANTILES)]
+        qb = [_quantiles(q) for q in padded(b[OBJECT_PIXELS_QUANTILES], OBJECT_PIXELS_QUANTILES)]
+        out[OBJECT_PIXELS_QUANTILES] = [merged_bounds(x, y) for x, y in zip(qa, qb)]
         info["quantiles_note"] = NO_TABLE_NOTE.format(limit=SIZE_TABLE_LIMIT)
     else:
         info["quantiles_note"] = NO_SIZES_NOTE
-    out["objects"] = info
+    out[OBJECTS] = info
     return out
 
 

@@ -25,7 +25,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from maskstats import __version__
+from maskstats.version import __version__
 from maskstats.errors import MaskstatsError
 from maskstats.pipeline.executors import Executor
 from maskstats.core.files import CACHEDIR_SIGNATURE, CACHEDIR_TAG, atomic_write_bytes

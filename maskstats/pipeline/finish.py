@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from maskstats.core.histogram import Counts
 from maskstats.core.stats import Stats
 from maskstats.errors import UsageProblem
+from maskstats.core.extras import MULTI_LABEL
 
 
 def finish_stats(counts: Counts, *, ignore_index: Iterable[int], num_classes: int | None,
@@ -33,7 +34,7 @@ def finish_stats(counts: Counts, *, ignore_index: Iterable[int], num_classes: in
                  **({"layout": layout} if multi_label else {})}, **fields)
     stats.extra.update(extra or {})
     if multi_label:  # a pixel may count for several classes (pos-weight's N)
-        stats.extra["multi_label"] = {"samples": stats.total_pixels}
+        stats.extra[MULTI_LABEL] = {"samples": stats.total_pixels}
     if stats.class_names is not None and len(stats.class_names) != stats.num_classes:
         raise UsageProblem(f"{len(stats.class_names)} class names given but the {what} hold "
                            f"{stats.num_classes} classes; pass {hint}")

@@ -28,6 +28,7 @@ from typing import Iterable, Iterator, Sequence
 from maskstats.errors import MaskstatsError, UsageProblem
 from maskstats.core.limits import CLASS_LIMIT, check_num_classes
 from maskstats.core.stats import Stats
+from maskstats.core.extras import MULTI_LABEL
 
 #: file types an ImageFolder class folder may hold (torchvision's IMG_EXTENSIONS)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -103,7 +104,7 @@ def _lines(path: str) -> Iterator[tuple[str, str]]:
 
 
 def _json_list(path: str) -> Iterator[tuple[str, str | list]]:
-    from maskstats.core.files import parse_json
+    from maskstats.core.jsonio import parse_json
 
     items = parse_json("".join(_text_lines(path)), str(path), MaskstatsError)
     if not isinstance(items, list):
@@ -207,7 +208,7 @@ def count_labels(
         image_pixels=[n if c else 0 for c in counts],
         num_images=n, total_pixels=n, class_names=names, unit="samples", paths=sources,
         options={"num_classes": num_classes, "multi_label": multi_label},
-        extra={"multi_label": {"samples": n}} if several else {},
+        extra={MULTI_LABEL: {"samples": n}} if several else {},
     )
 
 

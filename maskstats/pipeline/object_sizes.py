@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import BadStats
+from maskstats.core.extras import OBJECTS, OBJECT_COUNTS, OBJECT_PIXELS_QUANTILES, OBJECT_SIZES
 
 #: the object size quantiles reported per class, and how they are defined
 QUANTILES = (("min", 0.0), ("p10", 0.1), ("p50", 0.5), ("p90", 0.9), ("max", 1.0))
@@ -49,13 +50,13 @@ def object_entries(tables: Sequence[Mapping[int, int]], connectivity: Any) -> di
     ``object_pixels_quantiles``, ``object_sizes`` (when small enough) and ``objects``."""
     counts = [int(sum(t.values())) for t in tables]
     entries: dict[str, Any] = {
-        "object_counts": counts,
-        "object_pixels_quantiles": [size_quantiles(t) if n else None
+        OBJECT_COUNTS: counts,
+        OBJECT_PIXELS_QUANTILES: [size_quantiles(t) if n else None
                                     for t, n in zip(tables, counts)],
     }
     if sum(len(t) for t in tables) <= SIZE_TABLE_LIMIT:
-        entries["object_sizes"] = [[[int(s), int(t[s])] for s in sorted(t)] for t in tables]
-    entries["objects"] = {"connectivity": connectivity,
+        entries[OBJECT_SIZES] = [[[int(s), int(t[s])] for s in sorted(t)] for t in tables]
+    entries[OBJECTS] = {"connectivity": connectivity,
                           "quantiles": [name for name, _ in QUANTILES],
                           "quantile_method": QUANTILE_METHOD}
     return entries

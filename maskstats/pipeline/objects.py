@@ -23,6 +23,7 @@ import numpy as np
 
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.core.histogram import ImageHist
+from maskstats.core.extras import OBJECT_COUNTS
 
 CONNECTIVITY_2D = (4, 8)
 CONNECTIVITY_3D = (6, 18, 26)
@@ -175,7 +176,7 @@ def objects_as_counts(stats, source: str = "stats"):
 
     from maskstats.errors import BadStats
 
-    counts = stats.extra.get("object_counts")
+    counts = stats.extra.get(OBJECT_COUNTS)
     if not isinstance(counts, list) or len(counts) != stats.num_classes or not all(
             isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
         raise BadStats(f"{source}: no object statistics (scan with --objects to weight by "

@@ -37,11 +37,12 @@ from maskstats.core.histogram import Counts, ImageHist
 from maskstats.pipeline.objects import Objects
 from maskstats.pipeline.records import FileRecord
 from maskstats.core.stats import Stats
+from maskstats.core.extras import PANOPTIC
 
 
 def load_panoptic(path: str | os.PathLike) -> dict[str, Any]:
     """Parse a COCO panoptic JSON and check the keys this module uses."""
-    from maskstats.core.files import parse_json
+    from maskstats.core.jsonio import parse_json
 
     try:
         data = Path(path).read_bytes()
@@ -235,7 +236,7 @@ class PanopticSource:
             class_names=self.names, paths=[self.folder],
             options={"num_classes": len(self.cat_ids), "panoptic_category_ids": self.cat_ids})
         stats.ignored_pixels += void
-        stats.extra["panoptic"] = {
+        stats.extra[PANOPTIC] = {
             "annotations": self.source, "category_ids": self.cat_ids, "unlabelled_pixels": void,
             "verified_images": len(self.work) if self.verify else 0,
         }

@@ -36,6 +36,7 @@ from maskstats.pipeline.stream import (Progress, count_files, feed, make_executo
 from maskstats.pipeline.walk import FileList, find_files
 from maskstats.readers.nifti import volume_unit
 from maskstats.readers.options import ReadOptions
+from maskstats.core.extras import SELECTION, UNKNOWN_COLORS
 
 if TYPE_CHECKING:
     from maskstats.presets.presets import Conventions
@@ -264,10 +265,10 @@ def finish_scan(request: ScanRequest, plan: ScanPlan, found: FileList,
         unknown = finish_unknown(totals.counts, sinks.colours.files)
         check_unknown(unknown, request.on_unknown_color, conv.color_source)
         if unknown:
-            extra["unknown_colors"] = unknown
+            extra[UNKNOWN_COLORS] = unknown
     show_notices(totals.notices, conv.num_classes, request.on_warning)
     if request.include or request.exclude:  # shards of one folder (--include 'a*' / 'b*')
-        extra["selection"] = {"include": list(request.include),  # may be merged
+        extra[SELECTION] = {"include": list(request.include),  # may be merged
                               "exclude": list(request.exclude)}
     stats = finish_stats(
         totals.counts, ignore_index=conv.ignore_index, num_classes=conv.num_classes,

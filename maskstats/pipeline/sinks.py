@@ -21,6 +21,7 @@ from maskstats.core.notices import Notice
 from maskstats.pipeline.object_sizes import object_entries
 from maskstats.core.stats import Stats
 from maskstats.pipeline.records import FileRecord
+from maskstats.core.extras import PER_IMAGE
 
 if TYPE_CHECKING:
     from maskstats.pipeline.per_image import PerImageTable
@@ -191,5 +192,5 @@ def with_table(sinks: list, table: "PerImageTable | None") -> list:
 def finish_table(stats: Stats, table: "PerImageTable | None") -> Stats:
     """Write the per-image table (when there is one) and record it in the stats."""
     if table is not None:
-        stats.extra["per_image"] = table.finish(stats.num_classes, stats.ignore_index)
+        stats.extra[PER_IMAGE] = table.finish(stats.num_classes, stats.ignore_index)
     return stats

@@ -37,7 +37,7 @@ def _int(text: Any, where: str) -> int:
 
 
 def _parse_json(text: str, path: str | os.PathLike):
-    from maskstats.core.files import parse_json
+    from maskstats.core.jsonio import parse_json
 
     return parse_json(text, str(path), UsageProblem)
 

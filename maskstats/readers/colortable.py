@@ -87,7 +87,7 @@ def load_color_table(path: str | os.PathLike) -> ColorTable:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageProblem(f"{path}: cannot read the colour table ({exc})") from None
     if suffix == ".json":
-        from maskstats.core.files import parse_json
+        from maskstats.core.jsonio import parse_json
 
         obj = parse_json(text, str(path), UsageProblem)
         table = _json_table(obj, path)

@@ -9,6 +9,7 @@ from maskstats.errors import UsageProblem
 from maskstats.report.data import ReportData, load_compared, prepare
 from maskstats.report.page import page
 from maskstats.core.stats import Stats
+from maskstats.core.extras import PER_IMAGE
 
 SECTIONS = ("summary", "classes", "weights", "per-image", "objects", "compare")
 
@@ -37,7 +38,7 @@ def _check_sections(data: ReportData, sections: Sequence[str] | None) -> list[st
     for s in sections:
         if s not in allowed:
             hint = ""
-            recorded = (data.stats.extra.get("per_image") or {}).get("path")
+            recorded = (data.stats.extra.get(PER_IMAGE) or {}).get("path")
             if s == "per-image" and recorded:
                 hint = f"; the stats record the table {recorded}"
             raise UsageProblem(f"the {s} section needs {why[s]}{hint}")

@@ -19,6 +19,7 @@ from maskstats.comparison.compare import jensen_shannon
 from maskstats.errors import MaskstatsError, UsageProblem
 from maskstats.core.stats import Stats
 from maskstats.weights.compute import compute_weights
+from maskstats.core.extras import OBJECT_COUNTS, OBJECT_PIXELS_QUANTILES, PER_IMAGE
 
 # the schemes shown side by side (normalised to mean 1 over the present classes)
 MAIN_SCHEMES = ("inverse-frequency", "median-frequency", "inverse-sqrt", "enet", "log-inverse")
@@ -102,7 +103,7 @@ def check_table(stats: Stats, table, stats_source: str | None) -> None:
         raise ReportMismatch(f"{table.source}: the table has {table.num_classes} class "
                              f"columns but {src} has {stats.num_classes} classes; pass the "
                              "table written by the same scan")
-    recorded = (stats.extra.get("per_image") or {}).get("sha256")
+    recorded = (stats.extra.get(PER_IMAGE) or {}).get("sha256")
     if recorded and table.sha256 and recorded != table.sha256:
         raise ReportMismatch(f"{table.source}: not the table {src} was written with (its "
                              "sha256 differs from the stats' per_image.sha256); pass the "
@@ -154,14 +155,14 @@ def object_bins(objects: np.ndarray) -> np.ndarray:
 
 def _objects(data: ReportData, stats: Stats, table) -> None:
     k = stats.num_classes
-    counts = stats.extra.get("object_counts")
+    counts = stats.extra.get(OBJECT_COUNTS)
     if counts is None and table is not None and table.objects is not None:
         counts = table.objects.sum(axis=0).tolist()
     if counts is not None:
         if len(counts) != k:
             raise ReportMismatch(f"object_counts has {len(counts)} entries for {k} classes")
         data.object_counts = np.asarray(counts, dtype=np.float64)
-    quant = stats.extra.get("object_pixels_quantiles")
+    quant = stats.extra.get(OBJECT_PIXELS_QUANTILES)
     if quant is not None:
         rows = np.full((k, 5), np.nan)
         if len(quant) != k:

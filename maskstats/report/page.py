@@ -13,11 +13,12 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats import __version__
+from maskstats.version import __version__
 import maskstats.report.matrix as matrix
 import maskstats.report.plots as plots
 from maskstats.report.data import ReportData, fmt_share
 from maskstats.core.stats import id_ranges
+from maskstats.core.extras import OBJECTS
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
@@ -209,7 +210,7 @@ def per_image_section(d: ReportData) -> str:
 def objects_section(d: ReportData) -> str:
     labels, status = _labels(d)
     k, noun = len(labels), d.noun
-    info = d.stats.extra.get("objects")
+    info = d.stats.extra.get(OBJECTS)
     info = info if isinstance(info, dict) else {}
     how = info.get("quantile_method")
     out = (f"<p class=note>Objects are connected components of one class (connectivity: "

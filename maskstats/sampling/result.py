@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
-from maskstats.core.files import dumps_json
+from maskstats.core.jsonio import dumps_json
 from maskstats.sampling.registry import Inputs, get_method
 from maskstats.table.load import Table, load_table
 from maskstats.table.check import ClassInfo, active_classes, class_info

@@ -23,6 +23,7 @@ from maskstats.errors import UsageProblem
 from maskstats.pipeline.object_sizes import NO_SIZES_NOTE
 from maskstats.core.stats import Stats
 from maskstats.table.load import Table
+from maskstats.core.extras import OBJECTS, OBJECT_COUNTS, PER_IMAGE
 
 
 def check_base(table: Table, base: Stats, base_name: str = "stats") -> None:
@@ -31,7 +32,7 @@ def check_base(table: Table, base: Stats, base_name: str = "stats") -> None:
     if base.num_classes != table.num_classes:
         raise UsageProblem(f"{base_name} has {base.num_classes} classes but {src} has "
                            f"{table.num_classes} class columns")
-    record = base.extra.get("per_image")
+    record = base.extra.get(PER_IMAGE)
     if isinstance(record, dict):
         if "rows" in record and record["rows"] != table.num_images:
             raise UsageProblem(f"{base_name} records a per-image table of {record['rows']} "
@@ -44,7 +45,7 @@ def check_base(table: Table, base: Stats, base_name: str = "stats") -> None:
         diff = next(c for c, (a, b) in enumerate(zip(sums, base.pixel_counts)) if a != b)
         raise UsageProblem(f"{base_name} is not the stats of {src}: class {diff} has "
                            f"{base.pixel_counts[diff]} pixels there, {sums[diff]} in the table")
-    objects = base.extra.get("object_counts")
+    objects = base.extra.get(OBJECT_COUNTS)
     if table.objects is not None and objects is not None and \
             table.objects.sum(axis=0).tolist() != list(objects):
         raise UsageProblem(f"{base_name} is not the stats of {src}: its object_counts differ "
@@ -119,9 +120,9 @@ def split_objects(table: Table, rows: np.ndarray, base: Stats | None) -> dict:
     The table holds no component sizes, so there are no quantiles; the connectivity is the
     base stats' (what a merge with other stats checks).
     """
-    info = dict((base.extra.get("objects") or {}) if base is not None else {})
+    info = dict((base.extra.get(OBJECTS) or {}) if base is not None else {})
     info.setdefault("connectivity", "unknown (split without the dataset's stats)")
     info = {key: val for key, val in info.items() if key in ("connectivity",)}
     info["quantiles_note"] = NO_SIZES_NOTE
-    return {"object_counts": table.objects[rows].sum(axis=0).astype(np.int64).tolist()
-            if len(rows) else [0] * table.num_classes, "objects": info}
+    return {OBJECT_COUNTS: table.objects[rows].sum(axis=0).astype(np.int64).tolist()
+            if len(rows) else [0] * table.num_classes, OBJECTS: info}

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from maskstats.errors import UsageProblem
-from maskstats.core.files import load_stats_dict, sha256_bytes
+from maskstats.core.files import sha256_bytes
+from maskstats.core.jsonio import load_stats_dict
+from maskstats.core.extras import PER_IMAGE
 from maskstats.table.load import BadTable, Table
 
 
@@ -75,7 +77,7 @@ def class_info(table: Table, stats: str | os.PathLike | None = None) -> ClassInf
     if k != table.num_classes:
         raise BadTable(f"{where} has {table.num_classes} class columns but {source} has "
                        f"num_classes {k}: they are not from the same scan")
-    record = d.get("per_image")
+    record = d.get(PER_IMAGE)
     if isinstance(record, dict):
         rows, sha = record.get("rows"), record.get("sha256")
         if rows is not None and rows != table.num_images:

@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.core.files import dumps_json, path_lines
+from maskstats.core.files import path_lines
+from maskstats.core.jsonio import dumps_json
 from maskstats.table.load import Table
 from maskstats.table.check import ClassInfo
 

@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import MaskstatsWarning, UsageProblem
-from maskstats.core.files import load_stats_dict, sha256_bytes
+from maskstats.core.files import sha256_bytes
+from maskstats.core.jsonio import load_stats_dict
 from maskstats.weights.schemes import Inputs, get_scheme, to_number
 from maskstats.core.stats import Stats
 from maskstats.weights.inputs import (Count, Source, as_float, exact_sum, integers, pad,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from maskstats.errors import BadStats, UsageProblem
-from maskstats.core.files import WEIGHTS_FORMAT, WEIGHTS_VERSION, check_format, parse_json, read_bytes
+from maskstats.core.jsonio import WEIGHTS_FORMAT, WEIGHTS_VERSION, check_format, parse_json, read_bytes
 
 FORMATS = ("json", "npy", "txt", "list")
 DTYPES = ("float32", "float64")

@@ -19,9 +19,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from maskstats.errors import UsageProblem
-from maskstats.core.files import STATS_FORMAT, STATS_VERSION, check_format
+from maskstats.core.jsonio import STATS_FORMAT, STATS_VERSION, check_format
 from maskstats.core.limits import check_num_classes
 from maskstats.core.stats import Stats
+from maskstats.core.extras import MULTI_LABEL
 
 Count = int | float
 #: a decimal number as --counts accepts it: digits, an optional fraction and exponent
@@ -149,7 +150,7 @@ def multi_label_samples(stats: Stats) -> int | None:
 
     Old stats files have no such key and are single-label.
     """
-    info = stats.extra.get("multi_label")
+    info = stats.extra.get(MULTI_LABEL)
     samples = info.get("samples") if isinstance(info, Mapping) else None
     if isinstance(samples, int) and not isinstance(samples, bool) and samples > 0:
         return samples

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from maskstats.core.files import WEIGHTS_FORMAT, WEIGHTS_VERSION, dumps_json
+from maskstats.core.jsonio import WEIGHTS_FORMAT, WEIGHTS_VERSION, dumps_json
 from maskstats.weights.files import check_dtype, encode_vector
 from maskstats.weights.inputs import Count, exact_sum
 

@@ -304,7 +304,8 @@ def test_report_draws_merged_quantiles_with_nulls(tmp_path, run, monkeypatch):
     {"unknown_colors": {"pixels": 1}},
 ])
 def test_malformed_entries_are_one_error_line(tmp_path, run, extra):
-    """A hand-edited, malformed entry gives one Error line (exit 1), never a traceback."""
+    """A hand-edited, malformed entry gives one Error line naming the file and the entry
+    (exit 1) as the stats are read, never a traceback."""
     good = {"object_counts": [1], "object_pixels_quantiles": [{"min": 2, "max": 2}],
             "object_sizes": [[[2, 1]]], "objects": {},
             "unknown_colors": {"pixels": 1, "colors": 1, "top": {"#000001": {
@@ -314,6 +315,7 @@ def test_malformed_entries_are_one_error_line(tmp_path, run, extra):
               extra=entries).save(tmp_path / f"{name}.json")
     result = run("merge", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json")
     assert result.exit_code == 1, result.stderr
-    assert result.stderr.startswith(f"Error: {tmp_path / 'b.json'}: ")
+    assert any(result.stderr.startswith(f"Error: {tmp_path / 'a.json'}: {key}: ")
+               for key in extra), result.stderr
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr and not (tmp_path / "m.json").exists()

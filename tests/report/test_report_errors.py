@@ -113,11 +113,18 @@ def test_missing_stats_file(tmp_path, run):
 
 
 def test_bad_object_quantiles(rng):
-    """object_pixels_quantiles rows that are not five numbers are refused, naming the class."""
+    """object_pixels_quantiles rows that are not five numbers are refused, naming the class:
+    when the stats are read, and in a Stats built in memory."""
+    from maskstats.core.stats import Stats
+    from maskstats.errors import BadStats
     from maskstats.report import ReportMismatch
 
     counts, ignored, _ = table_counts(rng, 5, 2, SIZE)
     doc = stats_dict(counts, ignored, SIZE, object_pixels_quantiles=[[1, 2, 3], None])
-    with pytest.raises(ReportMismatch, match=r"object_pixels_quantiles\[0\]"):
+    with pytest.raises(BadStats, match=r"object_pixels_quantiles: class 0 must list min"):
         build_report(doc)
     assert json.loads(json.dumps(doc))  # the input itself is valid JSON
+    stats = Stats.from_dict({k: v for k, v in doc.items() if k != "object_pixels_quantiles"})
+    stats.extra["object_pixels_quantiles"] = [[1, 2, 3], None]
+    with pytest.raises(ReportMismatch, match=r"object_pixels_quantiles\[0\]"):
+        build_report(stats)
