@@ -206,6 +206,14 @@ def _mark_missing(ax, status: Sequence[str], values: np.ndarray) -> None:
                     color="#999999", style="italic")
 
 
+def _count_labels(ax, counts) -> None:
+    """Each row's count, small and grey, right of the plot."""
+    trans = ax.get_yaxis_transform()
+    for r, n in enumerate(counts):
+        add_label(ax.figure, trans, 1.008, r, f"{int(n):,}", size=7, color="#555555",
+                  anchor="start")
+
+
 def bars(labels, status, panels: Sequence[tuple[str, np.ndarray]], percent: bool = True):
     """One horizontal log-scale bar panel per (x label, values); rows are classes."""
     fig, axes = new_figure(len(labels), ncols=len(panels), **_margins(labels))
@@ -276,10 +284,7 @@ def boxes(labels, status, quantiles: np.ndarray, xlabel: str, counts=None):
     _class_axis(ax, labels, status)
     _mark_missing(ax, status, np.where(ok, 1.0, 0.0))
     if counts is not None:
-        trans = ax.get_yaxis_transform()
-        for r, n in enumerate(counts):
-            add_label(ax.figure, trans, 1.008, r, f"{int(n):,}", size=7, color="#555555",
-                      anchor="start")
+        _count_labels(ax, counts)
     _finish(ax, len(labels))
     return fig
 
@@ -309,10 +314,7 @@ def stacked(labels, status, shares: np.ndarray, bins: Sequence[str], xlabel: str
     _class_axis(ax, labels, status)
     _mark_missing(ax, status, np.where(np.isfinite(shares[:, 0]), 1.0, 0.0))
     if counts is not None:
-        trans = ax.get_yaxis_transform()
-        for r, n in enumerate(counts):
-            add_label(ax.figure, trans, 1.008, r, f"{int(n):,}", size=7, color="#555555",
-                      anchor="start")
+        _count_labels(ax, counts)
     _finish(ax, len(labels))
     fig.legend(loc="upper center", ncols=len(bins), frameon=False, bbox_to_anchor=(0.5, 1.0),
                borderaxespad=0.1, title=None)
