@@ -19,7 +19,7 @@ import numpy as np
 from maskstats.checking.findings import Finding
 from maskstats.checking.interpolated import interpolated_values
 from maskstats.checking.values import value_findings
-from maskstats.errors import MaskstatsError
+from maskstats.errors import MaskstatsError, UnreadableMask, UsageProblem
 from maskstats.readers.options import ReadOptions
 
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
@@ -72,8 +72,12 @@ def inspect_file(path: str, options: CheckOptions) -> FileFacts:
     try:
         for label in _labels(path, data, options, facts):
             _check_label(label, options, facts)
+    except UnreadableMask as exc:
+        facts.findings.append(Finding("unreadable", exc.problem, path))
+    except UsageProblem:  # a missing extra, a wrong option: the call is wrong, not the file
+        raise
     except MaskstatsError as exc:
-        facts.findings.append(Finding("unreadable", getattr(exc, "problem", str(exc)), path))
+        facts.findings.append(Finding("unreadable", str(exc), path))
     except Exception as exc:  # an exotic file must not stop the check of a folder
         facts.findings.append(Finding("unreadable", f"{type(exc).__name__}: {exc}", path))
     kinds: set[str] = set()  # one finding per kind and file (not one per frame)
