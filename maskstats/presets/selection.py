@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from typing import Sequence
 
 from maskstats.errors import UnsuitableMask, UsageProblem
@@ -112,11 +113,11 @@ def check_selection(files: Sequence[str], names: Sequence[str], preset: str | No
             if preset is None and not include else ""
         raise UnsuitableMask(path, f"this frame is stored in {len(suffixes)} encodings "
                              f"({', '.join(suffixes)}) and all would be counted; pick one "
-                             f"with --include '*{suffixes[0]}'{hint}")
+                             f"with --include {shlex.quote('*' + suffixes[0])}{hint}")
     photos = photos_among_masks(names)
     if photos:
         masks = [n for n in names if not is_photo_name(n)]
         path = files[list(names).index(photos[0])]
         raise UnsuitableMask(path, f"looks like a photograph (JPEG) among {len(masks):,} "
                              f"mask file(s); read only the masks with --include "
-                             f"'{include_for(masks)}'")
+                             f"{shlex.quote(include_for(masks))}")

@@ -289,33 +289,28 @@ def boxes(labels, status, quantiles: np.ndarray, xlabel: str, counts=None):
     return fig
 
 
-def stacked(labels, status, shares: np.ndarray, bins: Sequence[str], xlabel: str,
-            counts=None):
-    """Per class one bar across 0-100% split into ``bins`` (shares per row sum to 1), with a
-    legend on top; readable when one bin holds nearly everything (most counts are 1)."""
-    shares = np.asarray(shares, dtype=np.float64).reshape(len(labels), len(bins))
-    right = text_inches([f"{int(n):,}" for n in counts], 7) if counts is not None else 0.25
-    fig, (ax,) = new_figure(len(labels), right=right, **_margins(labels, 1))
-    y = np.arange(len(labels), dtype=np.float64)
-    left = np.zeros(len(labels))
-    palette = ("#c6dbef", "#6baed6", "#2171b5", "#08519c", "#08306b")
-    for j, name in enumerate(bins):
-        width = np.nan_to_num(shares[:, j])
-        _hrects(ax, y, left, left + width, 0.7, facecolors=palette[j % len(palette)],
-                edgecolors="none")
-        ax.plot([], [], linestyle="none", marker="s", markersize=7,
-                color=palette[j % len(palette)], label=name)
-        left = left + width
-    ax.set_xlim(0, 1)
+def stacked(labels, status, shares: np.ndarray, bins: Sequence[str], xlabel: str, counts):
+    """Per class one bar across 0-100% split into ``bins`` (shares per row sum to 1), legend
+    on top, ``counts`` at the right: readable when one bin holds nearly everything."""
     from matplotlib.ticker import PercentFormatter
 
+    shares = np.asarray(shares, dtype=np.float64).reshape(len(labels), len(bins))
+    fig, (ax,) = new_figure(len(labels), right=text_inches([f"{int(n):,}" for n in counts], 7),
+                            **_margins(labels, 1))
+    y, left = np.arange(len(labels), dtype=np.float64), np.zeros(len(labels))
+    for j, (name, colour) in enumerate(zip(bins, ("#c6dbef", "#6baed6", "#2171b5", "#08519c",
+                                                  "#08306b"))):
+        width = np.nan_to_num(shares[:, j])
+        _hrects(ax, y, left, left + width, 0.7, facecolors=colour, edgecolors="none")
+        ax.plot([], [], linestyle="none", marker="s", markersize=7, color=colour, label=name)
+        left = left + width
+    ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(xlabel)
     _class_axis(ax, labels, status)
     _mark_missing(ax, status, np.where(np.isfinite(shares[:, 0]), 1.0, 0.0))
-    if counts is not None:
-        _count_labels(ax, counts)
+    _count_labels(ax, counts)
     _finish(ax, len(labels))
     fig.legend(loc="upper center", ncols=len(bins), frameon=False, bbox_to_anchor=(0.5, 1.0),
-               borderaxespad=0.1, title=None)
+               borderaxespad=0.1)
     return fig
