@@ -148,3 +148,14 @@ def test_colour_table_names_kept_with_num_classes(tmp_path):
     write_colour_mask(tmp_path / "m.png", [((1, 2, 3), 2)])
     with pytest.raises(UsageProblem, match="2 class names of the colour table"):
         maskstats.scan(tmp_path / "m.png", colors=tmp_path / "t.json", num_classes=3, jobs=1)
+
+
+def test_allow_unexpected_cli_exit_0(run, tmp_path):
+    """scan --allow-unexpected writes the stats (exit 0) with the values under unexpected."""
+    arrays = camvid32(tmp_path / "m")
+    out = tmp_path / "s.json"
+    result = run("scan", str(tmp_path / "m"), "--preset", "camvid", "--allow-unexpected",
+                 "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert sum(doc["unexpected"].values()) == sum(int((a > 11).sum()) for a in arrays)
