@@ -18,6 +18,8 @@ from maskstats.errors import MaskstatsError, UsageProblem
 #: is a cache: ``--cache`` writes one, and no scan walks into a folder that has one.
 CACHEDIR_TAG = "CACHEDIR.TAG"
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+#: the line after the signature in the tag of a maskstats --cache folder
+CACHEDIR_COMMENT = b"# a maskstats --cache folder: its shards are not masks"
 
 #: hidden temporary files of :func:`atomic_write_bytes`: ``.<name>.<pid>.<random>.tmp``
 _TMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")

@@ -19,7 +19,7 @@ in the same image count that image once), so they are applied to each ImageHist 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -71,17 +71,46 @@ def hist_from_array(a: np.ndarray) -> ImageHist:
     if n == 0:
         return ImageHist(np.zeros(0, _I64), np.zeros(0, _I64), 0)
     if a.dtype.itemsize <= 2 and not np.issubdtype(a.dtype, np.signedinteger):
-        return hist_from_bins(np.bincount(flat), n)
+        return hist_from_bins(bincount_blocks(flat), n)
     lo, hi = int(flat.min()), int(flat.max())
     if hi > _INT64_MAX:  # uint64 values >= 2**63 would wrap to negative int64
         raise BadLabelValue(f"{a.dtype} value {hi:,} does not fit a 64-bit signed class id; "
                             "label masks hold class ids")
     if hi - lo < DENSE_LIMIT:
-        # subtract in intp: int16 values -32768..32767 minus lo overflow in int16
-        shifted = np.subtract(flat, lo, dtype=np.intp) if lo != 0 else flat
-        return hist_from_bins(np.bincount(shifted.astype(np.intp, copy=False)), n, offset=lo)
+        return hist_from_bins(bincount_blocks(flat, lo), n, offset=lo)
     values, counts = np.unique(flat, return_counts=True)
     return ImageHist(values.astype(_I64), counts.astype(_I64), n)
+
+
+#: values per np.bincount call: bincount casts its input to intp (8 bytes a value), so a
+#: whole 1 GB uint8 raster would need 8 GB at once; blocks keep that at 32 MiB
+BINCOUNT_BLOCK = 1 << 22
+
+
+def bincount_blocks(flat: np.ndarray, lo: int = 0) -> np.ndarray:
+    """``np.bincount(flat - lo)`` of a 1-D integer array, in blocks of bounded memory."""
+    total: np.ndarray | None = None
+    for start in range(0, flat.size, BINCOUNT_BLOCK):
+        part = flat[start:start + BINCOUNT_BLOCK]
+        # subtract in intp: int16 values -32768..32767 minus lo overflow in int16
+        part = np.subtract(part, lo, dtype=np.intp) if lo != 0 else part.astype(np.intp, copy=False)
+        bins = np.bincount(part)
+        if total is None:
+            total = bins
+        else:
+            total = _grow(total, bins.size)
+            total[: bins.size] += bins
+    return total if total is not None else np.zeros(0, _I64)
+
+
+def add_hists(parts: Sequence[ImageHist]) -> ImageHist:
+    """One image's histogram from the histograms of its parts (strips, tiles, windows)."""
+    if len(parts) == 1:
+        return parts[0]
+    values, inverse = np.unique(np.concatenate([p.values for p in parts]), return_inverse=True)
+    counts = np.zeros(values.size, dtype=_I64)
+    np.add.at(counts, inverse, np.concatenate([p.counts for p in parts]))
+    return ImageHist(values.astype(_I64), counts, sum(p.pixels for p in parts))
 
 
 def remap_hist(h: ImageHist, mapping: Mapping[int, int]) -> ImageHist:

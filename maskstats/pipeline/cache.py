@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from maskstats.version import __version__
 from maskstats.errors import MaskstatsError
 from maskstats.pipeline.executors import Executor
-from maskstats.core.files import CACHEDIR_SIGNATURE, CACHEDIR_TAG, atomic_write_bytes
+from maskstats.core.files import CACHEDIR_COMMENT, CACHEDIR_SIGNATURE, CACHEDIR_TAG, atomic_write_bytes
 from maskstats.core.notices import CACHE, Notice
 from maskstats.pipeline.records import FileRecord, stat_key
 from maskstats.pipeline.shards import SHARD_VERSION, Shard
@@ -185,8 +185,8 @@ def tag_cache_folder(folder: str) -> None:
     holding it, with or without ``--cache``, never reads its shards as masks."""
     tag = os.path.join(folder, CACHEDIR_TAG)
     if not os.path.exists(tag):
-        atomic_write_bytes(tag, CACHEDIR_SIGNATURE + b"\n# a maskstats --cache folder: "
-                           b"its shards are not masks; see https://bford.info/cachedir/\n")
+        atomic_write_bytes(tag, CACHEDIR_SIGNATURE + b"\n" + CACHEDIR_COMMENT
+                           + b"; see https://bford.info/cachedir/\n")
 
 
 def _unlink(path: str) -> None:

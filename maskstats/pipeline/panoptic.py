@@ -31,7 +31,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from maskstats.errors import UnreadableMask, UsageProblem
+from maskstats.errors import MaskstatsError, UnreadableMask, UsageProblem
 from maskstats.pipeline.executors import Executor
 from maskstats.core.histogram import Counts, ImageHist
 from maskstats.pipeline.objects import Objects
@@ -55,7 +55,54 @@ def load_panoptic(path: str | os.PathLike) -> dict[str, Any]:
         raise UsageProblem(f"{path}: not a COCO panoptic file (no 'annotations' list)")
     if not isinstance(obj.get("images"), list):
         raise UsageProblem(f"{path}: not a COCO panoptic file (no 'images' list with sizes)")
+    check_entries(obj, str(path))
     return obj
+
+
+def _count(value: Any) -> bool:
+    """A whole, non-negative number (JSON ints, and floats such as 12.0)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and value >= 0 and float(value).is_integer())
+
+
+def check_entries(obj: Mapping[str, Any], source: str) -> None:
+    """Refuse entries that would be counted wrongly: one error naming the JSON and the entry.
+
+    Images need an id and a positive whole ``width`` and ``height``; each annotation names an
+    image and a PNG no other annotation names; segment ids are unique within their image and
+    every ``area`` is a whole number of pixels, at least 0.
+    """
+    for i, img in enumerate(obj["images"]):
+        if not isinstance(img, dict) or "id" not in img:
+            raise MaskstatsError(f"{source}: images[{i}]: not an image entry with an 'id'")
+        for key in ("width", "height"):
+            if not (_count(img.get(key)) and img[key] > 0):
+                raise MaskstatsError(f"{source}: images[{i}] (id {img['id']!r}): '{key}' must "
+                                     f"be a positive whole number, not {img.get(key)!r}")
+    pngs: set[str] = set()
+    for i, ann in enumerate(obj["annotations"]):
+        if not isinstance(ann, dict):
+            raise MaskstatsError(f"{source}: annotations[{i}]: not an object")
+        where = f"{source}: annotations[{i}] (image_id {ann.get('image_id')!r})"
+        name = str(ann.get("file_name", ann.get("image_id")))
+        if name in pngs:
+            raise MaskstatsError(f"{where}: PNG {name!r} is listed by two annotations")
+        pngs.add(name)
+        segments = ann.get("segments_info", [])
+        if not isinstance(segments, list):
+            raise MaskstatsError(f"{where}: 'segments_info' is not a list")
+        seen: set[int] = set()
+        for seg in segments:
+            if not isinstance(seg, dict) or not _count(seg.get("id")) or "category_id" not in seg:
+                raise MaskstatsError(f"{where}: a segment without a whole 'id' and a "
+                                     f"'category_id': {str(seg)[:80]}")
+            if int(seg["id"]) in seen:
+                raise MaskstatsError(f"{where}: segment id {int(seg['id'])} is listed twice")
+            seen.add(int(seg["id"]))
+            if not _count(seg.get("area")):
+                raise MaskstatsError(f"{where}: segment {int(seg['id'])} has area "
+                                     f"{seg.get('area')!r}; an area is a whole number of "
+                                     "pixels, at least 0")
 
 
 def categories_of(obj: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:

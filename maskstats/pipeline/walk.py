@@ -8,7 +8,7 @@ from typing import Callable, Iterator, Sequence
 
 from maskstats.errors import UnreadableMask, UsageProblem
 from maskstats.pipeline.globs import matches
-from maskstats.core.files import CACHEDIR_SIGNATURE, CACHEDIR_TAG
+from maskstats.core.files import CACHEDIR_COMMENT, CACHEDIR_SIGNATURE, CACHEDIR_TAG
 from maskstats.readers.formats import is_mask_file, mask_extensions
 
 
@@ -35,23 +35,28 @@ def walk_sorted(top: str, onerror: Callable[[str, OSError], None],
     """``(folder, its real path, sorted file names)`` for ``top`` and every folder below,
     depth first.
 
-    Like ``os.walk`` (hidden entries passed over, linked folders not entered) but without
-    recursion, so a tree nested thousands deep is walked, not a RecursionError; real paths
-    are built as it goes down (linked folders are never entered), not asked of the kernel
-    per folder. A folder that cannot be listed goes to ``onerror(folder, error)``;
+    Like ``os.walk`` with ``followlinks=True`` (hidden entries passed over) but without
+    recursion, so a tree nested thousands deep is walked, not a RecursionError. Links are
+    followed, to files and to folders alike, wherever they point; each real folder is walked
+    once, so a link cycle ends, and real paths are built as the walk goes down (asked of the
+    kernel only for links). A folder that cannot be listed goes to ``onerror(folder, error)``;
     ``prune(real path)`` True skips a folder and everything under it (the scan's cache), and
-    so does a ``CACHEDIR.TAG`` in a folder (any maskstats cache, see :func:`is_cache_folder`).
+    so does a maskstats cache folder (see :func:`is_cache_folder`).
     """
     stack = [(top, os.path.realpath(top))]
+    walked: set[str] = set()
     while stack:
         root, real = stack.pop()
+        if real in walked:  # a folder reached again through a link (or a link cycle)
+            continue
+        walked.add(real)
         try:
             with os.scandir(root) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             onerror(root, exc)
             continue
-        if any(e.name == CACHEDIR_TAG for e in entries) and is_cache_folder(root):
+        if any(e.name == CACHEDIR_TAG for e in entries) and is_cache_folder(root, entries):
             continue
         files, subdirs = [], []
         for entry in entries:
@@ -63,21 +68,34 @@ def walk_sorted(top: str, onerror: Callable[[str, OSError], None],
                 is_dir = False
             if not is_dir:
                 files.append(entry.name)
-            elif not entry.is_symlink():
-                child = os.path.join(real, entry.name)
-                if not prune(child):
-                    subdirs.append((entry.path, child))
+                continue
+            # a linked folder is entered like a linked file is read: at its real path
+            child = (os.path.realpath(entry.path) if entry.is_symlink()
+                     else os.path.join(real, entry.name))
+            if child not in walked and not prune(child):
+                subdirs.append((entry.path, child))
         yield root, real, files
         stack.extend(reversed(subdirs))
 
 
-def is_cache_folder(folder: str) -> bool:
-    """True when ``folder`` holds a ``CACHEDIR.TAG`` with the convention's signature."""
+def is_cache_folder(folder: str, entries: Sequence[os.DirEntry] = ()) -> bool:
+    """True for a maskstats ``--cache`` shard folder, recognised by its content.
+
+    The folder holds a ``CACHEDIR.TAG`` with the convention's signature and maskstats' own
+    comment line, and nothing else but shard files (``shard-*.npz``) and hidden temporary
+    files. A ``CACHEDIR.TAG`` planted in a dataset folder, or another tool's cache, does not
+    hide masks: such a folder is walked like any other.
+    """
     try:
         with open(os.path.join(folder, CACHEDIR_TAG), "rb") as fh:
-            return fh.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+            head = fh.read(len(CACHEDIR_SIGNATURE) + len(CACHEDIR_COMMENT) + 1)
     except OSError:
         return False
+    if head != CACHEDIR_SIGNATURE + b"\n" + CACHEDIR_COMMENT:
+        return False
+    names = [e.name for e in entries] if entries else os.listdir(folder)
+    return all(n == CACHEDIR_TAG or n.startswith(".") or (n.startswith("shard-")
+               and n.endswith(".npz")) for n in names)
 
 
 def find_files(paths: Sequence[str], include: Sequence[str] = (),

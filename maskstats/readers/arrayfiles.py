@@ -22,6 +22,7 @@ import numpy as np
 
 from maskstats.core.histogram import ImageHist
 from maskstats.core.notices import MISSING_CHANNELS as MISSING_CHANNELS_KIND, Notice
+from maskstats.core.text import listing
 from maskstats.errors import UnreadableMask, UnsuitableMask, UsageProblem
 from maskstats.readers.arrays import (CHANNEL_LAYOUTS, hists_of_array, label_arrays,
                                       missing_channels)
@@ -84,11 +85,11 @@ def load_npy(path: str, data: bytes) -> np.ndarray:
 def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
     """The array to read from a file holding ``names`` (``--key``, else the only one, else
     the one array named as one of :data:`DEFAULT_KEYS`)."""
-    listing = ", ".join(names)
+    shown = listing(names)
     if key is not None:
         if key in names:
             return key
-        raise UnsuitableMask(path, f"no array named {key!r} (arrays: {listing})")
+        raise UnsuitableMask(path, f"no array named {key!r} (arrays: {shown})")
     if not names:
         raise UnreadableMask(path, "holds no arrays")
     if len(names) == 1:
@@ -96,7 +97,7 @@ def pick_key(path: str, names: Sequence[str], key: str | None) -> str:
     found = [n for n in names if n.rsplit("/", 1)[-1] in DEFAULT_KEYS]
     if len(found) == 1:
         return found[0]
-    raise UnsuitableMask(path, f"cannot tell which array holds the masks (arrays: {listing}; "
+    raise UnsuitableMask(path, f"cannot tell which array holds the masks (arrays: {shown}; "
                          f"none or several named {', '.join(DEFAULT_KEYS)}); pick one with --key")
 
 

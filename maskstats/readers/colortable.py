@@ -222,6 +222,7 @@ def _check_unique(table: ColorTable) -> None:
             raise UsageProblem(f"{table.source}: classes {first[rgb]!r} and {name!r} have the "
                                f"same colour {list(rgb)}")
         first[rgb] = name
-    dupes = sorted({n for n in table.names if table.names.count(n) > 1})
+    seen: set[str] = set()
+    dupes = sorted({n for n in table.names if n in seen or seen.add(n)})  # linear, not count()
     if dupes:
         raise UsageProblem(f"{table.source}: class name {dupes[0]!r} is listed twice")

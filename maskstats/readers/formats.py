@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NoReturn
 import numpy as np
 
 from maskstats.errors import UnreadableMask
-from maskstats.core.histogram import ImageHist, hist_from_array, hist_from_bins
+from maskstats.core.histogram import ImageHist, add_hists, hist_from_array, hist_from_bins
 from maskstats.readers.options import ReadOptions, Warn, integral_or_fail
 
 PIL_EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg")
@@ -114,6 +114,8 @@ def pil_images(path: str, options: ReadOptions, warn: Warn, source: Any,
                per_frame: Callable[[str, Any, ReadOptions], Iterable]) -> Iterator:
     """``per_frame(path, image, options)`` over every frame of the image, after the checks
     of every Pillow read (decompression bombs, JPEG, damaged TIFF pages)."""
+    if source is None and hasattr(path, "read"):  # an object fetched into memory (remote)
+        source, path = path, str(path)
     im = _open_pil(path, source)
     with im:
         if im.format == "JPEG":
@@ -230,10 +232,7 @@ def _pil_hist(path: str, im, options: ReadOptions = ReadOptions()) -> ImageHist:
             return hist_from_bins(bins, pixels)
         return hist_from_bins(bins[::scale], pixels)
     if mode.startswith("I;16") or mode in ("I", "F"):
-        arr = np.asarray(im)
-        if mode == "F":
-            arr = integral_or_fail(path, arr)
-        return hist_from_array(arr)
+        return _hist_in_strips(path, im)
     if mode in ("RGB", "RGBA") and options.colors:
         from maskstats.readers.colors import hist_of_image
 
@@ -250,6 +249,27 @@ def _refuse_mode(path: str, im) -> NoReturn:
         raise UnreadableMask(path, f"mode {mode} image (labels with an alpha channel); "
                              "save the mask without alpha")
     raise UnreadableMask(path, f"unsupported image mode {mode!r} for a label mask")
+
+
+#: pixels per strip when a 16/32-bit image is counted strip by strip
+STRIP_PIXELS = 1 << 22
+
+
+def _hist_in_strips(path: str, im) -> ImageHist:
+    """Count a 16/32-bit or float image in strips of rows: NumPy copies of the whole image
+    (Pillow's buffer to bytes to an array) would cost three times its pixel data."""
+    im.load()
+    width, height = im.size
+    rows = max(1, STRIP_PIXELS // max(width, 1))
+    parts = []
+    for y in range(0, height, rows):
+        arr = np.asarray(im.crop((0, y, width, min(height, y + rows))))
+        if im.mode == "F":
+            arr = integral_or_fail(path, arr)
+        parts.append(hist_from_array(arr))
+    if not parts:
+        return hist_from_array(np.zeros((0,), np.uint16))
+    return add_hists(parts)
 
 
 def _colour_message(im) -> str:

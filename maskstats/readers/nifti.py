@@ -80,7 +80,7 @@ def _open_volume(path: str):
     """The image, its data proxy and its shape; a volume of more than 3 axes is refused."""
     nib = _nibabel()
     try:
-        img = nib.load(path)
+        img = _load(nib, path)
         proxy = img.dataobj
         shape = tuple(int(s) for s in proxy.shape)
     except Exception as exc:  # nibabel raises ImageFileError, OSError, EOFError, zlib errors
@@ -105,6 +105,22 @@ def _label_ids(path: str, proxy, index: tuple) -> np.ndarray:
         raise UnreadableMask(path, f"NIfTI voxels of type {slab.dtype}: label volumes "
                              "must hold integer ids")
     return slab
+
+
+def _load(nib, path):
+    """``nib.load`` for a path; for a file object (a remote object in memory) the same image,
+    read through a file map so that slabs are still decoded one at a time."""
+    if not hasattr(path, "read"):
+        return nib.load(path)
+    import gzip
+
+    fileobj = gzip.GzipFile(fileobj=path, mode="rb") if str(path).lower().endswith(".gz") else path
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    # sizeof_hdr is 348 for NIfTI-1 and 540 for NIfTI-2, in either byte order
+    klass = nib.Nifti2Image if head in (b"\x1c\x02\x00\x00", b"\x00\x00\x02\x1c") else nib.Nifti1Image
+    holder = nib.fileholders.FileHolder(fileobj=fileobj)
+    return klass.from_file_map({"header": holder, "image": holder})
 
 
 def _itemsize(img) -> int:

@@ -237,6 +237,5 @@ def spng_pixels(path: str, data: bytes, options: ReadOptions
     try:
         buf = decoder()(data, header.width * header.height)
     except SpngError as exc:
-        raise UnreadableMask(path, f"corrupt PNG image data (libspng: {exc}); "
-                             + DAMAGED) from None
+        raise UnreadableMask(path, exc.problem(DAMAGED)) from None
     return header, buf

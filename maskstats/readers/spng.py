@@ -34,6 +34,15 @@ Decode = Callable[[bytes, int], np.ndarray]
 class SpngError(Exception):
     """libspng refused the data; the message is libspng's own (e.g. 'IDAT stream error')."""
 
+    def problem(self, damaged: str) -> str:
+        """What to tell the user: a limit that was reached, or ``damaged`` (data errors)."""
+        if "limits" in str(self):  # SPNG_ECHUNK_LIMITS: too much ancillary chunk data
+            return (f"the PNG holds more ancillary chunk data (text and other metadata "
+                    f"chunks) than the decoder keeps, {_CHUNK_LIMIT >> 20} MiB "
+                    f"(libspng: {self}); the image data may be fine: re-save the mask "
+                    "without its metadata")
+        return f"corrupt PNG image data (libspng: {self}); {damaged}"
+
 
 @lru_cache(maxsize=1)
 def decoder() -> Decode | None:

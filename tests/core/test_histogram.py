@@ -131,3 +131,21 @@ def test_stats_merge_and_refusals():
 def test_suggest_ignore(values, ignore, hint):
     """The ignore hint fires only when 255/65535 stands far above real labels."""
     assert suggest_ignore(values, ignore) == hint
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.integers(0, 600), min_size=0, max_size=300), st.integers(1, 40),
+       st.integers(-5, 5))
+def test_bincount_in_blocks_equals_one_bincount(values, block, lo):
+    """Counting in blocks of any size gives np.bincount of the whole array exactly."""
+    import maskstats.core.histogram as h
+
+    flat = np.array(values, dtype=np.int64) + lo
+    old = h.BINCOUNT_BLOCK
+    h.BINCOUNT_BLOCK = block
+    try:
+        got = h.bincount_blocks(flat, lo)
+    finally:
+        h.BINCOUNT_BLOCK = old
+    want = np.bincount(np.array(values, dtype=np.int64)) if values else np.zeros(0, np.int64)
+    assert got.tolist() == want.tolist()

@@ -45,3 +45,11 @@ def test_tag_without_signature_does_not_hide_a_folder(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     (root / "CACHEDIR.TAG").write_text("not a cache\n")
     assert maskstats.scan([str(root)], jobs=1).to_dict()["num_images"] == 3
+
+
+def test_planted_tag_does_not_hide_masks(tmp_path: Path) -> None:
+    """A valid CACHEDIR.TAG planted beside masks (not a maskstats shard folder) hides nothing."""
+    root = _tree(tmp_path)
+    (root / "CACHEDIR.TAG").write_bytes(b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                                        b"# a maskstats --cache folder: its shards are not masks\n")
+    assert maskstats.scan([str(root)], jobs=1).to_dict()["num_images"] == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -124,3 +125,33 @@ def test_panoptic_stats_merge(tmp_path):
     assert merged.pixel_counts == expected(a_arrays + b_arrays, a_segs + b_segs)[0]
     assert merged.extra["panoptic"]["unlabelled_pixels"] == (
         expected(a_arrays, a_segs)[3] + expected(b_arrays, b_segs)[3])
+
+
+def _dup_segment(doc):
+    segs = doc["annotations"][0]["segments_info"]
+    segs.append(dict(segs[0]))
+
+
+def _dup_png(doc):
+    doc["annotations"][1]["file_name"] = doc["annotations"][0]["file_name"]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (_dup_segment, r"annotations\[0\] \(image_id 100\): segment id \d+ is listed twice"),
+    (lambda d: d["annotations"][0]["segments_info"][0].update(area=-3), "has area -3"),
+    (lambda d: d["annotations"][0]["segments_info"][0].update(area=2.5), "has area 2.5"),
+    (_dup_png, r"annotations\[1\] \(image_id 101\): PNG '000000000000.png' is listed by two"),
+    (lambda d: d["images"][2].pop("width"), r"images\[2\] \(id 102\): 'width' must be"),
+    (lambda d: d["images"][0].update(height=0), r"images\[0\] \(id 100\): 'height' must be"),
+])
+def test_lenient_panoptic_entries_are_refused(tmp_path, run, damage, message):
+    """Duplicate segment ids or PNGs, bad areas and missing sizes: one Error naming the entry."""
+    path, png_dir, _, _ = make_panoptic(tmp_path, seed=8)
+    doc = json.loads(path.read_text())
+    damage(doc)
+    path.write_text(json.dumps(doc))
+    result = run("scan", png_dir, "--panoptic", path, "-o", tmp_path / "s.json")
+    assert result.exit_code == 1
+    line, = result.stderr.strip().splitlines()
+    assert re.search(message, line) and line.startswith(f"Error: {path}: ")
+    assert not (tmp_path / "s.json").exists()

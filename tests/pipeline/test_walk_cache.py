@@ -207,3 +207,19 @@ def test_full_disk_under_cache_warns_and_finishes(tmp_path, full_disk):
     assert err.count("\n") == 1 and err.startswith("Warning: caching stopped, the cache in ")
     assert "No space left on device" in err and err.endswith("the scan goes on without it\n")
     assert json.loads(proc.stdout)["pixel_counts"] == _counts(arrays)
+
+
+def test_links_are_followed_once_whatever_they_point_to(tmp_path):
+    """File and folder links are followed (also outside the tree); each real file counts once."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    np.save(outside / "o.npy", np.full((2, 3), 1, np.uint8))
+    top = tmp_path / "top"
+    (top / "sub").mkdir(parents=True)
+    np.save(top / "sub" / "a.npy", np.full((4, 5), 2, np.uint8))
+    (top / "file-link.npy").symlink_to(outside / "o.npy")
+    (top / "folder-link").symlink_to(outside, target_is_directory=True)
+    (top / "sub" / "loop").symlink_to(top, target_is_directory=True)
+    d = maskstats.scan(str(top), jobs=1).to_dict()
+    assert d["num_images"] == 2  # o.npy through two links counts once; the loop ends
+    assert d["pixel_counts"] == [0, 6, 20]

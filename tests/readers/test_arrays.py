@@ -373,3 +373,13 @@ def test_trailing_channels_that_never_occur_are_warned_about(tmp_path, run):
                "-o", tmp_path / "k.json")
     assert json.loads((tmp_path / "k.json").read_text())["pixel_counts"] == [0, 18, 0, 0, 0]
     assert "never occur" not in kept.stderr
+
+
+def test_many_arrays_listed_as_a_few_and_a_count(tmp_path, run):
+    """An .npz of 20,000 arrays without --key: the error lists five names and 'and N more'."""
+    arrays = {f"a{i:05d}": np.zeros((1, 1), np.uint8) for i in range(20_000)}
+    np.savez(tmp_path / "many.npz", **arrays)
+    result = run("scan", tmp_path / "many.npz", "-o", tmp_path / "s.json")
+    line, = result.stderr.strip().splitlines()
+    assert "a00000, a00001, a00002, a00003, a00004 and 19995 more" in line
+    assert len(line) < 400 and result.exit_code == 2

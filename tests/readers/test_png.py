@@ -311,3 +311,36 @@ def test_refix_crcs_leaves_a_good_png_unchanged():
     """The test tool that re-fixes CRCs is the identity on an intact PNG (so it is trusted)."""
     data = GREY8[0].read_bytes()
     assert refix_crcs(data) == data
+
+
+def test_too_many_text_chunks_names_the_limit_not_damage(tmp_path, run):
+    """A PNG with 300,000 text chunks: the error says which limit, not 'damaged'."""
+    a = np.zeros((4, 5), np.uint8)
+    raw = b"".join(b"\0" + row.tobytes() for row in a)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 4, 8, 0, 0, 0, 0))
+    png += b"".join(chunk(b"tEXt", b"k\0v%d" % i) for i in range(300_000))
+    png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "a.png").write_bytes(png)
+    result = run("scan", tmp_path / "m", "-o", tmp_path / "s.json")
+    if result.exit_code == 0:  # Pillow (libspng not loadable here) keeps no chunk cache
+        pytest.skip("libspng is not in use")
+    assert result.exit_code == 1
+    assert "ancillary chunk data" in result.stderr and "MiB" in result.stderr
+    assert "damaged" not in result.stderr
+
+
+def test_16bit_image_counted_in_strips_equals_whole(tmp_path, scan_json, monkeypatch):
+    """A 16-bit TIFF counted strip by strip (7-pixel strips) equals the .npy of the same array."""
+    import maskstats.readers.formats as formats
+
+    monkeypatch.setattr(formats, "STRIP_PIXELS", 7)
+    a = (np.arange(37 * 23, dtype=np.uint32) * 7919 % 1000).astype(np.uint16).reshape(37, 23)
+    (tmp_path / "m").mkdir()
+    Image.fromarray(a).save(tmp_path / "m" / "a.tif")
+    np.save(tmp_path / "m" / "b.npy", a)
+    values, counts = np.unique(a, return_counts=True)
+    expected = np.zeros(1000, np.int64)
+    expected[values] = 2 * counts
+    stats = scan_json(tmp_path / "m", "-j", "1")
+    assert stats["pixel_counts"] == expected.tolist()

@@ -8,9 +8,11 @@ import json
 import re
 import socket
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from conftest import assert_matches, blob_mask, expected_stats, save_png
 
 import maskstats
@@ -149,3 +151,36 @@ def test_missing_extra_is_a_usage_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "fsspec", None)
     with pytest.raises(UsageProblem, match=r"maskstats\[remote\]"):
         maskstats.scan("s3://bucket/masks/")
+
+
+def _every_format(folder: Path) -> None:
+    """One mask per format family, each with different known values."""
+    rng = np.random.default_rng(5)
+    a = lambda k: rng.integers(0, k, size=(13, 17)).astype(np.uint8)  # noqa: E731
+    Image.fromarray(a(3)).save(folder / "a.png")
+    Image.fromarray(a(4)).save(folder / "b.tif", compression="tiff_adobe_deflate")
+    Image.fromarray(a(5)).save(folder / "c.tif")
+    np.save(folder / "d.npy", a(6))
+    np.savez_compressed(folder / "e.npz", masks=np.stack([a(7), a(7)]))
+    Image.fromarray(a(3)).save(folder / "f.bmp")
+
+
+@pytest.mark.parametrize("nifti", [False, True])
+def test_every_format_over_a_file_url_equals_the_local_scan(tmp_path, nifti):
+    """Over fsspec (file://) PNG, deflate TIFF, TIFF, NPY, NPZ, BMP (and NIfTI) count as locally."""
+    pytest.importorskip("fsspec")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    if nifti:
+        nib = pytest.importorskip("nibabel")
+        vol = np.random.default_rng(6).integers(0, 4, size=(9, 8, 7)).astype(np.uint8)
+        nib.save(nib.Nifti1Image(vol, np.eye(4)), str(folder / "v.nii"))
+        nib.save(nib.Nifti1Image(vol[::-1], np.eye(4)), str(folder / "w.nii.gz"))
+        nib.save(nib.Nifti2Image(vol[:, ::-1], np.eye(4)), str(folder / "x.nii"))
+    else:
+        _every_format(folder)
+    local = maskstats.scan(str(folder), jobs=1).to_dict()
+    remote = maskstats.scan(folder.as_uri(), jobs=1).to_dict()
+    for key in ("pixel_counts", "image_counts", "image_pixels", "total_pixels", "num_images"):
+        assert remote[key] == local[key], key
+    assert local["num_images"] == (3 if nifti else 7)
