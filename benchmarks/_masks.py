@@ -46,7 +46,8 @@ def write_dataset(folder: Path, n8: int, n16: int, size: int = 512, seed: int = 
 
 def write_set(folder: Path, n: int, kind: str, h: int = 768, w: int = 1024,
               seed: int = 0) -> list[Path]:
-    """Write n 8-bit masks of one ``kind`` ('grey' = mode L, 'palette' = mode P) once."""
+    """Write n masks of one ``kind`` once: 'grey' (8-bit, mode L), 'palette' (8-bit, mode P)
+    or 'grey16' (16-bit grey, class ids times 1000)."""
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / f".done-{kind}-{n}-{h}x{w}-{seed}"
     paths = [folder / f"{kind}_{i:05d}.png" for i in range(n)]
@@ -55,6 +56,10 @@ def write_set(folder: Path, n: int, kind: str, h: int = 768, w: int = 1024,
     rng = np.random.default_rng(seed)
     palette = [(i * 97 + 31) % 256 for i in range(768)]
     for p in paths:
+        if kind == "grey16":
+            Image.fromarray(blob_mask(rng, h, w, 30, np.uint16, scale=1000)).save(
+                p, compress_level=6)
+            continue
         im = Image.fromarray(blob_mask(rng, h, w, 30))
         if kind == "palette":  # VOC-style: the index is the class, colours from a palette
             im = Image.frombytes("P", im.size, im.tobytes())

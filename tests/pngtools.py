@@ -1,18 +1,22 @@
 """A minimal PNG writer and chunk tools for the PNG tests, independent of maskstats.
 
 Pillow cannot write every PNG kind a mask can come as (2/4-bit grey, interlaced), so the
-tests write them with the PNG spec's rules directly: filter type 0 on every row, one IDAT
-(or several), Adam7 passes for interlaced images.
+tests write them with the PNG spec's rules directly: filter type 0 on every row (or the
+filter types asked for, row by row), one IDAT (or several), Adam7 passes for interlaced images.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
 import numpy as np
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: an AddressSanitizer build of the PNG kernel (.ci/run) needs its runtime in subprocesses too
+SANITIZER_ENV = {k: v for k, v in os.environ.items()
+                 if k in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
 
 
 def chunk(kind: bytes, payload: bytes) -> bytes:
@@ -46,13 +50,38 @@ def _passes(a: np.ndarray):
             yield sub
 
 
+def _paeth(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    p = a + b - c
+    pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
+    return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+
+
+def filter_rows(rows: list[bytes], bpp: int, filters) -> bytes:
+    """The scanlines with a filter byte each: row i uses ``filters[i % len(filters)]``
+    (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth), written from the PNG spec's formulas."""
+    out, prev = [], None
+    for i, row in enumerate(rows):
+        x = np.frombuffer(row, np.uint8).astype(np.int32)
+        b = np.zeros_like(x) if prev is None else prev
+        a = np.concatenate([np.zeros(bpp, np.int32), x[:-bpp]])[:x.size]
+        c = np.concatenate([np.zeros(bpp, np.int32), b[:-bpp]])[:x.size]
+        kind = filters[i % len(filters)]
+        pred = {0: 0 * x, 1: a, 2: b, 3: (a + b) // 2, 4: _paeth(a, b, c)}[kind]
+        out.append(bytes([kind]) + ((x - pred) % 256).astype(np.uint8).tobytes())
+        prev = x
+    return b"".join(out)
+
+
 def encode_png(a: np.ndarray, color_type: int, depth: int, *, interlace: bool = False,
-               palette: bytes | None = None, idat_pieces: int = 1, level: int = 6) -> bytes:
+               palette: bytes | None = None, idat_pieces: int = 1, level: int = 6,
+               filters=(0,)) -> bytes:
     """PNG bytes of ``a`` (samples as stored) with the given colour type and bit depth."""
     h, w = a.shape[:2]
     ihdr = struct.pack(">IIBBBBB", w, h, depth, color_type, 0, 0, int(interlace))
     parts = list(_passes(a)) if interlace else [a]
-    raw = b"".join(b"\x00" + row for part in parts for row in _rows(part, depth))
+    samples = a.shape[2] if a.ndim == 3 else 1
+    bpp = max(1, samples * depth // 8)
+    raw = b"".join(filter_rows(_rows(part, depth), bpp, filters) for part in parts)
     stream = zlib.compress(raw, level)
     out = SIGNATURE + chunk(b"IHDR", ihdr)
     if color_type == 3:

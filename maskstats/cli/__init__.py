@@ -73,8 +73,19 @@ class LazyGroup(MaskstatsGroup):
         dict.__setitem__(self.commands, name, target)
 
 
+def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the version, and which PNG counting path this installation uses."""
+    if not value or ctx.resilient_parsing:
+        return
+    from maskstats.readers.fastpng import describe
+
+    click.echo(f"maskstats, version {__version__}\n{describe()}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="maskstats")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=show_version, help="Show the version and the PNG counting path, then exit.")
 @debug_option
 def cli() -> None:
     """Exact per-class pixel statistics for segmentation masks, and class weights.

@@ -86,7 +86,10 @@ class MaskstatsGroup(click.Group):
                 raise
             click.echo("Error: interrupted (Ctrl-C)", err=True)
             raise click.exceptions.Exit(130) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as exc:  # names in messages: control characters escaped
+            exc.message = one_line(exc.message)
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
             sys.stderr.close()  # the reader went away (e.g. `| head`): not our error
@@ -121,20 +124,24 @@ def _warning_line(message, _category, _filename, _lineno, _file=None, _line=None
 
 
 def set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
+    if value and not ctx.meta.get(DEBUG_KEY):
         ctx.meta[DEBUG_KEY] = True
+        from maskstats.readers.fastpng import describe
+
+        click.echo(f"debug: {describe()}", err=True)  # which PNG counting path is used
 
 
 debug_option = click.option(
     "--debug", is_flag=True, expose_value=False, is_eager=True, callback=set_debug,
-    help="Show the full traceback on errors.",
+    help="Show the full traceback on errors (and which PNG counting path is used).",
 )
 
 
 def console(stderr: bool):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # no emoji codes, no highlighting: names are shown literally (see maskstats.cli.text)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def warn(message: str) -> None:

@@ -9,6 +9,7 @@ import click
 
 from maskstats.cli.common import console, debug_option
 from maskstats.cli.options import emit, format_option
+from maskstats.cli.text import plain, shown
 
 _MAX_ROWS = 40
 
@@ -59,9 +60,9 @@ def compare(stats_files, fmt, fail_above) -> None:
     if fail_above is not None:
         over = result.above(fail_above)
         if over:
-            raise click.ClickException(
+            raise click.ClickException(plain(
                 "; ".join(f"{n}: Jensen-Shannon divergence {d:.6f} against {result.names[0]} "
-                          f"is above --fail-above {fail_above:g}" for n, d in over))
+                          f"is above --fail-above {fail_above:g}" for n, d in over)))
 
 
 def _pct(x: float) -> str:
@@ -83,14 +84,14 @@ def _print(result) -> None:
 
     out = console(stderr=False)
     unit = result.unit
-    table = Table(title=f"compare: {unit} and image shares, ratios to {result.names[0]}",
+    table = Table(title=f"compare: {unit} and image shares, ratios to {shown(result.names[0])}",
                   title_justify="left")
     table.add_column("class", justify="right")
     if result.class_names:
         table.add_column("name")
     for name in _short(result.names):
-        table.add_column(f"{name}\n{unit}", justify="right")
-        table.add_column(f"{name}\nimages", justify="right")
+        table.add_column(f"{shown(name)}\n{unit}", justify="right")
+        table.add_column(f"{shown(name)}\nimages", justify="right")
     rows = list(range(result.num_classes))
     if len(rows) > _MAX_ROWS:  # many classes: those that differ most
         spread = [max(abs(result.pixel_share[f][c] - result.pixel_share[0][c])
@@ -99,7 +100,7 @@ def _print(result) -> None:
         table.caption = (f"the {_MAX_ROWS} of {result.num_classes} classes whose shares "
                          "differ most; -f json has all")
     for c in rows:
-        row = [str(c)] + ([result.class_names[c]] if result.class_names else [])
+        row = [str(c)] + ([shown(result.class_names[c])] if result.class_names else [])
         for f in range(len(result.names)):
             px, im = _pct(result.pixel_share[f][c]), _pct(result.image_share[f][c])
             if f:
@@ -110,7 +111,7 @@ def _print(result) -> None:
     out.print(table)
     for item in result.absent():
         label = f"{item['class']} ({item['name']})" if item["name"] else str(item["class"])
-        out.print(f"class {label}: absent in {', '.join(item['absent_in'])}, present in "
-                  f"{', '.join(item['present_in'])}")
+        out.print(shown(f"class {label}: absent in {', '.join(item['absent_in'])}, present in "
+                        f"{', '.join(item['present_in'])}"))
     for name, d in zip(result.names[1:], result.divergence[1:]):
-        out.print(f"Jensen-Shannon divergence {name} vs {result.names[0]}: {d:.6f}")
+        out.print(shown(f"Jensen-Shannon divergence {name} vs {result.names[0]}: {d:.6f}"))

@@ -79,9 +79,13 @@ def to_stdout(output: str | None) -> bool:
 def emit(data: bytes | str, output: str | None) -> None:
     """Write a command's output: to stdout (``output`` None or ``-``), else atomically to
     the file ``output``. Text is UTF-8."""
+    from maskstats.cli.text import for_terminal, stdout_is_terminal
     from maskstats.core.files import atomic_write_bytes
 
     if to_stdout(output):
-        click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
+        text = data if isinstance(data, str) else data.decode("utf-8")
+        if stdout_is_terminal():  # names from a dataset cannot drive the terminal
+            text = for_terminal(text)
+        click.echo(text, nl=False)
     else:
         atomic_write_bytes(output, data.encode("utf-8") if isinstance(data, str) else data)

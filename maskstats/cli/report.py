@@ -6,6 +6,7 @@ import click
 
 from maskstats.cli.common import CliUsageError, debug_option, split_values
 from maskstats.cli.options import output_option, quiet_option
+from maskstats.cli.text import for_terminal, plain, stdout_is_terminal
 from maskstats.report import SECTIONS
 
 
@@ -60,8 +61,8 @@ def report(stats, per_image, compare, sections, title, output, quiet) -> None:
     html = build_report(stats, per_image, compare, sections=sections, title=title,
                         source="<stdin>" if stats == "-" else stats)
     if output == "-":
-        click.echo(html, nl=False)
+        click.echo(for_terminal(html) if stdout_is_terminal() else html, nl=False)
         return
     write_report(output, html)
     if not quiet:
-        click.echo(f"Wrote {output}")
+        click.echo(plain(f"Wrote {output}"))

@@ -7,6 +7,7 @@ import click
 from maskstats.cli.common import console, debug_option, warn
 from maskstats.cli.options import (emit, explain_option, format_option, output_option, params_option,
                                    quiet_option, stats_option, to_stdout)
+from maskstats.cli.text import shown
 from maskstats.sampling import EXTENSIONS, FORMATS, get_method, list_methods
 
 
@@ -95,7 +96,7 @@ def print_explain(out, result) -> None:
                                                  "images uniform", "images after"]:
         table.add_column(name, justify="left" if name == "name" else "right")
     for r in rows:
-        table.add_row(str(r["class"]), *[str(r["name"] or "")] * named, f"{r['images']:,}",
+        table.add_row(str(r["class"]), *[shown(r["name"] or "")] * named, f"{r['images']:,}",
                       pct(r["pixels_before"]), pct(r["pixels_after"]),
                       pct(r["images_before"]), pct(r["images_after"]))
     out.print(table)

@@ -10,6 +10,7 @@ from maskstats.readers.arrays import LAYOUTS
 from maskstats.cli.common import debug_option, warn
 from maskstats.cli.options import (class_names_option, ignore_index_option,
                                    num_classes_option, output_option, quiet_option)
+from maskstats.cli.staging import record_target, stage_table
 from maskstats.cli.summary import all_classes_option, save_and_summarise
 from maskstats.presets.presets import list_presets
 from maskstats.core.extras import PER_IMAGE
@@ -130,14 +131,16 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
 
     if options.get("connectivity") is not None:
         options["connectivity"] = int(options["connectivity"])
-    try:
-        # every other option is a keyword argument of maskstats.scan() of the same name
-        stats = run_scan(list(paths), progress=progress, on_warning=warn, **options)
-    finally:
-        if bar is not None:
-            bar.close()
-    table = stats.extra.get(PER_IMAGE)
-    done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
-            if table else None)
-    save_and_summarise(stats, output, quiet, done, all_classes=all_classes)
+    with stage_table(options) as staged:  # the table and the stats: one set, whole or nothing
+        try:
+            # every other option is a keyword argument of maskstats.scan() of the same name
+            stats = run_scan(list(paths), progress=progress, on_warning=warn, **options)
+        finally:
+            if bar is not None:
+                bar.close()
+        record_target(stats, staged)
+        table = stats.extra.get(PER_IMAGE)
+        done = (f"Wrote {output} and {table['path']} ({table['rows']:,} rows)"
+                if table else None)
+        save_and_summarise(stats, output, quiet, done, all_classes=all_classes, staged=staged)
 

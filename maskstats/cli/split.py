@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import click
 
 from maskstats.cli.common import CliUsageError, console, debug_option, split_values, warn
 from maskstats.cli.options import quiet_option, stats_option
+from maskstats.cli.text import shown
 
 _MAX_ROWS = 40
 
@@ -67,7 +69,8 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
     """
-    from maskstats.core.files import atomic_write_bytes, path_lines
+    from maskstats.core.files import path_lines
+    from maskstats.core.fileset import replace_files
     from maskstats.core.jsonio import dumps_json
     from maskstats.splitting.split import check_ratios
     from maskstats.splitting.split import split as split_table
@@ -93,19 +96,26 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
         contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
                                              "rename the file (nothing was written)")
         contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
+    created = not os.path.isdir(output)
     try:
         os.makedirs(output, exist_ok=True)
     except OSError as exc:
         raise click.ClickException(f"{output}: cannot create the folder "
                                    f"({exc.strerror or exc})") from None
-    for fname, blob in contents.items():
-        atomic_write_bytes(os.path.join(output, fname), blob)
+    try:  # the whole set or nothing: the old lists and stats stay if anything fails
+        replace_files({os.path.join(output, f): blob for f, blob in contents.items()})
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(output)
+        raise
     if quiet:
         for c, reason in result.missing.items():
             warn(f"class {c} is not in every split: {reason}")
         return
     _print_table(result, base)
-    console(stderr=False).print(f"Wrote {', '.join(os.path.join(output, f) for f in files)}")
+    wrote = ", ".join(os.path.join(output, f) for f in files)
+    console(stderr=False).print(shown(f"Wrote {wrote}"))
 
 
 def _print_table(result, base) -> None:
@@ -122,7 +132,7 @@ def _print_table(result, base) -> None:
     if class_names:
         table.add_column("name")
     for name, ratio in zip(result.names, result.ratios):
-        table.add_column(f"{name} {100 * ratio:g}%\nimages  px share", justify="right")
+        table.add_column(f"{shown(name)} {100 * ratio:g}%\nimages  px share", justify="right")
     images, pixels = result.image_counts, result.pixel_counts
     counted = pixels.sum(axis=1)
     sizes = result.sizes
@@ -135,7 +145,7 @@ def _print_table(result, base) -> None:
         table.caption = (f"the {_MAX_ROWS} rarest of {t.num_classes} classes shown; all are "
                          "in the split stats files")
     for c in present:
-        row = [str(c)] + ([class_names[c]] if class_names else [])
+        row = [str(c)] + ([shown(class_names[c])] if class_names else [])
         for j in range(result.num_splits):
             share = 100 * pixels[j, c] / counted[j] if counted[j] else 0.0
             row.append(f"{images[j, c]:,}  {share:6.2f}%")
@@ -146,6 +156,6 @@ def _print_table(result, base) -> None:
         out.print(f"Not in every split ({len(missing)} class{'es' if len(missing) > 1 else ''}):")
         for c, reason in missing.items():
             label = f"{c} ({class_names[c]})" if class_names else str(c)
-            out.print(f"  class {label}: {reason}")
+            out.print(shown(f"  class {label}: {reason}"))
     else:
         out.print("Every present class is in every split.")

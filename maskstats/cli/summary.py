@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from maskstats.cli.common import console
+from maskstats.cli.text import shown
 from maskstats.core.stats import id_ranges
 from maskstats.core.extras import ONE_HOT, PANOPTIC, UNKNOWN_COLORS
 
@@ -21,15 +22,26 @@ all_classes_option = click.option(
 
 
 def save_and_summarise(stats, output: str, quiet: bool, done: str | None = None,
-                       all_classes: bool = False) -> None:
-    """Write the stats JSON (``-`` = stdout), then the summary on stdout, or stderr if taken."""
-    stats.save(output)
+                       all_classes: bool = False, staged=None) -> None:
+    """Write the stats JSON (``-`` = stdout), then the summary on stdout, or stderr if taken.
+
+    The summary is rendered before the file is written, so that nothing about it can fail
+    once the stats are on disk (a failed command leaves no output behind). ``staged``: the
+    per-image table, written with the stats as one set (:mod:`maskstats.cli.staging`).
+    """
+    from maskstats.cli.staging import save_with_table
+
     if quiet:
+        save_with_table(stats, output, staged)
         return
     out = console(stderr=output == "-")
-    print_summary(out, stats, all_classes=all_classes)
-    if output != "-":
-        out.print(done or f"Wrote {output}")
+    with out.capture() as captured:
+        print_summary(out, stats, all_classes=all_classes)
+        if output != "-":
+            out.print(shown(done or f"Wrote {output}"))
+    save_with_table(stats, output, staged)
+    out.file.write(captured.get())
+    out.file.flush()
 
 
 def share_bar(n: int, largest: int, width: int = _BAR) -> str:
@@ -58,7 +70,7 @@ def rows_to_show(counts: list[int], all_classes: bool = False):
 
 def _name(stats, c: int) -> str:
     name = stats.class_names[c] if stats.class_names else None
-    return f"{c} ({name})" if name else str(c)
+    return f"{c} ({shown(name)})" if name else str(c)
 
 
 def print_summary(out, stats, all_classes: bool = False) -> None:
@@ -92,7 +104,7 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
                           f"{cut_n:,}", pct(cut_n), "", "", style="italic")
         row = [str(c)]
         if stats.class_names:
-            row.append(stats.class_names[c])
+            row.append(shown(stats.class_names[c]))
         row += [f"{n:,}", pct(n), share_bar(n, largest), f"{stats.image_counts[c]:,}"]
         table.add_row(*row, style="dim" if n == 0 else None)
     if cut:
@@ -109,9 +121,9 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
         out.print(f"ignored {unit} (values {', '.join(map(str, stats.ignore_index))}): "
                       f"{stats.ignored_pixels:,}")
     if stats.unexpected:
-        shown = ", ".join(f"{v}: {n:,}" for v, n in list(stats.unexpected.items())[:10])
+        listed = ", ".join(f"{v}: {n:,}" for v, n in list(stats.unexpected.items())[:10])
         out.print(f"[yellow]unexpected values (outside 0..{stats.num_classes - 1}):[/] "
-                      f"{shown}")
+                      f"{listed}")
     one_hot = stats.extra.get(ONE_HOT)
     if one_hot and (one_hot.get("unlabelled_pixels") or one_hot.get("overlap_pixels")):
         out.print(f"[yellow]one-hot pixels not counted:[/] "
@@ -123,9 +135,9 @@ def print_summary(out, stats, all_classes: bool = False) -> None:
                       "counted as ignored")
     unknown = stats.extra.get(UNKNOWN_COLORS)
     if unknown:
-        shown = ", ".join(f"{c}: {r['pixels']:,}" for c, r in list(unknown["top"].items())[:5])
+        listed = ", ".join(f"{c}: {r['pixels']:,}" for c, r in list(unknown["top"].items())[:5])
         out.print(f"[yellow]{unknown['pixels']:,} {unit} in {unknown['colors']} colour(s) "
-                      f"not in the colour table:[/] {shown} (see 'unknown_colors')")
+                      f"not in the colour table:[/] {listed} (see 'unknown_colors')")
     if stats.skipped:
         out.print(f"[yellow]skipped {len(stats.skipped)} unreadable file(s)[/], "
                       "listed under 'skipped' in the stats file")

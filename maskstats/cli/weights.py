@@ -8,6 +8,7 @@ from maskstats.cli.common import console, debug_option, split_values, warn
 from maskstats.cli.options import (emit, explain_option, format_option, ignore_index_option,
                                    num_classes_option, output_option, params_option, quiet_option,
                                    to_stdout)
+from maskstats.cli.text import shown
 from maskstats.errors import UsageProblem
 from maskstats.weights.schemes import get_scheme, list_schemes
 from maskstats.weights.compute import DTYPES, FORMATS, MISSING, NORMALIZATIONS
@@ -149,7 +150,7 @@ def print_explain(out, result) -> None:
         table.add_column(name, justify="left" if name == "name" else "right")
     for r in rows:
         note = " (ignored)" if r["ignored"] else " (absent)" if r["count"] == 0 else ""
-        cells = [str(r["class"]) + note, *[str(r["name"] or "")] * named,
+        cells = [str(r["class"]) + note, *[shown(r["name"] or "")] * named,
                  f"{r['count']:,}", pct(r["share"]), f"{r['weight']:.6g}"]
         if is_weights:
             cells += [pct(r["loss_share_before"]), pct(r["loss_share_after"])]

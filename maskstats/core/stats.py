@@ -14,6 +14,7 @@ from maskstats.core.extras import SELECTION, extras_from_json, extras_to_json, o
 from maskstats.core.schema import COLUMNS, KINDS, FieldReader
 from maskstats.core.jsonio import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 from maskstats.core.merge import merge_extra
+from maskstats.core.sums import check_sums
 
 
 
@@ -167,9 +168,10 @@ class Stats:
         merged = {f.name: KINDS[f.metadata["kind"]].merge(getattr(self, f.name),
                                                           getattr(other, f.name), k)
                   for f in _FIELDS if f.metadata["kind"] not in ("names", "options")}
-        return Stats(**merged, class_names=names,
-                     options={**self.options, "num_classes": fixed},
-                     extra=merge_extra(self.extra, other.extra, k))
+        # a count beyond int64 is refused before anything is written
+        return check_sums(Stats(**merged, class_names=names,
+                                options={**self.options, "num_classes": fixed},
+                                extra=merge_extra(self.extra, other.extra, k)))
 
 
 def _check_mergeable(a: Stats, b: Stats) -> int | None:

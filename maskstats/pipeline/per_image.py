@@ -17,9 +17,7 @@ colour table are in no column, as they are in no stats count (they stay in ``pix
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -32,6 +30,7 @@ from maskstats.errors import UsageProblem
 from maskstats.core.files import atomic_write_bytes, format_for
 from maskstats.pipeline.records import FileRecord
 from maskstats.table.load import table_columns
+from maskstats.table.names import check_name, csv_cell
 
 #: file extension -> table format
 TABLE_FORMATS = {".csv": "csv", ".parquet": "parquet"}
@@ -89,7 +88,9 @@ class PerImageTable:
         for r in records:
             if r.skipped is not None:
                 continue
-            name = json.dumps(self.names.get(r.path, r.path), ensure_ascii=False)
+            name = self.names.get(r.path, r.path)
+            check_name(name, r.path)  # before anything is written
+            name = json.dumps(name, ensure_ascii=False)
             objs = r.objects if self.objects and r.objects is not None else None
             for frame, h in enumerate(r.hists):
                 line = (f"{name}\t{frame}\t{int(h.pixels)}\t"
@@ -182,16 +183,11 @@ def _hashed(chunks: Iterable[bytes], digest) -> Iterator[bytes]:
 
 
 def _csv_bytes(chunks: Iterable[tuple], columns: list[str]) -> Iterator[bytes]:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    yield buf.getvalue().encode("utf-8")
+    yield (",".join(columns) + "\n").encode("utf-8")
     for names, fixed, classes in chunks:
-        buf.seek(0)
-        buf.truncate()
         numbers = np.concatenate([fixed, classes], axis=1).tolist()
-        writer.writerows([name, *row] for name, row in zip(names, numbers))
-        yield buf.getvalue().encode("utf-8")
+        yield "".join(f"{csv_cell(name)},{','.join(map(str, row))}\n"
+                      for name, row in zip(names, numbers)).encode("utf-8")
 
 
 def _write_parquet(path: str, chunks: Iterable[tuple], columns: list[str], digest) -> None:

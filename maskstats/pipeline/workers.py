@@ -8,6 +8,11 @@ Every process pool of maskstats comes from :func:`worker_pool`. Its workers
   leaves no traceback;
 * on Linux, get SIGTERM when the parent dies (even by SIGKILL), instead of finishing their
   batch and printing a ``BrokenPipeError`` traceback when they send it to nobody.
+
+The pool is started with SIGINT, SIGTERM and SIGHUP blocked: a worker inherits the blocked
+mask, so a Ctrl-C that lands while it starts (before :func:`init_worker` has set its
+handlers) waits, and is then ignored, instead of printing a ``Process ForkPoolWorker-1:``
+traceback. The parent receives it as soon as the pool exists (and stops the pool).
 """
 
 from __future__ import annotations
@@ -23,10 +28,27 @@ def pool_context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+_STOP_SIGNALS = {s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+                 if s is not None}
+
+
 def worker_pool(jobs: int):
     """A ``multiprocessing.Pool`` of ``jobs`` quiet workers (use it as a context manager)."""
     parent = os.getpid()
-    return pool_context().Pool(jobs, initializer=init_worker, initargs=(parent,))
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
+        return pool_context().Pool(jobs, initializer=init_worker, initargs=(parent,))
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        pool = pool_context().Pool(jobs, initializer=init_worker, initargs=(parent,))
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a held-back Ctrl-C fires here
+    except BaseException:
+        pool.terminate()
+        raise
+    return pool
 
 
 def init_worker(parent: int | None = None) -> None:
@@ -35,6 +57,8 @@ def init_worker(parent: int | None = None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by worker_pool while we started
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     _die_with_parent()
     if parent is not None and os.getppid() != parent:  # the parent died before prctl
         os._exit(0)

@@ -1,4 +1,4 @@
-"""PNG masks: checksums checked, 8-bit grey and palette images decoded by libspng.
+"""PNG masks: checksums checked, grey and palette images counted by the compiled kernel.
 
 The file is read once. Its chunk list is walked first (:func:`check_png`): the signature,
 every chunk's length and CRC-32 (``zlib.crc32``, a few microseconds per file), an IHDR first
@@ -6,18 +6,21 @@ and an IEND at the end. A damaged file (a flipped bit anywhere, a truncated down
 one :class:`~maskstats.errors.UnreadableMask` error instead of counts that are silently
 wrong: neither Pillow nor libspng (as ``pyspng`` calls it) checks the CRCs.
 
-The header picks the decoder. 8-bit grey and 8-bit palette images, not interlaced, go to
-libspng (:mod:`maskstats.readers.spng`, ~1.25x faster than Pillow; palette images come back as their
-indices); the pixels are counted in place by Pillow's C histogram (``Image.frombuffer``, no
-copy). Every other PNG (16-bit, 1/2/4-bit, grey+alpha, RGB, interlaced) and every PNG when
-libspng is unavailable goes to the Pillow reader of :mod:`maskstats.readers.formats`, from the same
-bytes. The counts are the same either way.
+The header picks the decoder. Grey (1-16 bit) and palette (1-8 bit) images, not
+interlaced, are counted by the compiled kernel (:mod:`maskstats.readers.fastpng`: inflate,
+unfilter and count in one pass, two rows held, the adler32 checked in the same pass under
+``verify_checksums``). Without the kernel (not built), 8-bit grey and 8-bit palette images
+go to libspng (:mod:`maskstats.readers.spng`, ~1.25x faster than Pillow; palette images
+come back as their indices), counted in place by Pillow's C histogram (``Image.frombuffer``,
+no copy). Every other PNG (grey+alpha, RGB, interlaced, and 16-bit or 1/2/4-bit ones
+without the kernel) goes to the Pillow reader of :mod:`maskstats.readers.formats`, from the
+same bytes. The counts are the same on every path.
 
-The zlib adler32 of the image data is checked only with ``verify_checksums``: both decoders
-stop inflating at the last pixel row, before the adler32, so the check is a second inflate
-of the image data (+80% CPU time of a scan, see docs/speed.md). A damaged file fails its
-CRCs first; a wrong adler32 under good CRCs needs a tool that rewrote the chunks after the
-damage.
+The zlib adler32 of the image data is checked only with ``verify_checksums``: off the
+kernel, both decoders stop inflating at the last pixel row, before the adler32, so the check
+is a second inflate of the image data (+80% CPU time of a scan, see docs/speed.md). A
+damaged file fails its CRCs first; a wrong adler32 under good CRCs needs a tool that rewrote
+the chunks after the damage.
 
 Pillow and libspng are loaded on the first decode, not on import: the walk imports this
 module to find the reader of ``.png`` files, and a rescan served by the cache decodes none.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import io
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from typing import Iterator
@@ -38,19 +42,20 @@ from typing import Iterator
 import numpy as np
 
 from maskstats.errors import UnreadableMask
-from maskstats.core.histogram import ImageHist, hist_from_bins
+from maskstats.core.histogram import ImageHist, hist_from_array, hist_from_bins
+from maskstats.readers.fastpng import DAMAGED, count_png, count_png_blocks, handles
 from maskstats.readers.options import ReadOptions, Warn
 from maskstats.readers.formats import pil_labels, read_pil
 from maskstats.readers.spng import SpngError, decoder
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PIL_MAX_IMAGE_PIXELS = 1024 * 1024 * 1024 // 4 // 3  # Pillow's default MAX_IMAGE_PIXELS
 MAX_INFLATE_RATIO = 1032  # deflate's largest expansion: 258 bytes from a 2-bit code
 #: colour type -> allowed bit depths (PNG spec, table 11.1) and samples per pixel
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 _SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _CHUNK = struct.Struct(">I4s")
 _IHDR = struct.Struct(">IIBBBBB")
-DAMAGED = "the file is damaged (an interrupted download or copy?); re-download or re-export it"
 
 
 @dataclass(frozen=True)
@@ -127,14 +132,15 @@ def _ihdr(path: str, data: bytes, at: int) -> tuple[int, int, int, int, bool]:
 
 def check_size(path: str, header: PngHeader) -> None:
     """Refuse headers whose pixels the file cannot hold, and decompression bombs."""
-    from PIL import Image
-
     limit = MAX_INFLATE_RATIO * header.idat_bytes + 64
     if header.stream_bytes > limit:
         raise UnreadableMask(path, f"corrupt PNG: its header says {header.width}x"
                              f"{header.height} pixels, more than its {header.idat_bytes} bytes "
                              "of image data can hold (truncated, or a decompression bomb)")
-    most = Image.MAX_IMAGE_PIXELS
+    # Pillow's limit as set in this process; its default when Pillow is not loaded (the
+    # compiled kernel counts without it, and importing it would cost every scan ~30 ms)
+    image = sys.modules.get("PIL.Image")
+    most = image.MAX_IMAGE_PIXELS if image is not None else PIL_MAX_IMAGE_PIXELS
     if most and header.width * header.height > 2 * most:
         raise UnreadableMask(path, "refused as a possible decompression bomb "
                              f"({header.width * header.height} pixels, over twice Pillow's "
@@ -187,7 +193,12 @@ def read_png(path: str, options: ReadOptions, warn: Warn) -> Iterator[ImageHist]
 def read_png_bytes(path: str, data: bytes, options: ReadOptions,
                    warn: Warn) -> Iterator[ImageHist]:
     """:func:`read_png` for PNG bytes already in memory (``path`` names them in errors)."""
-    decoded = spng_pixels(path, data, options)
+    header = check_png(path, data)
+    check_size(path, header)
+    if options.layout in ("auto", "mask", "stack") and handles(header):
+        yield count_png(path, data, header, verify=options.verify_checksums)
+        return
+    decoded = spng_pixels(path, data, options, header)
     if decoded is None:
         yield from read_pil(path, options, warn, source=io.BytesIO(data))
         return
@@ -196,6 +207,29 @@ def read_png_bytes(path: str, data: bytes, options: ReadOptions,
     header, buf = decoded
     im = Image.frombuffer("L", (header.width, header.height), buf, "raw", "L", 0, 1)
     yield hist_from_bins(im.histogram(), header.width * header.height)
+
+
+def png_window_hists(path: str, data: bytes, options: ReadOptions, warn: Warn,
+                     rows: tuple[int, int], cols: tuple[int, int] | None = None,
+                     block: int = 0) -> list[ImageHist]:
+    """Histograms of the rows ``rows[0] <= y < rows[1]`` (and columns ``cols``) of a PNG
+    mask, one per ``block`` rows (0: one), after the same checks as :func:`read_png`.
+
+    The compiled kernel counts the window in one pass; without it (or for PNG kinds it does
+    not count) the image is decoded as ``--objects`` decodes it and the window is cut out.
+    """
+    header = check_png(path, data)
+    check_size(path, header)
+    if options.layout in ("auto", "mask", "stack") and handles(header):
+        return count_png_blocks(path, data, header, options.verify_checksums, rows, cols, block)
+    (labels,) = png_labels(path, options, warn, data)
+    r0, r1 = rows
+    c0, c1 = cols if cols is not None else (0, labels.shape[1])
+    if not (0 <= r0 < r1 <= labels.shape[0] and 0 <= c0 < c1 <= labels.shape[1]):
+        raise ValueError(f"window rows {r0}:{r1}, columns {c0}:{c1} outside the "
+                         f"{labels.shape[1]}x{labels.shape[0]} image")
+    step = block or (r1 - r0)
+    return [hist_from_array(labels[y:min(y + step, r1), c0:c1]) for y in range(r0, r1, step)]
 
 
 def png_labels(path: str, options: ReadOptions, warn: Warn,
@@ -224,12 +258,14 @@ def _png_data(path) -> bytes:
         raise UnreadableMask(path, f"cannot read ({exc.strerror or exc})") from None
 
 
-def spng_pixels(path: str, data: bytes, options: ReadOptions
+def spng_pixels(path: str, data: bytes, options: ReadOptions, header: PngHeader | None = None
                 ) -> tuple[PngHeader, np.ndarray] | None:
-    """Check the PNG ``data`` (chunk CRCs, size, adler32 with ``verify_checksums``) and
-    decode it with libspng (one uint8 per pixel) when it applies; None: use Pillow."""
-    header = check_png(path, data)
-    check_size(path, header)
+    """Check the PNG ``data`` (chunk CRCs and size unless its ``header`` is given, adler32
+    with ``verify_checksums``) and decode it with libspng (one uint8 per pixel) when it
+    applies; None: use Pillow."""
+    if header is None:
+        header = check_png(path, data)
+        check_size(path, header)
     if options.verify_checksums:
         check_adler32(path, data, header)
     if not uses_libspng(header, options):

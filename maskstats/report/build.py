@@ -7,9 +7,9 @@ from typing import Any, Mapping, Sequence
 
 from maskstats.errors import UsageProblem
 from maskstats.report.data import ReportData, load_compared, prepare
+from maskstats.report.entries import per_image_entry
 from maskstats.report.page import page
 from maskstats.core.stats import Stats
-from maskstats.core.extras import PER_IMAGE
 
 SECTIONS = ("summary", "classes", "weights", "per-image", "objects", "compare")
 
@@ -38,7 +38,7 @@ def _check_sections(data: ReportData, sections: Sequence[str] | None) -> list[st
     for s in sections:
         if s not in allowed:
             hint = ""
-            recorded = (data.stats.extra.get(PER_IMAGE) or {}).get("path")
+            recorded = per_image_entry(data.stats, data.source or "the stats").get("path")
             if s == "per-image" and recorded:
                 hint = f"; the stats record the table {recorded}"
             raise UsageProblem(f"the {s} section needs {why[s]}{hint}")

@@ -18,17 +18,15 @@ import numpy as np
 from maskstats.comparison.compare import jensen_shannon
 from maskstats.errors import MaskstatsError, UsageProblem
 from maskstats.core.stats import Stats
+from maskstats.report.entries import (ReportMismatch, checked_extra, object_counts,
+                                      object_quantiles, per_image_entry)
 from maskstats.weights.compute import compute_weights
-from maskstats.core.extras import OBJECT_COUNTS, OBJECT_PIXELS_QUANTILES, PER_IMAGE
 
 # the schemes shown side by side (normalised to mean 1 over the present classes)
 MAIN_SCHEMES = ("inverse-frequency", "median-frequency", "inverse-sqrt", "enet", "log-inverse")
 NOUNS = {"pixels": "image", "voxels": "volume", "samples": "sample"}
-_QUANTILE_KEYS = ("min", "p10", "p50", "p90", "max")
 
 
-class ReportMismatch(MaskstatsError):
-    """A per-image table or a compared stats file that does not belong with the stats."""
 
 
 @dataclass
@@ -103,7 +101,7 @@ def check_table(stats: Stats, table, stats_source: str | None) -> None:
         raise ReportMismatch(f"{table.source}: the table has {table.num_classes} class "
                              f"columns but {src} has {stats.num_classes} classes; pass the "
                              "table written by the same scan")
-    recorded = (stats.extra.get(PER_IMAGE) or {}).get("sha256")
+    recorded = per_image_entry(stats, src).get("sha256")
     if recorded and table.sha256 and recorded != table.sha256:
         raise ReportMismatch(f"{table.source}: not the table {src} was written with (its "
                              "sha256 differs from the stats' per_image.sha256); pass the "
@@ -153,33 +151,18 @@ def object_bins(objects: np.ndarray) -> np.ndarray:
     return out
 
 
-def _objects(data: ReportData, stats: Stats, table) -> None:
+def _objects(data: ReportData, stats: Stats, table, source: str) -> None:
     k = stats.num_classes
-    counts = stats.extra.get(OBJECT_COUNTS)
+    counts = object_counts(stats, source)
     if counts is None and table is not None and table.objects is not None:
         counts = table.objects.sum(axis=0).tolist()
     if counts is not None:
-        if len(counts) != k:
-            raise ReportMismatch(f"object_counts has {len(counts)} entries for {k} classes")
-        data.object_counts = np.asarray(counts, dtype=np.float64)
-    quant = stats.extra.get(OBJECT_PIXELS_QUANTILES)
-    if quant is not None:
-        rows = np.full((k, 5), np.nan)
-        if len(quant) != k:
-            raise ReportMismatch(f"object_pixels_quantiles has {len(quant)} entries for "
-                                 f"{k} classes")
-        for c, q in enumerate(quant):
-            if isinstance(q, dict):  # what scan --objects writes: {"min": .., "p10": .., ...}
-                q = [q.get(key) for key in _QUANTILE_KEYS]
-            if q in (None, []):
-                continue
-            if not (isinstance(q, list) and len(q) == 5 and all(  # null: unknown (a merge)
-                    v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
-                    for v in q)):
-                raise ReportMismatch(f"object_pixels_quantiles[{c}] must hold min, p10, p50, "
-                                     f"p90 and max (or be null), not {quant[c]!r}")
-            rows[c] = [np.nan if v is None else v for v in q]
-        data.object_quantiles = rows
+        data.object_counts = np.array([np.nan if n is None else n for n in counts],
+                                      dtype=np.float64)
+    quant = object_quantiles(stats, source)
+    if quant is not None:  # a null row: unknown (e.g. after a merge)
+        data.object_quantiles = np.array([[np.nan] * 5 if q is None else q for q in quant],
+                                         dtype=np.float64).reshape(k, 5)
 
 
 def _weights(data: ReportData) -> None:
@@ -218,6 +201,7 @@ def _compare(data: ReportData, others: Sequence[tuple[str, Stats]]) -> None:
                              f"{data.stats.num_classes} of the main stats; put the file "
                              "with the most classes first")
     for label, other in others:
+        checked_extra(other, label)
         if other.unit != data.stats.unit:
             raise UsageProblem(f"{label}: counts {other.unit}, the main stats count "
                                f"{data.stats.unit}; compare stats of the same kind")
@@ -234,6 +218,7 @@ def prepare(stats: Stats, table=None, compare: Sequence[tuple[str, Stats]] = (),
     """Check the inputs and compute every number the report shows."""
     if stats.num_classes == 0:
         raise UsageProblem(f"{source or 'the stats'}: no classes to report")
+    checked_extra(stats, source or "the stats")
     ignored = set(stats.ignore_index)
     status = ["ignored" if c in ignored else "absent" if n == 0 else ""
               for c, n in enumerate(stats.pixel_counts)]
@@ -249,7 +234,7 @@ def prepare(stats: Stats, table=None, compare: Sequence[tuple[str, Stats]] = (),
         check_table(stats, table, source)
         data.table = table
         _per_image(data, table)
-    _objects(data, stats, table)
+    _objects(data, stats, table, source or "the stats")
     _compare(data, compare)
     return data
 

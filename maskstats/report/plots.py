@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from maskstats.errors import MaskstatsError
+from maskstats.report.names import literal, short
 
 ROW_INCH = 0.16   # height of one class row
 WIDTH = 9.0       # inches
@@ -51,7 +52,7 @@ def add_label(fig, transform, x: float, y: float, text: str, *, size: float = 8,
     ``<text>`` elements instead, centred on their row.
     """
     fig.__dict__.setdefault("maskstats_labels", []).append(
-        (transform, x, y, text, size, color, anchor, rotate))
+        (transform, x, y, short(text), size, color, anchor, rotate))
 
 
 def _labels_svg(fig) -> str:
@@ -110,7 +111,7 @@ def new_figure(rows: int, *, width: float = WIDTH, left: float = 0.6, right: flo
 
 def text_inches(labels: Sequence[str], size: float = 9) -> float:
     """Rough width of the longest label (DejaVu Sans averages ~0.6 em per character)."""
-    longest = max((len(t) for t in labels), default=1)
+    longest = max((len(short(t)) for t in labels), default=1)
     return 0.15 + longest * size * 0.6 / 72
 
 
@@ -243,16 +244,20 @@ def dots(labels, status, series: dict[str, np.ndarray], xlabel: str, percent: bo
     y = np.arange(len(labels))
     markers = "osD^vP*X"
     step = min(0.7 / max(1, len(series)), 0.16)
+    handles = []
     for i, (name, v) in enumerate(series.items()):
         v = np.asarray(v, dtype=np.float64)
         dy = (i - (len(series) - 1) / 2) * step
-        ax.plot(np.where(v > 0, v, np.nan), y + dy, linestyle="none", marker=markers[i % 8],
-                markersize=4.5, alpha=0.85, color=COLORS[i % len(COLORS)], label=name)
+        handles += ax.plot(np.where(v > 0, v, np.nan), y + dy, linestyle="none",
+                           marker=markers[i % 8], markersize=4.5, alpha=0.85,
+                           color=COLORS[i % len(COLORS)])
     _class_axis(ax, labels, status)
     _mark_missing(ax, status, np.nanmax(np.vstack([np.asarray(v, float)
                                                     for v in series.values()]), axis=0))
     _finish(ax, len(labels))
-    fig.legend(loc="upper center", ncols=min(len(series), 6), frameon=False,
+    # handles and labels given: a label starting with "_" (a file _hidden.json) still shows
+    fig.legend(handles, [literal(name) for name in series], loc="upper center",
+               ncols=min(len(series), 6), frameon=False,
                bbox_to_anchor=(0.5, 1.0), borderaxespad=0.1)
     return fig
 

@@ -129,3 +129,26 @@ def check_header(header: Sequence[str], source: str) -> tuple[int, bool]:
         raise BadTable(f"{source}: not a maskstats per-image table (class columns must be "
                        f"c0..c<K-1>, then optionally o0..o<K-1>; found {found})")
     return k, has_objects
+
+
+def check_rows(table: Table) -> None:
+    """Refuse a row whose class columns, ``ignored`` and ``unexpected`` add up to more than
+    its ``pixels`` (an edited or corrupt table): one :class:`BadTable` naming the row.
+
+    Vectorised over the non-zero cells. An int64 sum from 2**63 to 2**64 wraps negative; a
+    larger one shows in the float64 sum (far above 2**63 whatever its rounding).
+    """
+    n = table.num_images
+    rows, _, vals = table.nonzero()
+    need = table.row_sums() + table.ignored + table.unexpected  # may wrap: see below
+    approx = (np.bincount(rows, weights=vals.astype(np.float64), minlength=n)
+              + table.ignored.astype(np.float64) + table.unexpected.astype(np.float64))
+    wrapped = (need < 0) | (approx > 1.5 * 2.0**63)
+    bad = (need > table.pixels) | wrapped
+    if bad.any():
+        i = int(np.argmax(bad))
+        total = f"about {approx[i]:.3g}" if wrapped[i] else f"{int(need[i]):,}"
+        raise BadTable(f"{table.source}: row {i + 1} ({table.paths[i]}): the class columns, "
+                       f"ignored and unexpected add up to {total} pixels, more than its "
+                       f"pixels ({int(table.pixels[i]):,}); the table was edited or is "
+                       "corrupt, rescan with --per-image")

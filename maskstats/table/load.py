@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from maskstats.table.core import (FIXED_COLUMNS, BadTable, EmptyTable, Table, check_header,
-                                  table_columns)
+                                  check_rows, table_columns)
 from maskstats.table.csv import read_csv
 from maskstats.table.parquet import read_parquet
 
@@ -28,9 +28,10 @@ def load_table(path: str | os.PathLike) -> Table:
 
     Raises :class:`BadTable` (one line naming the file, and the line and column of a bad
     cell) for a file that is missing, empty, not a maskstats table, truncated, or that holds
-    negative or non-integer counts; Parquet needs the ``parquet`` extra (pyarrow).
+    negative or non-integer counts, or a row whose counts add up to more than its pixels;
+    Parquet needs the ``parquet`` extra (pyarrow).
     """
     path = os.fspath(path)
-    if path.lower().endswith(".parquet"):
-        return read_parquet(path)
-    return read_csv(path)
+    table = read_parquet(path) if path.lower().endswith(".parquet") else read_csv(path)
+    check_rows(table)  # pixels >= the class columns + ignored + unexpected, in every row
+    return table

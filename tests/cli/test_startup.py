@@ -29,7 +29,8 @@ except SystemExit:
 heavy = [m for m in {heavy!r} if m in sys.modules]
 commands = sorted(m for m in sys.modules if m.startswith("maskstats.cli.")
                   and m not in ("maskstats.cli.common", "maskstats.cli.options",
-                               "maskstats.cli.summary"))
+                                "maskstats.cli.summary", "maskstats.cli.text",
+                                "maskstats.cli.staging"))
 print(json.dumps({{"heavy": heavy, "commands": commands}}), file=sys.__stderr__)
 """
 

@@ -1,4 +1,8 @@
-"""PNG masks: libspng and Pillow give the same exact counts; damaged PNGs are errors."""
+"""PNG masks: libspng and Pillow give the same exact counts; damaged PNGs are errors.
+
+Every test runs twice: with the compiled kernel (maskstats.readers.fastpng) and with it
+switched off (libspng / Pillow, today's path), on the same files.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ import pytest
 from PIL import Image
 
 from maskstats.errors import UnreadableMask
+from maskstats.readers import fastpng
 from maskstats.readers.png import check_png, read_png, uses_libspng
 from maskstats.readers.options import ReadOptions
-from pngtools import chunk, chunks, encode_png, idat_ranges, refix_crcs, wrong_adler
+from pngtools import (SANITIZER_ENV, chunk, chunks, encode_png, idat_ranges, refix_crcs,
+                      wrong_adler)
 
 pytest.importorskip("pyspng")
 
@@ -24,6 +30,17 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 ROOT = Path(__file__).resolve().parents[2]
 REAL_PNGS = sorted(DATA.rglob("*.png"))
 NO_SPNG = "import sys; sys.modules['pyspng'] = None\n"
+NO_KERNEL = "import sys; sys.modules['maskstats.readers.pngkernel'] = None\n"
+
+
+@pytest.fixture(autouse=True, params=["kernel", "python"])
+def png_path(request, monkeypatch):
+    """Run the test on the compiled kernel, then with the kernel switched off."""
+    if request.param == "kernel" and fastpng.kernel() is None:
+        pytest.skip("the compiled PNG kernel is not built in this install")
+    if request.param == "python":
+        monkeypatch.setattr(fastpng, "kernel", lambda: None)
+    return request.param
 
 
 def ihdr_of(path: Path) -> tuple[int, int]:
@@ -195,12 +212,14 @@ def test_verify_checksums_catches_damage_under_refixed_crcs(tmp_path, run, kind)
     path = tmp_path / src.name
     for damaged in (wrong_adler(src.read_bytes()), _refixed_deflate_damage(src.read_bytes())):
         path.write_bytes(damaged)
-        with pytest.raises(UnreadableMask, match=r"zlib: .*(incorrect data check|invalid)"):
+        # the kernel may meet a filter type the damage made before the adler32
+        reason = r"(zlib: .*(incorrect data check|invalid)|invalid filter type \d+ in pixel row)"
+        with pytest.raises(UnreadableMask, match=reason):
             hist_of(path, ReadOptions(verify_checksums=True))
         result = run("scan", path, "--verify-checksums", "-o", tmp_path / "o.json", "-q")
         assert result.exit_code == 1
         assert len(result.stderr.strip().splitlines()) == 1
-        assert result.stderr.startswith(f"Error: {path}: corrupt PNG image data (zlib: ")
+        assert result.stderr.startswith(f"Error: {path}: corrupt PNG image data (")
 
 
 def test_only_the_adler32_wrong_counts_exactly_without_the_flag(tmp_path):
@@ -243,22 +262,24 @@ def test_png_signature_missing_falls_back_to_content_sniffing(tmp_path):
     assert hist_of(path) == truth(a)
 
 
-def _scan_json(args: list[str], tmp: Path, block_pyspng: bool) -> tuple[int, dict | None, str]:
-    out = tmp / ("fallback.json" if block_pyspng else "libspng.json")
-    code = (NO_SPNG if block_pyspng else "") + (
+def _scan_json(args: list[str], tmp: Path, block_pyspng: bool,
+               block_kernel: bool = True) -> tuple[int, dict | None, str]:
+    out = tmp / f"{'fallback' if block_pyspng else 'libspng'}{'' if block_kernel else '-kernel'}.json"
+    code = (NO_SPNG if block_pyspng else "") + (NO_KERNEL if block_kernel else "") + (
         "from maskstats.readers.spng import decoder\n"
         f"assert (decoder() is None) == {block_pyspng}\n"
         "from maskstats.cli import main\n"
         f"sys.argv = ['maskstats', *{args!r}, '-o', {str(out)!r}, '-q', '--no-progress']\n"
         "main()\n")
     proc = subprocess.run([sys.executable, "-c", "import sys\n" + code], capture_output=True,
-                          text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+                          text=True, cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "", **SANITIZER_ENV})
     stats = json.loads(out.read_text()) if out.exists() else None
     return proc.returncode, stats, proc.stderr
 
 
-def test_fallback_without_pyspng_gives_identical_stats(tmp_path):
-    """With pyspng unimportable every PNG goes through Pillow and the stats JSON is identical."""
+def test_fallback_without_pyspng_gives_identical_stats(tmp_path, png_path):
+    """The kernel, libspng and (pyspng unimportable) Pillow write identical stats JSON."""
     folder = tmp_path / "masks"
     folder.mkdir()
     for p in GREY8 + PALETTE8:
@@ -270,6 +291,10 @@ def test_fallback_without_pyspng_gives_identical_stats(tmp_path):
     code_b, slow, err = _scan_json(args, tmp_path, block_pyspng=True)
     assert code_a == code_b == 0, err
     assert fast == slow
+    if png_path == "kernel":
+        code_c, compiled, err = _scan_json(args, tmp_path, block_pyspng=False, block_kernel=False)
+        assert code_c == 0, err
+        assert compiled == fast
 
 
 @pytest.mark.parametrize("kind", ["grey", "palette"])
@@ -313,8 +338,9 @@ def test_refix_crcs_leaves_a_good_png_unchanged():
     assert refix_crcs(data) == data
 
 
-def test_too_many_text_chunks_names_the_limit_not_damage(tmp_path, run):
-    """A PNG with 300,000 text chunks: the error says which limit, not 'damaged'."""
+def test_too_many_text_chunks_names_the_limit_not_damage(tmp_path, run, png_path):
+    """A PNG with 300,000 text chunks: libspng's error says which limit, not 'damaged';
+    the compiled kernel keeps no chunks and counts it."""
     a = np.zeros((4, 5), np.uint8)
     raw = b"".join(b"\0" + row.tobytes() for row in a)
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 4, 8, 0, 0, 0, 0))
@@ -323,6 +349,10 @@ def test_too_many_text_chunks_names_the_limit_not_damage(tmp_path, run):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "a.png").write_bytes(png)
     result = run("scan", tmp_path / "m", "-o", tmp_path / "s.json")
+    if png_path == "kernel":
+        assert result.exit_code == 0, result.stderr
+        assert json.loads((tmp_path / "s.json").read_text())["pixel_counts"] == [20]
+        return
     if result.exit_code == 0:  # Pillow (libspng not loadable here) keeps no chunk cache
         pytest.skip("libspng is not in use")
     assert result.exit_code == 1

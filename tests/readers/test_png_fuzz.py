@@ -1,8 +1,9 @@
 """Fixed-seed fuzz of real PNG masks: every damaged copy counts exactly or is one Error line.
 
 Hundreds of copies of a VOC palette mask and a Cityscapes grey mask, each with a few bytes
-changed at random places, go through ``maskstats scan`` on the libspng path (in this process,
-through the CLI) and on the Pillow fallback (a subprocess with pyspng unimportable). A copy
+changed at random places, go through ``maskstats scan`` (in a subprocess, through the CLI) on
+the compiled kernel (maskstats.readers.fastpng), on the libspng path (the kernel made
+unimportable) and on the Pillow fallback (pyspng unimportable too). A copy
 whose bytes changed is expected to fail its CRCs; a copy whose damage left the pixels intact
 (bytes after IEND) must count exactly the original. Nothing may print a traceback or a raw
 Python warning. A second set re-fixes the CRCs over deflate damage: ``--verify-checksums``
@@ -21,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pngtools import idat_ranges, refix_crcs
+from pngtools import SANITIZER_ENV, idat_ranges, refix_crcs
 
 pytest.importorskip("pyspng")
 
@@ -55,12 +56,16 @@ def truth(path: Path) -> dict:
 # runs in a subprocess: scan each file with the CLI, print one JSON line per file
 RUNNER = r"""
 import json, sys, io, contextlib, warnings
+if sys.argv[1] != "kernel":
+    sys.modules["maskstats.readers.pngkernel"] = None
 if sys.argv[1] == "fallback":
     sys.modules["pyspng"] = None
 from click.testing import CliRunner
 from maskstats.cli import cli
+from maskstats.readers.fastpng import kernel
 from maskstats.readers.spng import decoder
 assert (decoder() is None) == (sys.argv[1] == "fallback")
+assert (kernel() is None) == (sys.argv[1] != "kernel")
 runner = CliRunner()
 for path in sys.argv[3:]:
     out = path + ".json"
@@ -81,10 +86,15 @@ for path in sys.argv[3:]:
 
 
 def run_cases(tmp_path: Path, files: list[Path], path_kind: str, verify: bool) -> list[dict]:
+    if path_kind == "kernel":
+        from maskstats.readers.fastpng import kernel
+
+        if kernel() is None:
+            pytest.skip("the compiled PNG kernel is not built in this install")
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, path_kind, "verify" if verify else "plain",
          *map(str, files)], capture_output=True, text=True, cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=600)
+        env={"PYTHONPATH": str(ROOT), "PATH": "", **SANITIZER_ENV}, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     return [json.loads(line) for line in proc.stdout.splitlines()]
@@ -108,7 +118,7 @@ def check(results: list[dict], expected: dict, must_fail: set[str]) -> tuple[int
     return exact, errors
 
 
-@pytest.mark.parametrize("path_kind", ["libspng", "fallback"])
+@pytest.mark.parametrize("path_kind", ["kernel", "libspng", "fallback"])
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_byte_flipped_pngs_count_exactly_or_fail_in_one_line(tmp_path, source, path_kind):
     """Random byte flips: exact counts (damage after IEND) or one Error line, never silence."""
@@ -124,7 +134,7 @@ def test_byte_flipped_pngs_count_exactly_or_fail_in_one_line(tmp_path, source, p
     assert errors >= CASES * 0.9  # almost every flip lands inside a chunk: its CRC breaks
 
 
-@pytest.mark.parametrize("path_kind", ["libspng", "fallback"])
+@pytest.mark.parametrize("path_kind", ["kernel", "libspng", "fallback"])
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_refixed_crcs_over_deflate_damage_caught_by_verify_checksums(tmp_path, source,
                                                                      path_kind):
