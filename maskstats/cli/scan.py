@@ -22,7 +22,8 @@ from maskstats.core.extras import PER_IMAGE
 @ignore_index_option
 @num_classes_option
 @click.option("--include", multiple=True, metavar="GLOB",
-              help="Only files whose path (relative to the folder) or name matches (repeatable).")
+              help="Only files whose path (relative to the folder) or name matches "
+                   "(repeatable); replaces the files a --preset reads by default.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files whose path (relative to the folder) or name matches (repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
@@ -49,6 +50,10 @@ from maskstats.core.extras import PER_IMAGE
 @click.option("--preset", type=click.Choice(list_presets()), metavar="NAME",
               help="Dataset convention: classes, ignore values, names and value remap "
                    f"({', '.join(list_presets())}). --ignore-index adds to its ignore values.")
+@click.option("--allow-unexpected", "allow_unexpected", is_flag=True,
+              help="With --preset: go on when more than 1% of the pixels hold values outside "
+                   "the preset's classes (counted apart under 'unexpected'); by default that "
+                   "is an error, as the masks then use another encoding.")
 @click.option("--remap", type=click.Path(dir_okay=False), metavar="FILE",
               help="Map stored values to classes before counting: JSON {\"from\": to} or "
                    "two columns 'from,to' per line; unlisted values stay.")

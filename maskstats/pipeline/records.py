@@ -187,8 +187,11 @@ def check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> ImageHist:
 
 def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
                  warn) -> tuple[list[ImageHist], list[Objects]]:
-    """Histograms and connected components of every image, from one decoded label array."""
+    """Histograms and objects of every image, from one decoded label array: connected
+    components, or one object per instance id where the encoding holds instance ids
+    (:mod:`maskstats.pipeline.instances`)."""
     from maskstats.readers.decode import label_images
+    from maskstats.pipeline.instances import instance_mask, instance_objects
     from maskstats.pipeline.objects import components, remap_array
 
     data = None
@@ -198,9 +201,13 @@ def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | Non
         data = object_bytes(path)
     hists, objects = [], []
     for label in label_images(path, options, warn, data):
-        if remap:
-            label = remap_array(label, remap)
-        found, hist = components(path, label, options.connectivity)
+        instances = instance_mask(label, remap) if remap else None
+        if instances is not None:
+            found, hist = instance_objects(path, label, instances, remap, options.connectivity)
+        else:
+            if remap:
+                label = remap_array(label, remap)
+            found, hist = components(path, label, options.connectivity)
         hists.append(hist)
         objects.append(found)
         del label  # before the next image is decoded: one image in memory at a time

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from maskstats.core.limits import ClassBound, check_num_classes
@@ -28,6 +28,8 @@ from maskstats.core.stats import Stats
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.pipeline.crop_totals import CropTotals
 from maskstats.pipeline.finish import finish_stats
+from maskstats.pipeline.instances import objects_rule
+from maskstats.pipeline.rules import check_outputs, check_preset_fit, select_files
 from maskstats.pipeline.sinks import (FileSinks, ObjectTotals, Totals, UnknownColors,
                                       finish_table, open_table, with_table)
 from maskstats.pipeline.stream import (Progress, count_files, feed, make_executor,
@@ -79,6 +81,7 @@ def scan(
     max_pixels: int | None = None,
     coco: str | os.PathLike | None = None, yolo: str | os.PathLike | None = None,
     split: str | None = None,
+    allow_unexpected: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -125,6 +128,8 @@ def scan(
         max_pixels: the decompression-bomb limit of images decoded whole (178,956,970).
         coco, yolo, split: a COCO/LVIS JSON or an Ultralytics ``data.yaml`` (and a split),
             scanned instead of ``paths`` (see :mod:`maskstats.pipeline.annotations`).
+        allow_unexpected: under a preset, accept more than 1% of the pixels outside its
+            classes (:mod:`maskstats.presets.fit`; a preset's files: ``.selection``).
     """
     request = ScanRequest(**locals())  # first statement: locals() are the arguments
     if coco is not None or yolo is not None or split is not None:
@@ -177,6 +182,7 @@ class ScanRequest:
     coco: str | os.PathLike | None = None
     yolo: str | os.PathLike | None = None
     split: str | None = None
+    allow_unexpected: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,13 +224,17 @@ def scan_panoptic(request: ScanRequest, plan: ScanPlan) -> Stats:
     conv = plan.conv
     source = PanopticSource(plan.paths, request.panoptic, verify=request.verify,
                             num_classes=conv.num_classes, class_names=conv.class_names,
-                            other_options=conv.options)
-    totals = Totals()
-    table = open_table(request.per_image, void_is_ignored=True)
+                            other_options=conv.options, objects=request.objects)
+    totals, segments = Totals(), ObjectTotals() if request.objects else None
+    table = open_table(request.per_image, void_is_ignored=True, objects=request.objects)
     try:
         feed(source.records(make_executor(request.jobs, len(source))),
-             with_table([totals], table), len(source), request.progress)
-        return finish_table(source.stats(totals.counts, conv.ignore_index), table)
+             with_table([s for s in (totals, segments) if s], table), len(source),
+             request.progress)
+        stats = source.stats(totals.counts, conv.ignore_index)
+        if segments is not None:  # one object per segment
+            stats.extra.update(segments.stats(stats.num_classes, stats.ignore_index, "segments"))
+        return finish_table(stats, table)
     finally:
         if table is not None:
             table.close()
@@ -239,9 +249,11 @@ def scan_files(request: ScanRequest, plan: ScanPlan) -> Stats:
         raise UsageProblem(f"{len(conv.class_names)} class names given for "
                            f"{conv.num_classes} classes")
     options = read_options(request, plan)
-    found = find_files(plan.paths, request.include, request.exclude, on_error=request.on_error,
-                       avoid=[request.cache] if request.cache is not None
-                       and "://" not in str(request.cache) else [])
+    found, chosen = select_files(plan.paths, request.preset, request.include, request.exclude,
+                                 on_error=request.on_error,
+                                 avoid=[request.cache] if request.cache is not None
+                                 and "://" not in str(request.cache) else [])
+    request = replace(request, include=chosen)  # the selection recorded in the stats
     sinks = open_sinks(request, plan, found)
     try:
         problems: list[Notice] = []
@@ -306,8 +318,10 @@ def finish_scan(request: ScanRequest, plan: ScanPlan, found: FileList,
         unit=volume_unit(found.files))
     if sinks.components is not None:
         stats.extra.update(sinks.components.stats(stats.num_classes, stats.ignore_index,
-                                                  request.connectivity))
+                                                  objects_rule(conv.remap, request.connectivity)))
     window_entries(stats, plan.grid, sinks)
+    check_preset_fit(stats, request.preset, request.allow_unexpected, found.files,
+                     read_options(request, plan), plan.conv.remap)
     return finish_table(stats, sinks.table)
 
 
@@ -322,21 +336,3 @@ def show_notices(notices: Iterable[Notice], num_classes: int | None,
         else:  # scan -> scan_files -> finish_scan -> here: point at scan's caller
             warnings.warn(message, MaskstatsWarning, stacklevel=5)
 
-
-def check_outputs(per_image: str | os.PathLike | None, objects: bool,
-                  connectivity: int | None, panoptic: bool) -> None:
-    """Refuse impossible combinations and missing extras before any mask is read."""
-    if per_image is not None:
-        from maskstats.pipeline.per_image import table_format
-
-        table_format(per_image)
-    if connectivity is not None and not objects:
-        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
-    if objects:
-        from maskstats.pipeline.objects import cc3d_module, check_connectivity
-
-        check_connectivity(connectivity)
-        if panoptic:
-            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
-                               "come from the JSON, not from decoded pixels")
-        cc3d_module()

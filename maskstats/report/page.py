@@ -67,12 +67,31 @@ def table_html(header: Sequence[str], rows: Sequence[Sequence[object]], dim=(),
            "</table></div>"
 
 
-def _sorted(d: ReportData, values) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64)[d.order]
+def _plotted(d: ReportData, full: bool = False) -> list[int]:
+    """The classes drawn in per-class plots: absent ones are folded into one line
+    (:func:`absent_note`) unless ``full`` or nothing would be left."""
+    shown = [c for c in d.order if d.status[c] != "absent"]
+    return list(d.order) if full or not shown else shown
 
 
-def _labels(d: ReportData):
-    return [d.names[c] for c in d.order], [d.status[c] for c in d.order]
+def _sorted(d: ReportData, values, full: bool = False) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)[_plotted(d, full)]
+
+
+def _labels(d: ReportData, full: bool = False):
+    rows = _plotted(d, full)
+    return [d.names[c] for c in rows], [d.status[c] for c in rows]
+
+
+def absent_note(d: ReportData, limit: int = 40) -> str:
+    """One line naming the absent classes the plots leave out (empty when there are none)."""
+    absent = [c for c in d.order if d.status[c] == "absent"]
+    if not absent or len(absent) == len(d.order):
+        return ""
+    names = ", ".join(d.names[c] for c in absent[:limit])
+    more = f", ... ({len(absent) - limit} more)" if len(absent) > limit else ""
+    return (f"<p class=note>{len(absent)} absent class{'es' if len(absent) > 1 else ''} "
+            f"(0 {esc(d.stats.unit)}), not drawn: {esc(names)}{more}</p>")
 
 
 def summary_section(d: ReportData) -> str:
@@ -112,8 +131,8 @@ def classes_section(d: ReportData) -> str:
         panels.append((f"share of {d.noun}s holding the class (log)", _sorted(d, d.image_share)))
     svg = plots.render(plots.bars, labels, status, panels, prefix="shares")
     k = s.num_classes
-    cap = (f"All {k} classes, largest share on top; absent (0 {s.unit}) and ignored classes "
-           "at the bottom in grey.")
+    cap = (f"Classes by share, largest on top; ignored classes at the bottom in grey; absent "
+           f"classes (0 {s.unit}) are listed below the plot.")
     header = ["class", "name", s.unit, "share"]
     if s.unit != "samples":
         header += [f"{d.noun}s", f"{d.noun} share"]
@@ -132,7 +151,7 @@ def classes_section(d: ReportData) -> str:
         rows.append(row)
         if d.status[c]:
             dim.append(i)
-    return (figure("shares", svg, cap, scroll=k > 40)
+    return (figure("shares", svg, cap, scroll=k > 40) + absent_note(d)
             + f"<h3>Every class</h3><p class=note>Weights normalised to mean 1 over the "
               f"present classes ({esc(', '.join(d.weights) or 'none')}).</p>"
             + table_html(header, rows, dim))
@@ -160,7 +179,7 @@ def weights_section(d: ReportData) -> str:
     if d.weight_notes:
         out += "<ul class=note>" + "".join(f"<li>{esc(n)}</li>" for n in d.weight_notes) + \
             "</ul>"
-    return out
+    return out + absent_note(d)
 
 
 def per_image_section(d: ReportData) -> str:
@@ -170,23 +189,26 @@ def per_image_section(d: ReportData) -> str:
                  plots.render(matrix.histogram, d.classes_per_image,
                               f"classes in the {noun}", f"{noun}s", prefix="classes-per-image"),
                  f"How many classes each {noun} holds (of {d.table.num_images:,} {noun}s).")
-    counts = np.asarray(d.stats.image_counts)[d.order] if len(d.stats.image_counts) else None
+    counts = np.asarray(d.stats.image_counts)[_plotted(d)] if len(d.stats.image_counts) else None
     out += figure("pixels-per-image",
-                  plots.render(plots.boxes, labels, status, d.pixels_quantiles[d.order],
+                  plots.render(plots.boxes, labels, status, d.pixels_quantiles[_plotted(d)],
                                f"{unit} of the class per {noun} holding it (log)", counts,
                                prefix="pixels-per-image"),
                   f"Per class, over the {noun}s that hold it: box p25-p75, red median, ticks "
                   f"at p10 and p90, whiskers min and max; the number of {noun}s at the right.",
                   scroll=k > 40)
-    n = len(d.cooccurrence)  # the first n classes of the order above
+    shown = dict(zip(_plotted(d), labels))  # the map: the first classes of the order above
+    rows = [i for i, c in enumerate(d.order[:len(d.cooccurrence)]) if c in shown]
+    n = len(rows)
     out += figure("cooccurrence",
-                  plots.render(matrix.heatmap, d.cooccurrence, labels[:n],
+                  plots.render(matrix.heatmap, d.cooccurrence[np.ix_(rows, rows)],
+                               [shown[d.order[i]] for i in rows],
                                f"{noun}s holding both", prefix="cooccurrence"),
                   f"{noun.capitalize()}s holding both classes (the diagonal: {noun}s holding "
                   "the class); grey: never together. Classes in the order above"
                   + (f", the {n} largest of {k:,}." if n < k else "."),
                   scroll=n > 40, wide=n > 40)
-    return out
+    return out + absent_note(d)
 
 
 def objects_section(d: ReportData) -> str:
@@ -206,7 +228,7 @@ def objects_section(d: ReportData) -> str:
                       "Objects per class over the dataset.", scroll=k > 40)
     if d.object_quantiles is not None:
         out += figure("object-sizes",
-                      plots.render(plots.boxes, labels, status, d.object_quantiles[d.order],
+                      plots.render(plots.boxes, labels, status, d.object_quantiles[_plotted(d)],
                                    f"object size in {d.stats.unit} (log)",
                                    prefix="object-sizes"),
                       "Object sizes per class: box p10-p90, red median, whiskers min and max"
@@ -214,18 +236,25 @@ def objects_section(d: ReportData) -> str:
                       + (f" {esc(info['quantiles_note'])}." if info.get("quantiles_note")
                          else ""),
                       scroll=k > 40)
-    if d.objects_per_image is not None:
+    if d.objects_per_image_bins is not None:
+        from maskstats.report.data import OBJECT_BINS
+
+        rows = _plotted(d)
+        holding = np.asarray(d.stats.image_counts)[rows]
         out += figure("objects-per-image",
-                      plots.render(plots.boxes, labels, status, d.objects_per_image[d.order],
-                                   f"objects of the class per {noun} holding it (log)",
-                                   prefix="objects-per-image"),
-                      f"Objects per {noun}, over the {noun}s holding the class (as above).",
-                      scroll=k > 40)
-    return out
+                      plots.render(plots.stacked, labels, status,
+                                   d.objects_per_image_bins[rows],
+                                   [b[0] for b in OBJECT_BINS],
+                                   f"share of the {noun}s holding the class, by its objects "
+                                   f"per {noun}", counts=holding, prefix="objects-per-image"),
+                      f"Objects per {noun}: for each class, how many of the {noun}s holding "
+                      f"it hold 1, 2, 3-5, 6-20 or more than 20 of its objects; {noun}s "
+                      "holding it at the right.", scroll=k > 40)
+    return out + absent_note(d)
 
 
 def compare_section(d: ReportData, main_label: str) -> str:
-    labels, status = _labels(d)
+    labels, status = _labels(d, full=True)
     k = len(labels)
     rows = []
     for o in d.compared:
@@ -238,7 +267,7 @@ def compare_section(d: ReportData, main_label: str) -> str:
                      left=(0,))
     out += ("<p class=note>Jensen-Shannon divergence (base 2; 0: the same shares, 1: no class "
             f"in common) of the shares of {d.stats.unit}, against {esc(main_label)}.</p>")
-    series = {main_label: _sorted(d, d.pixel_share)}
+    series = {main_label: _sorted(d, d.pixel_share, full=True)}
     series.update({o.label: o.pixel_share[d.order] for o in d.compared})
     out += figure("compare-pixel-share",
                   plots.render(plots.dots, labels, status, series,
@@ -246,7 +275,7 @@ def compare_section(d: ReportData, main_label: str) -> str:
                                prefix="compare-pixel-share"),
                   f"Per-class share of {d.stats.unit} in each file.", scroll=k > 40)
     if d.stats.unit != "samples":
-        series = {main_label: _sorted(d, d.image_share)}
+        series = {main_label: _sorted(d, d.image_share, full=True)}
         series.update({o.label: o.image_share[d.order] for o in d.compared})
         out += figure("compare-image-share",
                       plots.render(plots.dots, labels, status, series,

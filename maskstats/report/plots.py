@@ -207,6 +207,14 @@ def _mark_missing(ax, status: Sequence[str], values: np.ndarray) -> None:
                     color="#999999", style="italic")
 
 
+def _count_labels(ax, counts) -> None:
+    """Each row's count, small and grey, right of the plot."""
+    trans = ax.get_yaxis_transform()
+    for r, n in enumerate(counts):
+        add_label(ax.figure, trans, 1.008, r, f"{int(n):,}", size=7, color="#555555",
+                  anchor="start")
+
+
 def bars(labels, status, panels: Sequence[tuple[str, np.ndarray]], percent: bool = True):
     """One horizontal log-scale bar panel per (x label, values); rows are classes."""
     fig, axes = new_figure(len(labels), ncols=len(panels), **_margins(labels))
@@ -281,9 +289,33 @@ def boxes(labels, status, quantiles: np.ndarray, xlabel: str, counts=None):
     _class_axis(ax, labels, status)
     _mark_missing(ax, status, np.where(ok, 1.0, 0.0))
     if counts is not None:
-        trans = ax.get_yaxis_transform()
-        for r, n in enumerate(counts):
-            add_label(ax.figure, trans, 1.008, r, f"{int(n):,}", size=7, color="#555555",
-                      anchor="start")
+        _count_labels(ax, counts)
     _finish(ax, len(labels))
+    return fig
+
+
+def stacked(labels, status, shares: np.ndarray, bins: Sequence[str], xlabel: str, counts):
+    """Per class one bar across 0-100% split into ``bins`` (shares per row sum to 1), legend
+    on top, ``counts`` at the right: readable when one bin holds nearly everything."""
+    from matplotlib.ticker import PercentFormatter
+
+    shares = np.asarray(shares, dtype=np.float64).reshape(len(labels), len(bins))
+    fig, (ax,) = new_figure(len(labels), right=text_inches([f"{int(n):,}" for n in counts], 7),
+                            **_margins(labels, 1))
+    y, left = np.arange(len(labels), dtype=np.float64), np.zeros(len(labels))
+    for j, (name, colour) in enumerate(zip(bins, ("#c6dbef", "#6baed6", "#2171b5", "#08519c",
+                                                  "#08306b"))):
+        width = np.nan_to_num(shares[:, j])
+        _hrects(ax, y, left, left + width, 0.7, facecolors=colour, edgecolors="none")
+        ax.plot([], [], linestyle="none", marker="s", markersize=7, color=colour, label=name)
+        left = left + width
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(xlabel)
+    _class_axis(ax, labels, status)
+    _mark_missing(ax, status, np.where(np.isfinite(shares[:, 0]), 1.0, 0.0))
+    _count_labels(ax, counts)
+    _finish(ax, len(labels))
+    fig.legend(loc="upper center", ncols=len(bins), frameon=False, bbox_to_anchor=(0.5, 1.0),
+               borderaxespad=0.1)
     return fig

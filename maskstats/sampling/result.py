@@ -106,6 +106,24 @@ class SampleWeights:
 
         atomic_write_bytes(path, self.to_bytes(format_for(path, fmt, EXTENSIONS, "json")))
 
+    def epoch(self, draws: int | None = None) -> dict[str, float]:
+        """What one epoch of ``draws`` (default n) draws with replacement, with probabilities
+        proportional to the weights (``WeightedRandomSampler``), really uses.
+
+        ``effective_images``: Kish's effective sample size (sum w)^2 / sum w^2 (n for equal
+        weights); ``distinct_images``: the expected number of different images drawn,
+        sum_i 1 - (1 - p_i)^draws; ``images``: n.
+        """
+        n = int(self.weights.size)
+        draws = n if draws is None else int(draws)
+        w = self.weights.astype(np.float64)
+        total, squares = float(w.sum()), float((w * w).sum())
+        p = self.probabilities
+        distinct = float(np.sum(-np.expm1(draws * np.log1p(-np.minimum(p, 1.0 - 1e-16)))))
+        return {"images": n, "draws": draws,
+                "effective_images": total * total / squares if squares > 0 else float(n),
+                "distinct_images": distinct}
+
     def explain(self) -> list[dict[str, Any]]:
         """Per class that plays a part: its expected share of the sampled pixels and of the
         sampled images (images holding it), under uniform sampling and under these weights.
