@@ -37,14 +37,15 @@ table = load_table(sys.argv[2])
 t1 = time.perf_counter()
 if sys.argv[3] == "full":
     from maskstats.report.data import prepare
-    from maskstats.report import matrix, plots
+    from maskstats.report import matrix
+    from maskstats.report.figures import render
     d = prepare(Stats.from_dict(json.load(open(sys.argv[1]))), table)
     t2 = time.perf_counter()
     co = d.cooccurrence
     if co.shape[0] == d.stats.num_classes and co.shape[0] > 200:  # older: every class
         co = co[__import__("numpy").ix_(d.order, d.order)]
     labels = [d.names[c] for c in d.order][:co.shape[0]]
-    svg = plots.render(matrix.heatmap, co, labels, "images holding both", prefix="co")
+    svg = render(matrix.heatmap, co, labels, "images holding both", prefix="co")
 else:
     t2 = t1
 t3 = time.perf_counter()

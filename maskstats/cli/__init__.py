@@ -23,6 +23,7 @@ __all__ = ["COMMANDS", "cli", "main"]
 #: command name -> "module:function" of its click command (imported on first use)
 COMMANDS: dict[str, str] = {
     "scan": "maskstats.cli.scan:scan",
+    "check": "maskstats.cli.check:check",
     "merge": "maskstats.cli.merge:merge",
     "labels": "maskstats.cli.labels:labels",
     "weights": "maskstats.cli.weights:weights",

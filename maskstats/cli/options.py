@@ -67,7 +67,8 @@ explain_option = click.option(
     "--explain", is_flag=True,
     help="Show per class what the weights do (on stderr when the weights go to stdout): "
          "count, share, weight and loss share (weights); expected share of sampled pixels "
-         "and images, uniform vs weighted (sample-weights).")
+         "and images, uniform vs weighted, then the effective number of images (Kish) and "
+         "the expected distinct images per epoch (sample-weights).")
 
 
 def to_stdout(output: str | None) -> bool:

@@ -100,3 +100,13 @@ def print_explain(out, result) -> None:
                       pct(r["pixels_before"]), pct(r["pixels_after"]),
                       pct(r["images_before"]), pct(r["images_after"]))
     out.print(table)
+    e = result.epoch()
+    out.print(f"epoch of {e['draws']:,} draws with replacement (WeightedRandomSampler): "
+              f"effective images (Kish, (sum w)^2 / sum w^2) {e['effective_images']:,.1f} "
+              f"of {e['images']:,}; expected distinct images {e['distinct_images']:,.1f} "
+              f"({100 * e['distinct_images'] / max(1, e['images']):.1f}%; uniform sampling: "
+              f"{100 * (1 - (1 - 1 / max(1, e['images'])) ** e['draws']):.1f}%)")
+    if result.method == "repeat-factor":
+        out.print("detectron2's RepeatFactorTrainingSampler and mmengine's ClassBalancedDataset "
+                  "repeat every image at least once (factors >= 1): every image is in each "
+                  f"epoch, which holds about {float(result.weights.sum()):,.1f} images")

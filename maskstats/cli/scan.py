@@ -22,7 +22,8 @@ from maskstats.core.extras import PER_IMAGE
 @ignore_index_option
 @num_classes_option
 @click.option("--include", multiple=True, metavar="GLOB",
-              help="Only files whose path (relative to the folder) or name matches (repeatable).")
+              help="Only files whose path (relative to the folder) or name matches "
+                   "(repeatable); replaces the files a --preset reads by default.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files whose path (relative to the folder) or name matches (repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
@@ -49,6 +50,10 @@ from maskstats.core.extras import PER_IMAGE
 @click.option("--preset", type=click.Choice(list_presets()), metavar="NAME",
               help="Dataset convention: classes, ignore values, names and value remap "
                    f"({', '.join(list_presets())}). --ignore-index adds to its ignore values.")
+@click.option("--allow-unexpected", "allow_unexpected", is_flag=True,
+              help="With --preset: go on when more than 1% of the pixels hold values outside "
+                   "the preset's classes (counted apart under 'unexpected'); by default that "
+                   "is an error, as the masks then use another encoding.")
 @click.option("--remap", type=click.Path(dir_okay=False), metavar="FILE",
               help="Map stored values to classes before counting: JSON {\"from\": to} or "
                    "two columns 'from,to' per line; unlisted values stay.")
@@ -91,6 +96,22 @@ from maskstats.core.extras import PER_IMAGE
 @click.option("--verify-checksums", is_flag=True,
               help="Also check the zlib checksum (adler32) of every PNG's image data: a second "
                    "inflate, about +80% CPU time. Chunk CRCs are always checked.")
+@click.option("--window", metavar="H[xW]",
+              help="With --per-image: one row per window of H x W pixels (columns y, x, "
+                   "height, width after frame); the last window of each axis ends flush "
+                   "with the edge. The stats keep whole-image totals.")
+@click.option("--stride", metavar="S[xT]",
+              help="Step between --window starts [default: the window size, no overlap].")
+@click.option("--allow-gaps", is_flag=True,
+              help="Accept a --stride larger than --window (pixels between windows are in "
+                   "no row).")
+@click.option("--crop", metavar="H[xW]",
+              help="Also the exact class balance of one uniformly random H x W crop per "
+                   "image: stats 'crop' with expected pixels and presence per class "
+                   "(images smaller than the crop are taken whole).")
+@click.option("--max-pixels", type=click.IntRange(min=1), metavar="N",
+              help="Decompression-bomb limit of images decoded whole [default: 178956970]; "
+                   "huge tiled/striped TIFFs are read block by block (extra 'tiff').")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @quiet_option
 @all_classes_option
@@ -118,6 +139,7 @@ def scan(paths, output, no_progress, quiet, all_classes, **options) -> None:
       maskstats scan labelsTr/ --class-names dataset.json  # NIfTI (extra 'nifti'), voxels
       maskstats scan masks/ --per-image images.csv         # + one row per image
       maskstats scan masks/ --objects                      # + objects per class (extra)
+      maskstats scan rasters/ --window 512 --per-image windows.csv  # one row per window
       maskstats scan --coco instances_val2017.json --per-image images.csv
       maskstats scan --yolo data.yaml --split train --per-image images.csv
     """

@@ -45,6 +45,9 @@ def _check_folder(folder: str, files: list[str], force: bool) -> None:
               help="Keep images whose paths give the same match together (first capture "
                    "group, else the whole match), e.g. '^(patient\\d+)/'. Default: the "
                    "frames of one file stay together.")
+@click.option("--block", type=click.IntRange(min=1), metavar="N",
+              help="With a window table (scan --window): group windows by spatial blocks of "
+                   "N x N pixels of their file instead of keeping each file whole.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed; the same seed gives the same split.")
 @stats_option
@@ -54,7 +57,7 @@ def _check_folder(folder: str, files: list[str], force: bool) -> None:
 @click.option("--force", is_flag=True,
               help="Write into a folder that holds other files (they are left alone).")
 @debug_option
-def split(table, ratios, names, group, seed, stats, output, quiet, force) -> None:
+def split(table, ratios, names, group, block, seed, stats, output, quiet, force) -> None:
     """Split the images of a per-image table, stratified by class, keeping groups together.
 
     TABLE is a table written by 'maskstats scan --per-image'. Classes present in at least as
@@ -64,6 +67,8 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
     scanned with --coco (and its --stats) also gets DIR/<name>.coco.json (the split's images
     and annotations, categories, info and licenses copied); one scanned with --yolo gets
     DIR/<name>.images.txt (absolute image paths, a split for Ultralytics' data.yaml).
+    A window table (scan --window) also gives DIR/<name>.windows.csv (the split's
+    windows); its split stats count window pixels.
 
     \b
     Examples:
@@ -71,39 +76,32 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
       maskstats split images.csv --ratios 0.8,0.1,0.1 --stats maskstats.json -o splits/
       maskstats split images.csv --ratios 0.7,0.3 --names train,val --group '^(patient\\d+)/'
       maskstats compare splits/train.json splits/val.json splits/test.json
+      maskstats split windows.csv --ratios 0.8,0.2 --names train,val --block 4096
       maskstats split images.csv --ratios 0.8,0.2 --names train,val --stats coco.json
     """
-    from maskstats.core.files import path_lines
-    from maskstats.core.jsonio import dumps_json
     from maskstats.splitting.split import check_ratios
     from maskstats.splitting.split import split as split_table
     from maskstats.splitting.stats import check_base, unexpected_key
     from maskstats.core.stats import Stats
-    from maskstats.splitting.annotations import annotation_files, annotation_outputs
+    from maskstats.splitting.annotations import annotation_files
     from maskstats.table.load import load_table
 
     names = check_ratios(ratios, names)
     base = Stats.load(stats) if stats else None
     files = [f"{n}{ext}" for n in names for ext in (".txt", ".json")]
     files += annotation_files(base, names)
-    _check_folder(output, files, force)
     data = load_table(table)
+    if data.windows is not None:  # a window table: which windows, not only which files
+        files += [f"{n}.windows.csv" for n in names]
+    _check_folder(output, files, force)
     if base is not None:
         check_base(data, base, stats)
     unexpected_key(data, base)  # refuse before splitting if the stats cannot be exact
-    result = split_table(data, ratios, group=group, seed=seed, names=names)
+    result = split_table(data, ratios, group=group, seed=seed, names=names, block=block)
     if base is None and int(data.ignored.sum()):
         warn(f"{table} has ignored pixels but no --stats: the split stats do not say which "
              "values were ignored, nor name the classes")
-    contents = {}
-    for j, name in enumerate(names):
-        paths = result.paths(j)
-        contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
-                                             "rename the file (nothing was written)")
-        contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
-    contents.update(annotation_outputs(base, names, [result.paths(j) for j in range(len(names))],
-                                       stats, output))
-    _write_set(output, contents)
+    _write_set(output, _split_files(result, data, base, names, stats, output))
     if quiet:
         for c, reason in result.missing.items():
             warn(f"class {c} is not in every split: {reason}")
@@ -111,6 +109,27 @@ def split(table, ratios, names, group, seed, stats, output, quiet, force) -> Non
     _print_table(result, base)
     wrote = ", ".join(os.path.join(output, f) for f in files)
     console(stderr=False).print(shown(f"Wrote {wrote}"))
+
+
+def _split_files(result, data, base, names: list[str], stats: str | None,
+                 output: str) -> dict[str, bytes]:
+    """The bytes of every file of the split, by name: each split's path list and stats, its
+    windows (a window table) and its annotation files (a --coco / --yolo table)."""
+    from maskstats.core.files import path_lines
+    from maskstats.core.jsonio import dumps_json
+    from maskstats.splitting.annotations import annotation_outputs
+
+    contents = {}
+    for j, name in enumerate(names):
+        paths = result.paths(j)
+        contents[f"{name}.txt"] = path_lines(paths, os.path.join(output, f"{name}.txt"),
+                                             "rename the file (nothing was written)")
+        contents[f"{name}.json"] = dumps_json(result.stats(j, base).to_dict()).encode("utf-8")
+        if data.windows is not None:
+            contents[f"{name}.windows.csv"] = result.windows_csv(j)
+    contents.update(annotation_outputs(base, names, [result.paths(j) for j in range(len(names))],
+                                       stats, output))
+    return contents
 
 
 def _write_set(output: str, contents: dict[str, bytes]) -> None:

@@ -75,24 +75,11 @@ def _name(stats, c: int) -> str:
 
 def print_summary(out, stats, all_classes: bool = False) -> None:
     """A table: class, name, pixels, share, share bar, images; then totals and hints."""
-    from maskstats.core.histogram import suggest_ignore
-
-    unit = stats.unit
     out.print(summary_table(stats, all_classes))
     print_notes(out, stats)
     present = {c: (n,) for c, n in enumerate(stats.pixel_counts) if n}
     present.update({int(v): (n,) for v, n in stats.unexpected.items()})
-    hint = suggest_ignore(present, stats.ignore_index)
-    if (hint is None and stats.num_classes and stats.class_names is None
-            and stats.options.get("num_classes") is None):
-        k = stats.num_classes
-        out.print(f"[bold]Hint:[/] {k} class{'es' if k != 1 else ''} (largest value {k - 1}); "
-                  "pass --num-classes if your model has more.")
-    if hint is not None:
-        others = max(v for v in present if v != hint)
-        out.print(f"[bold]Hint:[/] value {hint} ({present[hint][0]:,} {unit}) lies far above "
-                      f"the other labels (max {others}); if it marks void/ignore pixels, "
-                      f"pass --ignore-index {hint}.")
+    print_hints(out, stats, present)
 
 
 def summary_table(stats, all_classes: bool = False):
@@ -172,3 +159,35 @@ def print_notes(out, stats) -> None:
     if stats.non_mask_files:
         out.print(f"skipped {stats.non_mask_files} non-mask file(s) (by extension)")
 
+
+def looks_binary(stats, present) -> bool:
+    """Only the values 0 and 255 occur, read without any convention: a 0/255 binary mask."""
+    return (set(present) <= {0, 255} and 255 in present and stats.class_names is None
+            and not stats.options.get("preset") and not stats.options.get("colors"))
+
+
+def print_hints(out, stats, present) -> None:
+    """At most one hint, and only the advice that fits these values."""
+    from maskstats.core.histogram import suggest_ignore
+
+    unit = stats.unit
+    if looks_binary(stats, present):
+        out.print("[bold]Hint:[/] the only values are 0 and 255: binary masks? pass "
+                  "--preset binary (0 background, 1 foreground) for a 2-class vector.")
+        return
+    hint = suggest_ignore(present, stats.ignore_index)
+    if (hint is None and stats.num_classes and stats.class_names is None
+            and stats.options.get("num_classes") is None):
+        k = stats.num_classes
+        used = sum(1 for n in stats.pixel_counts if n)
+        if k > 2 and 2 * used < k:  # sparse values: ids of an encoding, not 0..K-1 classes
+            out.print(f"[bold]Hint:[/] only {used} of the values 0..{k - 1} occur; if they are "
+                      "ids of a dataset's encoding, see --preset or --remap.")
+            return
+        out.print(f"[bold]Hint:[/] {k} class{'es' if k != 1 else ''} (largest value {k - 1}); "
+                  "pass --num-classes if your model has more.")
+    if hint is not None:
+        others = max(v for v in present if v != hint)
+        out.print(f"[bold]Hint:[/] value {hint} ({present[hint][0]:,} {unit}) lies far above "
+                      f"the other labels (max {others}); if it marks void/ignore pixels, "
+                      f"pass --ignore-index {hint}.")

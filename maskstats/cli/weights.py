@@ -61,9 +61,10 @@ def _parse_clip(_ctx, _param, value: str | None) -> list[float] | None:
 @output_option()
 @quiet_option
 @explain_option
-@click.option("--unit", type=click.Choice(["pixels", "objects"]), default="pixels",
-              show_default=True, help="Weight by pixel counts, or by object counts (stats "
-                                      "from 'scan --objects').")
+@click.option("--unit", type=click.Choice(["pixels", "objects", "crops"]), default="pixels",
+              show_default=True, help="Weight by pixel counts, by object counts (stats "
+                                      "from 'scan --objects'), or by the expected pixels of "
+                                      "one random crop per image (stats from 'scan --crop').")
 @debug_option
 def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_index,
             num_classes, fmt, dtype, output, quiet, explain, unit) -> None:
@@ -82,6 +83,7 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
       maskstats weights --scheme logit-adjustment --param tau=1 -f list
       maskstats scan masks/ -o - | maskstats weights - -f list --explain
       maskstats weights --unit objects    # stats from 'maskstats scan --objects'
+      maskstats weights --unit crops      # stats from 'maskstats scan --crop 512'
     """
     from maskstats.core.files import format_for
     from maskstats.weights.compute import compute_weights, read_stats
@@ -104,8 +106,12 @@ def weights(stats, counts, scheme, normalize, params, missing, clip, ignore_inde
             from maskstats.pipeline.objects import objects_as_counts
 
             counts = objects_as_counts(counts, source)
-    elif unit == "objects":
-        raise click.UsageError("--unit objects reads the object counts of a stats file; "
+        elif unit == "crops":
+            from maskstats.pipeline.crop_totals import crops_as_counts
+
+            counts = crops_as_counts(counts, source)
+    elif unit != "pixels":
+        raise click.UsageError(f"--unit {unit} reads the {unit[:-1]} counts of a stats file; "
                                "--counts gives the counts directly")
     result = compute_weights(counts, scheme, normalize, missing=missing, clip=clip,
                              ignore_index=ignore_index, num_classes=num_classes,

@@ -32,8 +32,12 @@ OBJECT_PIXELS_QUANTILES = "object_pixels_quantiles"  #: component-size quantiles
 OBJECT_SIZES = "object_sizes"  #: per class, [size, count] pairs
 OBJECTS = "objects"  #: how the object statistics were counted
 
+NODATA = "nodata"  #: GeoTIFF nodata pixels (counted as ignored): ``{"pixels": n}``
+WINDOWS = "windows"  #: the window grid of a window table: size, stride, rows
+CROP = "crop"  #: crop-aware statistics: size, expected pixels and presence per class
+
 #: the entries of one scan's own outputs or selection: a merge drops them
-DROPPED = (PER_IMAGE, SELECTION)
+DROPPED = (PER_IMAGE, SELECTION, WINDOWS)
 #: the object-statistics entries, merged together
 OBJECT_KEYS = (OBJECT_COUNTS, OBJECT_PIXELS_QUANTILES, OBJECT_SIZES, OBJECTS)
 
@@ -211,6 +215,28 @@ def _objects(value: Any) -> None:
     _mapping(value)
 
 
+def _size(value: Any, where: str) -> None:
+    pair = _list(value, f"{where} must be [height, width]")
+    _need(len(pair) == 2 and all(_is_count(v) and v > 0 for v in pair),
+          f"{where} must be two positive integers", value)
+
+
+def _windows(value: Any) -> None:
+    entry = _mapping(value)
+    _size(entry.get("size"), "size")
+    _size(entry.get("stride"), "stride")
+    _count(entry.get("rows"), "rows")
+
+
+def _crop(value: Any) -> None:
+    entry = _mapping(value)
+    _size(entry.get("size"), "size")
+    for name in ("counts", "presence"):
+        for c, x in enumerate(_list(entry.get(name), f"{name} must be a list per class")):
+            _need(type(x) in (int, float) and 0 <= x < math.inf,
+                  f"{name} of class {c} must be a non-negative number", x)
+
+
 #: key -> the check of its shape (raises :class:`Malformed`)
 CHECKS: dict[str, Callable[[Any], None]] = {
     ONE_HOT: _counters,
@@ -225,6 +251,9 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     OBJECT_PIXELS_QUANTILES: _quantiles,
     OBJECT_SIZES: _object_sizes,
     OBJECTS: _objects,
+    NODATA: _counters,
+    WINDOWS: _windows,
+    CROP: _crop,
 }
 
 
@@ -252,6 +281,11 @@ def extras_from_json(entries: Mapping[str, Any], source: str) -> dict[str, Any]:
 def extras_to_json(extra: Mapping[str, Any]) -> Mapping[str, Any]:
     """The entries as written after the fields of the document (as they are)."""
     return extra
+
+
+def nodata_entry(pixels: int) -> dict[str, Any]:
+    """The ``extra`` of a scan that met nodata pixels: ``{"nodata": {"pixels": n}}``."""
+    return {NODATA: {"pixels": pixels}} if pixels else {}
 
 
 def one_hot_entry(counters: Mapping[str, int]) -> dict[str, Any]:

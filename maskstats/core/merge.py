@@ -1,11 +1,12 @@
 """Merging the layout-specific entries of two stats (``extra``), exactly or not at all.
 
 Every entry a producer writes has its own rule: counters add (``one_hot``, ``multi_label``,
-``panoptic``, and in ``coco`` / ``yolo`` with the names of both sources kept), the
-``unknown_colors`` report is re-ranked from both sides, object statistics add their counts
-and size tables and recompute the quantiles (:mod:`maskstats.core.object_sizes`), and
-``per_image`` and ``selection`` are dropped (they name the table and the globs of one scan,
-not of the merged data). An
+``panoptic``, ``nodata``, and in ``coco`` / ``yolo`` with the names of both sources kept),
+crop statistics of one crop size add per class, the ``unknown_colors`` report is re-ranked
+from both sides, object statistics add their counts and size tables and recompute the
+quantiles (:mod:`maskstats.core.object_sizes`), and ``per_image``, ``selection`` and
+``windows`` are dropped (they name the table, the globs and the window grid of one scan, not
+of the merged data). An
 entry that cannot be merged exactly is refused with :class:`UsageProblem`, never kept from
 one side as if it described both.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from maskstats.errors import BadStats, UsageProblem
-from maskstats.core.extras import (ANNOTATION_SOURCES, DROPPED, MAX_COLORS, MAX_FILES,
+from maskstats.core.extras import (ANNOTATION_SOURCES, CROP, DROPPED, MAX_COLORS, MAX_FILES,
                                    OBJECT_COUNTS, OBJECT_KEYS, OBJECT_PIXELS_QUANTILES,
                                    OBJECT_SIZES, OBJECTS, PANOPTIC, UNKNOWN_COLORS)
 from maskstats.core.object_sizes import (NO_SIZES_NOTE, NO_TABLE_NOTE, SIZE_TABLE_LIMIT,
@@ -51,6 +52,8 @@ def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
             out[key] = _merge_unknown(va, vb)
         elif key == PANOPTIC and va is not None and vb is not None:
             out[key] = _merge_panoptic(va, vb)
+        elif key == CROP and va is not None and vb is not None:
+            out[key] = _merge_crop(va, vb, k)
         elif key in ANNOTATION_SOURCES and va is not None and vb is not None:
             out[key] = _merge_source(key, va, vb)
         elif _is_counter(va) and _is_counter(vb):
@@ -63,6 +66,21 @@ def _merge_extra(a: Mapping[str, Any], b: Mapping[str, Any], k: int,
     if out.get(UNKNOWN_COLORS) is None:
         out.pop(UNKNOWN_COLORS, None)
     return out
+
+
+def _merge_crop(a: Mapping[str, Any], b: Mapping[str, Any], k: int) -> dict[str, Any]:
+    """Crop statistics of the same crop size add per class (both sides padded to k)."""
+    if list(a["size"]) != list(b["size"]):
+        raise UsageProblem(f"cannot merge crop statistics of {a['size']} and {b['size']} "
+                           "crops; scan both with the same --crop")
+
+    def padded(side: Mapping[str, Any], name: str) -> list[float]:
+        values = [float(v) for v in side[name]]
+        return values + [0.0] * (k - len(values))
+
+    return {"size": list(a["size"]),
+            **{name: [x + y for x, y in zip(padded(a, name), padded(b, name))]
+               for name in ("counts", "presence")}}
 
 
 def _is_counter(value: Any) -> bool:

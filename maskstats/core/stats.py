@@ -10,10 +10,12 @@ from maskstats.version import __version__
 from maskstats.errors import BadStats, MaskstatsError, UsageProblem
 from maskstats.core.histogram import Counts
 from maskstats.core.limits import CLASS_LIMIT, beyond_limit_message, check_num_classes
-from maskstats.core.extras import SELECTION, extras_from_json, extras_to_json, one_hot_entry
+from maskstats.core.extras import (SELECTION, extras_from_json, extras_to_json, nodata_entry,
+                                   one_hot_entry)
 from maskstats.core.schema import COLUMNS, KINDS, FieldReader
 from maskstats.core.jsonio import STATS_FORMAT, STATS_VERSION, load_stats_dict, write_json
 from maskstats.core.merge import merge_extra
+from maskstats.core.nodata import NODATA_VALUE
 from maskstats.core.sums import check_sums
 
 
@@ -80,6 +82,7 @@ class Stats:
         ignore = sorted({int(v) for v in ignore_index})
         check_num_classes(num_classes)
         table = counts.table()
+        nodata = table.pop(NODATA_VALUE, (0,))[0]  # GeoTIFF nodata pixels: ignored
         kept = {v: row for v, row in table.items() if v not in ignore}
         if num_classes is None:
             non_negative = [v for v in kept if v >= 0]
@@ -106,10 +109,10 @@ class Stats:
             num_images=counts.num_images,
             total_pixels=counts.total_pixels,
             ignore_index=ignore,
-            ignored_pixels=sum(table[v][0] for v in ignore if v in table),
+            ignored_pixels=sum(table[v][0] for v in ignore if v in table) + nodata,
             unexpected=unexpected,
             options=opts,
-            extra=one_hot_entry(counts.extra),
+            extra={**one_hot_entry(counts.extra), **nodata_entry(nodata)},
         )
 
     # -- JSON -------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import numpy as np
 from maskstats.errors import MaskstatsError, UnreadableMask, UsageProblem
 from maskstats.pipeline.executors import Executor
 from maskstats.core.histogram import Counts, ImageHist
+from maskstats.pipeline.objects import Objects
 from maskstats.pipeline.records import FileRecord
 from maskstats.core.stats import Stats
 from maskstats.core.extras import PANOPTIC
@@ -148,6 +149,18 @@ def hist_from_segments(name: str, size: tuple[int, int], segments: Sequence[Mapp
     return hist, pixels - labelled
 
 
+def segment_objects(segments: Sequence[Mapping], index: Mapping[int, int],
+                    areas: Mapping[int, int] | None = None) -> Objects:
+    """One object per segment of an image (``scan --panoptic --objects``): its class and its
+    area; crowd segments (``iscrowd`` 1, a group of things) and empty ones are no object."""
+    pairs = sorted((index[int(seg["category_id"])],
+                    int(seg["area"]) if areas is None else areas.get(int(seg["id"]), 0))
+                   for seg in segments if not seg.get("iscrowd"))
+    pairs = [(c, a) for c, a in pairs if a > 0]
+    return Objects(np.array([c for c, _ in pairs], dtype=np.int64),
+                   np.array([a for _, a in pairs], dtype=np.int64))
+
+
 def decode_segments(path: str, size: tuple[int, int]) -> dict[int, int]:
     """Segment id -> pixels of one panoptic PNG (id = R + 256 G + 65536 B)."""
     from PIL import Image
@@ -184,8 +197,8 @@ def verify_segments(path: str, segments: Sequence[Mapping], found: Mapping[int, 
                              f"pixels) but not in the JSON segments_info")
 
 
-def decode_batch(jobs: Sequence[tuple], folder: str, index: Mapping[int, int]
-                 ) -> list[FileRecord]:
+def decode_batch(jobs: Sequence[tuple], folder: str, index: Mapping[int, int],
+                 objects: bool = False) -> list[FileRecord]:
     """Decode and verify a batch of PNGs (runs in a worker process); one record per image."""
     out = []
     for name, size, segments in jobs:
@@ -193,7 +206,8 @@ def decode_batch(jobs: Sequence[tuple], folder: str, index: Mapping[int, int]
         found = decode_segments(path, size)
         verify_segments(path, segments, found)
         hist, _unlabelled = hist_from_segments(path, size, segments, index, found)
-        out.append(FileRecord(name, [hist]))
+        out.append(FileRecord(name, [hist], objects=[segment_objects(segments, index, found)]
+                              if objects else None))
     return out
 
 
@@ -211,7 +225,7 @@ class PanopticSource:
     def __init__(self, paths: Sequence[str], annotations: str | os.PathLike | None, *,
                  verify: bool = False, num_classes: int | None = None,
                  class_names: Sequence[str] | None = None,
-                 other_options: Mapping[str, Any] | None = None):
+                 other_options: Mapping[str, Any] | None = None, objects: bool = False):
         if annotations is None:
             raise UsageProblem("--verify checks COCO panoptic PNGs: it needs --panoptic JSON")
         if other_options:
@@ -231,6 +245,7 @@ class PanopticSource:
         sizes = _image_sizes(obj)
         self.work = [_job(ann, sizes, self.source) for ann in obj["annotations"]]
         self.verify = verify
+        self.objects = objects  # one object per (non-crowd) segment
         self.names = list(class_names) if class_names is not None else names
         if self.names is not None and len(self.names) != len(self.cat_ids):
             raise UsageProblem(f"{len(self.names)} class names given for {len(self.cat_ids)} "
@@ -242,12 +257,15 @@ class PanopticSource:
     def records(self, executor: Executor) -> Iterator[list[FileRecord]]:
         """Per-image records in the JSON's order: from the JSON, or decoded with ``verify``."""
         if self.verify:
-            run = partial(decode_batch, folder=self.folder, index=self.index)
+            run = partial(decode_batch, folder=self.folder, index=self.index,
+                          objects=self.objects)
             for _batch, records in executor.map(run, self.work):
                 yield records
             return
         for start in range(0, len(self.work), CHUNK):
-            yield [FileRecord(name, [hist_from_segments(name, size, segments, self.index)[0]])
+            yield [FileRecord(name, [hist_from_segments(name, size, segments, self.index)[0]],
+                              objects=[segment_objects(segments, self.index)]
+                              if self.objects else None)
                    for name, size, segments in self.work[start:start + CHUNK]]
 
     def stats(self, counts: Counts, ignore_index: Sequence[int] = ()) -> Stats:

@@ -9,7 +9,7 @@ writes the final table in chunks of ``CHUNK`` rows through
 the output is never half-written: a failed scan leaves the old file (if any) untouched.
 
 A row follows the stats exactly: ``c<k>`` holds the pixels of class k, ``ignored`` the pixels
-of ignore values (and, for COCO panoptic, the void pixels), ``unexpected`` the pixels of
+of ignore values and nodata (and, for COCO panoptic, the void pixels), ``unexpected`` the pixels of
 values outside [0, K) that are not ignored. Summing ``c<k>`` over the rows gives the stats'
 ``pixel_counts``; counting its non-zero rows gives ``image_counts``. Colours missing from a
 colour table are in no column, as they are in no stats count (they stay in ``pixels``).
@@ -25,6 +25,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from maskstats.core.nodata import NODATA_VALUE
 from maskstats.readers.colors import UNKNOWN_BASE
 from maskstats.errors import UsageProblem
 from maskstats.core.files import atomic_write_bytes, format_for
@@ -83,6 +84,9 @@ class PerImageTable:
                                             dir=_spool_folder(self.path),
                                             prefix=".maskstats-per-image-", suffix=".spool")
 
+    #: the integer columns saying where a row lies, between ``path`` and ``pixels``
+    POSITION = ("frame",)
+
     def add(self, records: Sequence[FileRecord]) -> None:
         lines = []
         for r in records:
@@ -90,19 +94,23 @@ class PerImageTable:
                 continue
             name = self.names.get(r.path, r.path)
             check_name(name, r.path)  # before anything is written
-            name = json.dumps(name, ensure_ascii=False)
-            objs = r.objects if self.objects and r.objects is not None else None
-            for frame, h in enumerate(r.hists):
-                line = (f"{name}\t{frame}\t{int(h.pixels)}\t"
-                        f"{','.join(map(str, h.values.tolist()))}\t"
-                        f"{','.join(map(str, h.counts.tolist()))}")
-                if objs is not None:  # components per class: classes, then their numbers
-                    cls, num = np.unique(objs[frame].classes, return_counts=True)
-                    line += (f"\t{','.join(map(str, cls.tolist()))}"
-                             f"\t{','.join(map(str, num.tolist()))}")
-                lines.append(line + "\n")
+            lines.extend(self.lines(json.dumps(name, ensure_ascii=False), r))
         self.rows += len(lines)
         self.spool.write("".join(lines))
+
+    def lines(self, name: str, r: FileRecord) -> list[str]:
+        """The spool lines of one record: name, position (comma-separated), pixels, the
+        values and their pixels [, object classes and their numbers]."""
+        objs = r.objects if self.objects and r.objects is not None else None
+        lines = []
+        for frame, h in enumerate(r.hists):
+            line = spool_line(name, str(frame), int(h.pixels), h.values, h.counts)
+            if objs is not None:  # components per class: classes, then their numbers
+                cls, num = np.unique(objs[frame].classes, return_counts=True)
+                line += (f"\t{','.join(map(str, cls.tolist()))}"
+                         f"\t{','.join(map(str, num.tolist()))}")
+            lines.append(line + "\n")
+        return lines
 
     def close(self) -> None:
         self.spool.close()
@@ -114,7 +122,7 @@ class PerImageTable:
         chunks = self._chunks(num_classes, ignore)
         digest = hashlib.sha256()
         try:
-            columns = table_columns(num_classes, self.objects)
+            columns = table_columns(num_classes, self.objects, windows=len(self.POSITION) > 1)
             if self.fmt == "csv":
                 atomic_write_bytes(self.path, _hashed(_csv_bytes(chunks, columns), digest))
             else:
@@ -124,7 +132,8 @@ class PerImageTable:
         return {"path": self.path, "sha256": digest.hexdigest(), "rows": self.rows}
 
     def _chunks(self, k: int, ignore: np.ndarray) -> Iterator[tuple]:
-        """(names, fixed columns (m, 4), class counts (m, K) [+ objects (m, K)]) per CHUNK."""
+        """(names, fixed columns (m, P + 3), class counts (m, K) [+ objects (m, K)]) per
+        CHUNK, P the position columns."""
         self.spool.flush()
         self.spool.seek(0)
         while True:
@@ -137,10 +146,11 @@ class PerImageTable:
         m = len(lines)
         fields = [line.rstrip("\n").split("\t") for line in lines]
         names = [json.loads(f[0]) for f in fields]
-        frames = np.array([int(f[1]) for f in fields], dtype=_I64)
+        position = np.array([f[1].split(",") for f in fields], dtype=_I64).reshape(
+            m, len(self.POSITION))
         pixels = np.array([int(f[2]) for f in fields], dtype=_I64)
         row, values, counts = _sparse(fields, 3, m)
-        ignored_v = np.isin(values, ignore)
+        ignored_v = np.isin(values, ignore) | (values == NODATA_VALUE)
         is_class = (values >= 0) & (values < k) & ~ignored_v
         unknown = (values < 0) & (values >= UNKNOWN_BASE) if self.colors else \
             np.zeros(values.size, bool)
@@ -155,7 +165,8 @@ class PerImageTable:
             covered = np.zeros(m, _I64)
             np.add.at(covered, row, counts)
             ignored += pixels - covered
-        fixed = np.stack([frames, pixels, ignored, unexpected], axis=1)
+        fixed = np.concatenate([position, np.stack([pixels, ignored, unexpected], axis=1)],
+                               axis=1)
         if not self.objects:
             return names, fixed, classes
         orow, ovalues, ocounts = _sparse(fields, 5, m)
@@ -163,6 +174,13 @@ class PerImageTable:
         objects = np.zeros((m, k), _I64)
         objects[orow[keep], ovalues[keep]] = ocounts[keep]
         return names, fixed, np.concatenate([classes, objects], axis=1)
+
+
+def spool_line(name: str, position: str, pixels: int, values: np.ndarray,
+               counts: np.ndarray) -> str:
+    """One spool line (without its end): the fields :meth:`PerImageTable._convert` reads."""
+    return (f"{name}\t{position}\t{pixels}\t{','.join(map(str, values.tolist()))}\t"
+            f"{','.join(map(str, counts.tolist()))}")
 
 
 def _sparse(fields: list[list[str]], at: int, m: int) -> tuple[np.ndarray, ...]:

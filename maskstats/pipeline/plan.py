@@ -1,6 +1,6 @@
 """The first step of :func:`maskstats.pipeline.scan.scan`: the request (its arguments) and
-the plan settled from it before any mask is read (paths, resolved conventions), with the
-options refused up front."""
+the plan settled from it before any mask is read (paths, resolved conventions, window grid),
+with the options refused up front (:func:`~maskstats.pipeline.rules.check_outputs`)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from maskstats.core.limits import check_num_classes
-from maskstats.errors import UsageProblem
+from maskstats.pipeline.rules import check_outputs
 from maskstats.pipeline.stream import Progress
 
 if TYPE_CHECKING:
     from maskstats.presets.presets import Conventions
+    from maskstats.windows.grid import WindowGrid
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,27 @@ class ScanRequest:
     objects: bool = False
     connectivity: int | None = None
     verify_checksums: bool = False
+    window: "str | int | tuple[int, int] | None" = None
+    stride: "str | int | tuple[int, int] | None" = None
+    allow_gaps: bool = False
+    crop: "str | int | tuple[int, int] | None" = None
+    max_pixels: int | None = None
     coco: str | os.PathLike | None = None
     yolo: str | os.PathLike | None = None
     split: str | None = None
+    allow_unexpected: bool = False
 
 
 @dataclass(frozen=True)
 class ScanPlan:
-    """What a scan counts, settled before any mask is read: the paths and the resolved
-    conventions (ignore values, class vector, names, remap, colour table)."""
+    """What a scan counts, settled before any mask is read: the paths, the resolved
+    conventions (ignore values, class vector, names, remap, colour table), the window grid
+    and crop size (None without)."""
 
     paths: list[str]
     conv: "Conventions"
+    grid: "WindowGrid | None" = None
+    crop: tuple[int, int] | None = None
 
 
 def plan_scan(request: ScanRequest) -> ScanPlan:
@@ -73,23 +83,6 @@ def plan_scan(request: ScanRequest) -> ScanPlan:
     check_num_classes(conv.num_classes)
     check_outputs(request.per_image, request.objects, request.connectivity,
                   request.panoptic is not None or request.verify)
-    return ScanPlan([os.fspath(p) for p in paths], conv)
+    from maskstats.pipeline.window_table import window_plan
 
-
-def check_outputs(per_image: str | os.PathLike | None, objects: bool,
-                  connectivity: int | None, panoptic: bool) -> None:
-    """Refuse impossible combinations and missing extras before any mask is read."""
-    if per_image is not None:
-        from maskstats.pipeline.per_image import table_format
-
-        table_format(per_image)
-    if connectivity is not None and not objects:
-        raise UsageProblem("--connectivity applies to --objects; pass --objects as well")
-    if objects:
-        from maskstats.pipeline.objects import cc3d_module, check_connectivity
-
-        check_connectivity(connectivity)
-        if panoptic:
-            raise UsageProblem("--objects cannot be combined with --panoptic: the classes "
-                               "come from the JSON, not from decoded pixels")
-        cc3d_module()
+    return ScanPlan([os.fspath(p) for p in paths], conv, *window_plan(request))

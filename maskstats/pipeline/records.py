@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -24,8 +24,9 @@ from maskstats.core.histogram import ImageHist, remap_hist
 from maskstats.core.limits import BadLabelValue, ClassBound, beyond_limit_message
 from maskstats.core.notices import Notice
 from maskstats.pipeline.objects import Objects
-from maskstats.readers.options import ReadOptions
+from maskstats.readers.options import ReadOptions, pixel_limit
 from maskstats.readers.formats import read_hists
+from maskstats.pipeline.window_records import pack_windows, read_windows, unpack_windows
 
 _I64 = np.int64
 
@@ -42,16 +43,24 @@ class FileRecord:
     skipped: dict[str, str] | None = None
     #: with ``--objects``: the connected components of each image (aligned with ``hists``)
     objects: list[Objects] | None = None
+    #: with ``--window``: the window histograms of each image (aligned with ``hists``)
+    windows: list | None = None
+    #: with ``--crop``: the crop statistics of each image (maskstats.windows.crops)
+    crops: list | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "notices": self.notices, "key": self.key,
                 "skipped": self.skipped, "hists": pack_hists(self.hists),
-                "objects": pack_objects(self.objects)}
+                "objects": pack_objects(self.objects),
+                **({"windows": pack_windows(self.windows)} if self.windows is not None else {}),
+                **({"crops": self.crops} if self.crops is not None else {})}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         hists = unpack_hists(*state.pop("hists"))
         objects = unpack_objects(state.pop("objects"))
-        self.__dict__.update(state, hists=hists, objects=objects)
+        windows = unpack_windows(state.pop("windows", None))
+        crops = state.pop("crops", None)
+        self.__dict__.update(state, hists=hists, objects=objects, windows=windows, crops=crops)
 
 
 def pack_hists(hists: Sequence[ImageHist]) -> tuple:
@@ -120,7 +129,8 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
               remap: Mapping[int, int] | None = None, bound: ClassBound | None = None
               ) -> tuple[list[ImageHist], set[Notice], list[Objects] | None]:
     """Every image histogram of one mask file (remapped), the warnings it raised, and with
-    ``options.objects`` the connected components of every image.
+    ``options.objects`` the connected components of every image (with ``options.window``:
+    the window histograms of every image).
 
     Either the whole file is read or :class:`UnreadableMask` is raised: a file that fails
     half-way gives nothing. ``bound`` (a scan without ``num_classes``): a class id beyond
@@ -131,10 +141,14 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
     def warn(message: "str | Notice") -> None:
         notices.add(Notice.of(message))
 
-    with warnings.catch_warnings(record=True) as caught:  # library warnings (Pillow, ...)
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught, pixel_limit(options.max_pixels):
+        warnings.simplefilter("always")  # library warnings (Pillow, ...) are caught
         try:
-            if options.objects:
+            decoded = options.objects or options.window is not None or options.crop is not None
+            if options.window is not None or options.crop is not None:
+                # the third result is then (window histograms, crop statistics)
+                hists, objects = read_windows(path, options, remap, warn)
+            elif options.objects:
                 hists, objects = read_objects(path, options, remap, warn)
             elif "://" in path:  # an fsspec URL such as s3://bucket/m.png (maskstats/readers/remote.py)
                 from maskstats.readers.remote import read_remote
@@ -142,7 +156,7 @@ def read_file(path: str, options: ReadOptions = ReadOptions(),
                 source = read_remote(path, options, warn)
             else:
                 source = read_hists(path, options, warn)
-            if not options.objects:
+            if not decoded:
                 hists, objects = [], None
                 for h in source:  # the first image beyond the bound stops the read
                     hists.append(check_bound(path, remap_hist(h, remap) if remap else h, bound))
@@ -173,8 +187,11 @@ def check_bound(path: str, h: ImageHist, bound: ClassBound | None) -> ImageHist:
 
 def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | None,
                  warn) -> tuple[list[ImageHist], list[Objects]]:
-    """Histograms and connected components of every image, from one decoded label array."""
+    """Histograms and objects of every image, from one decoded label array: connected
+    components, or one object per instance id where the encoding holds instance ids
+    (:mod:`maskstats.pipeline.instances`)."""
     from maskstats.readers.decode import label_images
+    from maskstats.pipeline.instances import instance_mask, instance_objects
     from maskstats.pipeline.objects import components, remap_array
 
     data = None
@@ -184,9 +201,13 @@ def read_objects(path: str, options: ReadOptions, remap: Mapping[int, int] | Non
         data = object_bytes(path)
     hists, objects = [], []
     for label in label_images(path, options, warn, data):
-        if remap:
-            label = remap_array(label, remap)
-        found, hist = components(path, label, options.connectivity)
+        instances = instance_mask(label, remap) if remap else None
+        if instances is not None:
+            found, hist = instance_objects(path, label, instances, remap, options.connectivity)
+        else:
+            if remap:
+                label = remap_array(label, remap)
+            found, hist = components(path, label, options.connectivity)
         hists.append(hist)
         objects.append(found)
         del label  # before the next image is decoded: one image in memory at a time
@@ -204,6 +225,10 @@ def read_record(path: str, options: ReadOptions = ReadOptions(),
         if on_error != "skip":
             raise
         return FileRecord(path, key=key, skipped={"path": exc.path, "reason": exc.problem})
+    if options.window is not None or options.crop is not None:
+        windows, crops = objects
+        return FileRecord(path, hists, tuple(sorted(notices)), key, windows=windows,
+                          crops=crops)
     return FileRecord(path, hists, tuple(sorted(notices)), key, objects=objects)
 
 
@@ -214,6 +239,10 @@ def read_batch(paths: Sequence[str], options: ReadOptions = ReadOptions(),
 
     Remote objects of the batch are fetched on threads while the others are read.
     """
+    if any(not isinstance(p, str) for p in paths):  # shares of a huge raster (pipeline.parts)
+        return [read_record(p, options, remap, on_error, keys, bound) if isinstance(p, str) else
+                read_record(p.path, replace(options, part=(p.index, p.count)), remap, "skip",
+                            keys, bound) for p in paths]  # a bad part: raised when joined
     if any("://" in p for p in paths):
         from maskstats.readers.remote import prefetch
 

@@ -19,19 +19,24 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 from maskstats.core.limits import ClassBound
 from maskstats.core.notices import MISSING_CHANNELS, Notice
 from maskstats.core.stats import Stats
 from maskstats.errors import MaskstatsWarning, UsageProblem
+from maskstats.pipeline.crop_totals import CropTotals
 from maskstats.pipeline.finish import finish_stats
+from maskstats.pipeline.instances import objects_rule
 from maskstats.pipeline.plan import ScanPlan, ScanRequest, plan_scan
+from maskstats.pipeline.rules import check_preset_fit, select_files
 from maskstats.pipeline.sinks import (FileSinks, ObjectTotals, Totals, UnknownColors,
                                       finish_table, open_table, with_table)
 from maskstats.pipeline.stream import (Progress, count_files, feed, make_executor,
                                        record_stream)
 from maskstats.pipeline.walk import FileList, find_files
+from maskstats.pipeline.window_table import window_entries
 from maskstats.readers.nifti import volume_unit
 from maskstats.readers.options import ReadOptions
 from maskstats.core.extras import SELECTION, UNKNOWN_COLORS
@@ -66,8 +71,14 @@ def scan(
     objects: bool = False,
     connectivity: int | None = None,
     verify_checksums: bool = False,
+    window: "str | int | tuple[int, int] | None" = None,
+    stride: "str | int | tuple[int, int] | None" = None,
+    allow_gaps: bool = False,
+    crop: "str | int | tuple[int, int] | None" = None,
+    max_pixels: int | None = None,
     coco: str | os.PathLike | None = None, yolo: str | os.PathLike | None = None,
     split: str | None = None,
+    allow_unexpected: bool = False,
 ) -> Stats:
     """Count pixels per class in every mask under ``paths`` and return :class:`Stats`.
 
@@ -108,11 +119,20 @@ def scan(
         connectivity: of the components: 4 or 8 in 2-D, 6, 18 or 26 in 3-D (default 8 / 26).
         verify_checksums: also check the zlib adler32 of every PNG's image data (a second
             inflate; chunk CRCs are always checked; see :mod:`maskstats.readers.png`).
+        window, stride, allow_gaps, crop: one ``per_image`` row per window of this size
+            (``"512"``, ``"512x1024"``, ``(H, W)``) at this stride, and the exact statistics
+            of one random crop per image (see :mod:`maskstats.pipeline.window_table`).
+        max_pixels: the decompression-bomb limit of images decoded whole (178,956,970).
         coco, yolo, split: a COCO/LVIS JSON or an Ultralytics ``data.yaml`` (and a split),
             scanned instead of ``paths`` (see :mod:`maskstats.pipeline.annotations`).
+        allow_unexpected: under a preset, accept more than 1% of the pixels outside its
+            classes (:mod:`maskstats.presets.fit`; a preset's files: ``.selection``).
     """
     request = ScanRequest(**locals())  # first statement: locals() are the arguments
     if coco is not None or yolo is not None or split is not None:
+        if window is not None or crop is not None:
+            raise UsageProblem("--window and --crop read mask files; they do not combine "
+                               "with --coco or --yolo (yet)")
         from maskstats.pipeline.annotations import scan_annotations
 
         return scan_annotations(request)
@@ -130,13 +150,17 @@ def scan_panoptic(request: ScanRequest, plan: ScanPlan) -> Stats:
     conv = plan.conv
     source = PanopticSource(plan.paths, request.panoptic, verify=request.verify,
                             num_classes=conv.num_classes, class_names=conv.class_names,
-                            other_options=conv.options)
-    totals = Totals()
-    table = open_table(request.per_image, void_is_ignored=True)
+                            other_options=conv.options, objects=request.objects)
+    totals, segments = Totals(), ObjectTotals() if request.objects else None
+    table = open_table(request.per_image, void_is_ignored=True, objects=request.objects)
     try:
         feed(source.records(make_executor(request.jobs, len(source))),
-             with_table([totals], table), len(source), request.progress)
-        return finish_table(source.stats(totals.counts, conv.ignore_index), table)
+             with_table([s for s in (totals, segments) if s], table), len(source),
+             request.progress)
+        stats = source.stats(totals.counts, conv.ignore_index)
+        if segments is not None:  # one object per segment
+            stats.extra.update(segments.stats(stats.num_classes, stats.ignore_index, "segments"))
+        return finish_table(stats, table)
     finally:
         if table is not None:
             table.close()
@@ -151,9 +175,11 @@ def scan_files(request: ScanRequest, plan: ScanPlan) -> Stats:
         raise UsageProblem(f"{len(conv.class_names)} class names given for "
                            f"{conv.num_classes} classes")
     options = read_options(request, plan)
-    found = find_files(plan.paths, request.include, request.exclude, on_error=request.on_error,
-                       avoid=[request.cache] if request.cache is not None
-                       and "://" not in str(request.cache) else [])
+    found, chosen = select_files(plan.paths, request.preset, request.include, request.exclude,
+                                 on_error=request.on_error,
+                                 avoid=[request.cache] if request.cache is not None
+                                 and "://" not in str(request.cache) else [])
+    request = replace(request, include=chosen)  # the selection recorded in the stats
     sinks = open_sinks(request, plan, found)
     try:
         problems: list[Notice] = []
@@ -177,7 +203,8 @@ def read_options(request: ScanRequest, plan: ScanPlan) -> ReadOptions:
     return ReadOptions(layout=check_layout(request.layout), key=request.key,
                        colors=plan.conv.color_pairs, objects=request.objects,
                        connectivity=request.connectivity,
-                       verify_checksums=request.verify_checksums)
+                       verify_checksums=request.verify_checksums, window=plan.grid,
+                       crop=plan.crop, max_pixels=request.max_pixels)
 
 
 def open_sinks(request: ScanRequest, plan: ScanPlan, found: FileList) -> FileSinks:
@@ -185,8 +212,11 @@ def open_sinks(request: ScanRequest, plan: ScanPlan, found: FileList) -> FileSin
     the per-image table with ``per_image``."""
     colours = UnknownColors() if plan.conv.color_pairs else None
     table = open_table(request.per_image, dict(zip(found.files, found.names)),
-                       colors=colours is not None, objects=request.objects)
-    return FileSinks(Totals(), colours, ObjectTotals() if request.objects else None, table)
+                       colors=colours is not None, objects=request.objects,
+                       windows=plan.grid is not None)
+    crops = CropTotals(plan.crop) if plan.crop is not None else None
+    return FileSinks(Totals(), colours, ObjectTotals() if request.objects else None, table,
+                     crops)
 
 
 def finish_scan(request: ScanRequest, plan: ScanPlan, found: FileList,
@@ -214,7 +244,10 @@ def finish_scan(request: ScanRequest, plan: ScanPlan, found: FileList,
         unit=volume_unit(found.files))
     if sinks.components is not None:
         stats.extra.update(sinks.components.stats(stats.num_classes, stats.ignore_index,
-                                                  request.connectivity))
+                                                  objects_rule(conv.remap, request.connectivity)))
+    window_entries(stats, plan.grid, sinks)
+    check_preset_fit(stats, request.preset, request.allow_unexpected, found.files,
+                     read_options(request, plan), plan.conv.remap)
     return finish_table(stats, sinks.table)
 
 

@@ -25,6 +25,7 @@ from maskstats.core.extras import MAX_COLORS, PER_IMAGE
 
 if TYPE_CHECKING:
     from maskstats.pipeline.per_image import PerImageTable
+    from maskstats.pipeline.crop_totals import CropTotals
 
 _I64 = np.int64
 
@@ -165,9 +166,10 @@ class FileSinks:
     colours: UnknownColors | None
     components: ObjectTotals | None
     table: "PerImageTable | None"
+    crops: "CropTotals | None" = None  # scan --crop (maskstats.pipeline.crop_totals)
 
     def all(self) -> list:
-        return with_table([s for s in (self.totals, self.colours, self.components)
+        return with_table([s for s in (self.totals, self.colours, self.components, self.crops)
                            if s is not None], self.table)
 
     def close(self) -> None:
@@ -176,13 +178,14 @@ class FileSinks:
 
 
 def open_table(path: "str | os.PathLike | None", names: Mapping[str, str] | None = None,
-               **options) -> "PerImageTable | None":
-    """The per-image table sink writing to ``path``, or None without one."""
+               windows: bool = False, **options) -> "PerImageTable | None":
+    """The per-image (with ``windows``: window) table sink writing to ``path``, or None."""
     if path is None:
         return None
     from maskstats.pipeline.per_image import PerImageTable
+    from maskstats.pipeline.window_table import WindowTable
 
-    return PerImageTable(path, names, **options)
+    return (WindowTable if windows else PerImageTable)(path, names, **options)
 
 
 def with_table(sinks: list, table: "PerImageTable | None") -> list:

@@ -51,13 +51,18 @@ def record_stream(files: list[str], *, jobs: int | None = None, on_error: str = 
     """
     if on_error not in ("fail", "skip"):
         raise UsageProblem(f"on_error must be 'fail' or 'skip', not {on_error!r}")
-    executor = make_executor(jobs, len(files), backend, scheduler)
     read = partial(read_batch, options=options, remap=remap, on_error=on_error,
                    keys=cache is not None, bound=bound)
-    if cache is None:
-        for _batch, records in executor.map(read, files):
-            yield records
+    if cache is None:  # a huge raster is shared between workers (maskstats.pipeline.parts)
+        from maskstats.pipeline.parts import expand_parts, join_parts
+
+        local = backend == "local" and not scheduler
+        items = expand_parts(files, worker_count(jobs, 1 << 30) if local else 1)
+        executor = make_executor(jobs, len(items), backend, scheduler)
+        yield from join_parts((records for _batch, records in executor.map(read, items)),
+                              items, on_error)
         return
+    executor = make_executor(jobs, len(files), backend, scheduler)
     from maskstats.pipeline.cache import CachedReader
 
     cached = CachedReader(cache, {"options": options, "remap": remap}, executor, read)

@@ -21,7 +21,14 @@ several stored values map onto that class).
 ``coco-stuff``       COCO-Stuff 164k ``stuffthingmaps``: raw values 0-181 (11 ids unused,
                      named ``unused``), 255 unlabelled, 182 classes, no remap
 ``camvid``           CamVid as in SegNet: 11 classes, value 11 (Unlabelled) ignored
+``binary``           binary masks stored 0/255 or 0/1: 255 -> 1; classes 0 ``background``,
+                     1 ``foreground``; any other value is an error
+``instances``        plain instance-label masks (cells, nuclei): 0 background, every other
+                     value one object of class 1 ``object``; ``--objects`` counts the ids
 ==================== =========================================================================
+
+A preset also names the files its folder scans read (:mod:`maskstats.presets.selection`) and,
+after the scan, refuses masks it does not fit (:mod:`maskstats.presets.fit`).
 """
 
 from __future__ import annotations
@@ -87,6 +94,48 @@ class Remap(Mapping):
             d["then"] = self.then.describe()
         return d
 
+    def followed_by(self, then: "Remap") -> "Remap":
+        """This remap, then ``then`` (a user's ``--remap`` after a preset's)."""
+        return Remap(self.table, self.instance_divisor, then)
+
+    def instance_pixels(self, label: Any) -> Any:
+        """Where a stored label array holds instance ids (one object per distinct id, for
+        ``--objects``), as a boolean array; None when this encoding holds none."""
+        return label >= self.instance_divisor if self.instance_divisor else None
+
+    @property
+    def holds_instances(self) -> bool:
+        """True when stored values may be instance ids (see :meth:`instance_pixels`)."""
+        return bool(self.instance_divisor)
+
+
+class InstanceLabels(Remap):
+    """Plain instance-label masks (cell datasets): 0 is background, every other stored value
+    is one object of class 1. Pixels count as class 0 or 1; ``--objects`` counts the ids."""
+
+    def __init__(self, then: "Remap | None" = None):
+        super().__init__({}, None, then)
+
+    def _map(self, value: int) -> int:
+        value = 1 if value != 0 else 0
+        return self.then._map(value) if self.then is not None else value
+
+    def describe(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"instance_labels": "non-zero -> 1"}
+        if self.then is not None:
+            d["then"] = self.then.describe()
+        return d
+
+    def followed_by(self, then: Remap) -> Remap:
+        return InstanceLabels(then)
+
+    def instance_pixels(self, label: Any) -> Any:
+        return label != 0
+
+    @property
+    def holds_instances(self) -> bool:
+        return True
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -112,6 +161,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            182, (255,), coco_stuff_names()),
     Preset("camvid", "CamVid (SegNet): 11 classes, 11 = Unlabelled (ignored)",
            11, (11,), CAMVID_NAMES),
+    Preset("binary", "binary masks 0/255 or 0/1 -> 0 background, 1 foreground",
+           2, (), ("background", "foreground"), Remap({255: 1})),
+    Preset("instances", "instance-label masks: 0 background, every other id one object",
+           2, (), ("background", "object"), InstanceLabels()),
 )}
 
 
@@ -169,8 +222,7 @@ def resolve(*, preset: str | None = None, remap: Any = None, colors: Any = None,
     if remap is not None:
         table = load_remap(remap) if isinstance(remap, (str, os.PathLike)) else dict(remap)
         user = Remap(table)
-        conv_remap = Remap(conv_remap.table, conv_remap.instance_divisor, user) \
-            if conv_remap is not None else user
+        conv_remap = conv_remap.followed_by(user) if conv_remap is not None else user
         options["remap"] = user.describe()["table"]
     pairs = source = None
     if colors is not None:
@@ -181,8 +233,16 @@ def resolve(*, preset: str | None = None, remap: Any = None, colors: Any = None,
         options["colors"] = table_c.as_option()
         if table_c.names is not None:
             preset_k, preset_names = len(table_c.names), list(table_c.names)
+        if table_c.ignore_value is not None:  # the table's ignore rows
+            ignore = sorted(set(ignore) | {table_c.ignore_value})
     if num_classes is None:
         num_classes = len(names) if names is not None else preset_k
-    if names is None and preset_names is not None and len(preset_names) == num_classes:
+    if names is None and preset_names is not None:
+        if len(preset_names) != num_classes:  # never drop the names silently
+            what = f"preset {preset}" if colors is None else "the colour table"
+            raise UsageProblem(f"--num-classes {num_classes} does not match the "
+                               f"{len(preset_names)} class names of {what}; drop "
+                               "--num-classes, or pass --class-names with "
+                               f"{num_classes} names")
         names = preset_names
     return Conventions(ignore, num_classes, names, conv_remap, pairs, source, options)

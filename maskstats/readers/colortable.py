@@ -7,6 +7,11 @@ A colour table comes from one of (class id = row order, from 0):
 * JSON ``{"name": [r, g, b], ...}`` (or ``"#rrggbb"``), or a JSON list of ``[r, g, b]``;
 * a palette ('P') image: palette index i is class i (the first index wins for a colour
   listed twice), e.g. a VOC ``SegmentationClass`` PNG used as a reference palette.
+
+Ignore rows: a row named ``ignore`` (any case), or in CSV a row with a true value (``1``,
+``yes``, ``true``) in an ``ignore`` column, is no class: its colour's pixels are counted as
+ignored (stored value :attr:`ColorTable.ignore_value`), and the classes are the other rows, in
+order.
 """
 
 from __future__ import annotations
@@ -41,18 +46,29 @@ class ColorTable:
     colors: tuple[tuple[int, int, int], ...]
     names: tuple[str, ...] | None = None
     source: str = "colour table"
+    #: colours of the ignore rows: counted as ignored (:attr:`ignore_value`), no class
+    ignore_colors: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def ignore_value(self) -> int | None:
+        """The stored value of the ignore rows' pixels (255, or 65535 past 255 classes)."""
+        if not self.ignore_colors:
+            return None
+        return 255 if len(self.colors) < 255 else 65535
 
     def pairs(self) -> ColorPairs:
         """``(packed colour, class id)`` pairs for :class:`~maskstats.readers.formats.ReadOptions`.
 
-        A colour listed twice keeps its first class id.
+        A colour listed twice keeps its first class id; ignore rows give :attr:`ignore_value`.
         """
         seen: dict[int, int] = {}
         for class_id, rgb in enumerate(self.colors):
             seen.setdefault(pack_rgb(*rgb), class_id)
+        for rgb in self.ignore_colors:
+            seen.setdefault(pack_rgb(*rgb), self.ignore_value)  # type: ignore[arg-type]
         return tuple(sorted(seen.items()))
 
-    def as_option(self) -> dict[str, int]:
+    def as_option(self) -> dict[str, int]:  # ignore rows appear with ignore_value
         """``{"#rrggbb": class id}``: recorded in ``Stats.options`` so merges can compare."""
         return {hex_color(packed): cid for packed, cid in self.pairs()}
 
@@ -85,6 +101,16 @@ def load_color_table(path: str | os.PathLike) -> ColorTable:
     return table
 
 
+def _table(colors: Sequence[tuple[int, int, int]], names: Sequence[str], path: str,
+           ignore: Sequence[bool] = ()) -> ColorTable:
+    """A named table whose ignore rows (named ``ignore``, or flagged) are set apart."""
+    flags = [bool(ignore[i]) if i < len(ignore) else False for i in range(len(names))]
+    flags = [f or n.strip().lower() == "ignore" for f, n in zip(flags, names)]
+    keep = [i for i, f in enumerate(flags) if not f]
+    return ColorTable(tuple(colors[i] for i in keep), tuple(names[i] for i in keep), path,
+                      tuple(c for c, f in zip(colors, flags) if f))
+
+
 def _rgb(values: Sequence[Any], where: str) -> tuple[int, int, int]:
     try:
         rgb = tuple(int(str(v).strip()) for v in values)
@@ -112,19 +138,23 @@ def _csv_table(text: str, path: str) -> ColorTable:
     rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text), dialect), 1)
             if row and any(cell.strip() for cell in row)]
     cols = {"name": 0, "r": 1, "g": 2, "b": 3}
-    if rows and not rows[0][1][-1].strip().lstrip("-").isdigit():  # a header line
+    flag = None  # the optional ``ignore`` column
+    if rows and not rows[0][1][min(1, len(rows[0][1]) - 1)].strip().lstrip("-").isdigit():
         header = [h.strip().lower() for h in rows[0][1]]
         if {"name", "r", "g", "b"} <= set(header):
             cols = {k: header.index(k) for k in cols}
+        flag = header.index("ignore") if "ignore" in header else None
         rows = rows[1:]
-    names, colors = [], []
+    names, colors, ignore = [], [], []
     for n, row in rows:
         where = f"{path}: line {n}"
         if len(row) < 4:
             raise UsageProblem(f"{where}: expected name,r,g,b")
         names.append(row[cols["name"]].strip())
         colors.append(_rgb([row[cols[k]] for k in "rgb"], where))
-    return ColorTable(tuple(colors), tuple(names), path)
+        ignore.append(flag is not None and len(row) > flag
+                      and row[flag].strip().lower() in ("1", "yes", "true", "y"))
+    return _table(colors, names, path, ignore)
 
 
 def _looks_like_labelmap(text: str) -> bool:
@@ -141,7 +171,7 @@ def _labelmap_table(text: str, path: str) -> ColorTable:
         fields = line.split(":")
         names.append(fields[0].strip())
         colors.append(_rgb(fields[1].split(","), f"{path}: line {n}"))
-    return ColorTable(tuple(colors), tuple(names), path)
+    return _table(colors, names, path)
 
 
 def _json_table(obj: Any, path: str) -> ColorTable:
@@ -155,7 +185,7 @@ def _json_table(obj: Any, path: str) -> ColorTable:
 
     if isinstance(obj, dict):
         colors = tuple(colour(v, f"{path}: {k!r}") for k, v in obj.items())
-        return ColorTable(colors, tuple(str(k) for k in obj), path)
+        return _table(colors, tuple(str(k) for k in obj), path)
     if isinstance(obj, list):
         return ColorTable(tuple(colour(v, f"{path}: entry {i}") for i, v in enumerate(obj)),
                           None, path)
@@ -186,7 +216,8 @@ def _check_unique(table: ColorTable) -> None:
     if table.names is None:
         return  # palette images: the first index wins, documented above
     first: dict[tuple[int, int, int], str] = {}
-    for name, rgb in zip(table.names, table.colors):
+    for name, rgb in zip(table.names + ("ignore",) * len(table.ignore_colors),
+                         table.colors + table.ignore_colors):
         if rgb in first:
             raise UsageProblem(f"{table.source}: classes {first[rgb]!r} and {name!r} have the "
                                f"same colour {list(rgb)}")

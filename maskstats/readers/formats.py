@@ -96,6 +96,8 @@ def hists_of_array(path: str, arr: np.ndarray, options: ReadOptions) -> Iterator
 #: (imported on first use, so optional dependencies stay lazy)
 _READERS: dict[str, Callable[..., Iterator[ImageHist]] | str] = {
     **{ext: read_pil for ext in PIL_EXTENSIONS},
+    ".tif": "maskstats.readers.tiff_counts:read_tiff",  # huge rasters block by block
+    ".tiff": "maskstats.readers.tiff_counts:read_tiff",
     ".png": "maskstats.readers.png:read_png",  # chunk CRCs checked, libspng for 8-bit grey/palette
     ".npy": "maskstats.readers.arrayfiles:read_npy",
     ".npz": "maskstats.readers.arrayfiles:read_npz",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -29,6 +30,15 @@ class ReadOptions:
     objects: bool = False
     #: their connectivity: 4 or 8 in 2-D, 6, 18 or 26 in 3-D; None = 8 / 26
     connectivity: int | None = None
+    #: count every window of this grid too (a maskstats.windows.grid.WindowGrid; None = no)
+    window: object = None
+    #: crop statistics for crops of this (height, width) too (maskstats.windows.crops)
+    crop: tuple[int, int] | None = None
+    #: read only share ``part[0]`` of ``part[1]`` of a block TIFF's blocks (maskstats.pipeline.parts)
+    part: tuple[int, int] = (0, 1)
+    #: the decompression-bomb limit of images decoded whole (pixels); None = Pillow's, twice
+    #: its ``MAX_IMAGE_PIXELS`` (178,956,970)
+    max_pixels: int | None = None
 
 
 def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
@@ -43,3 +53,20 @@ def integral_or_fail(path: str, arr: np.ndarray) -> np.ndarray:
             raise UnreadableMask(path, f"{arr.dtype} value {float(far):g} is beyond the 64-bit "
                                  "integer range; label masks must hold integer class ids")
     return arr.astype(np.int64)
+
+
+@contextmanager
+def pixel_limit(max_pixels: int | None) -> Iterator[None]:
+    """Images decoded whole may hold up to ``max_pixels`` pixels inside this block (Pillow
+    refuses images over twice its ``MAX_IMAGE_PIXELS``); None keeps Pillow's limit."""
+    if max_pixels is None:
+        yield
+        return
+    from PIL import Image
+
+    before = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max(1, max_pixels // 2)  # an odd limit rounds down
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = before

@@ -209,6 +209,10 @@ def _colour_message(im) -> str:
     msg = (f"colour-coded {im.mode} mask: its pixels are colours, not class ids; convert it "
            "to an index mask (palette or 8-bit grey), or pass a colour -> id table with "
            "--colors FILE")
+    if im.mode in ("RGB", "RGBA", "CMYK", "YCbCr") and looks_like_photo(im):
+        return ("looks like a photograph (JPEG, or more colours than any label set), not a "
+                "label mask; if photos lie beside the masks, read only the masks with "
+                "--include, e.g. --include '*.png'")
     if im.mode in ("RGB", "RGBA"):
         arr = np.asarray(im)
         if (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
@@ -216,3 +220,13 @@ def _colour_message(im) -> str:
                    "as colour; re-save it as 8-bit grey (mode L), e.g. "
                    "Image.open(p).convert('L').save(p)")
     return msg
+
+
+#: more distinct colours than this in an RGB image: a photograph, not a colour-coded mask
+#: (label sets have tens to a few hundred colours; a photo has tens of thousands)
+PHOTO_COLORS = 4096
+
+
+def looks_like_photo(im) -> bool:
+    """A JPEG, or an image with more than :data:`PHOTO_COLORS` distinct colours."""
+    return im.format == "JPEG" or im.getcolors(maxcolors=PHOTO_COLORS) is None

@@ -16,6 +16,8 @@ from typing import IO
 from maskstats.errors import UnreadableMask
 
 DEFLATE = (8, 32946)
+#: the GDAL_NODATA tag: the value of pixels that hold no data, as ASCII text
+NODATA_TAG = 42113
 _OFFSETS = (273, 324)      # StripOffsets, TileOffsets
 _BYTE_COUNTS = (279, 325)  # StripByteCounts, TileByteCounts
 
@@ -55,3 +57,33 @@ def verify_deflate_pages(path: str, im, fh: IO[bytes]) -> None:
                                          f"{i} (zlib: {exc}); the file is damaged") from None
     finally:
         im.seek(0)
+
+
+def nodata_value(path: str, text) -> int | None:
+    """The integer a ``GDAL_NODATA`` tag (ASCII) names, or None (no tag, or NaN/fraction:
+    no integer pixel can hold it); a tag that is not a number is an error."""
+    if text is None:
+        return None
+    text = str(text).strip().rstrip("\x00").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise UnreadableMask(path, f"GDAL_NODATA tag {text!r} is not a number") from None
+    return int(value) if value == value and value == int(value) else None
+
+
+def page_nodata(path: str, source: "bytes | IO[bytes] | None" = None) -> list[int | None]:
+    """The GDAL_NODATA value of every page of a TIFF (None where it has none); ``source``:
+    the file's bytes (or a file object of them) when already read."""
+    import io
+
+    from PIL import Image
+
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    with Image.open(source if source is not None else path) as im:
+        out = []
+        for page in range(getattr(im, "n_frames", 1)):
+            im.seek(page)
+            out.append(nodata_value(path, im.tag_v2.get(NODATA_TAG)))
+        return out

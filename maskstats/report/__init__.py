@@ -13,7 +13,7 @@ Modules: :mod:`~maskstats.report.data` (numbers), :mod:`~maskstats.report.plots`
 
 from maskstats.report.build import SECTIONS, available_sections, build_report, write_report
 from maskstats.report.data import ReportData, ReportMismatch
-from maskstats.report.plots import MissingExtra
+from maskstats.report.figures import MissingExtra
 
 __all__ = ["SECTIONS", "MissingExtra", "ReportData", "ReportMismatch", "available_sections",
            "build_report", "write_report"]

@@ -67,6 +67,7 @@ class ReportData:
     object_counts: np.ndarray | None = None
     object_quantiles: np.ndarray | None = None    # (K, 5): min p10 p50 p90 max, or NaN rows
     objects_per_image: np.ndarray | None = None   # (K, 7) quantiles over images holding c
+    objects_per_image_bins: np.ndarray | None = None  # (K, len(OBJECT_BINS)) image shares
     compared: list[Compared] = field(default_factory=list)
 
     @property
@@ -130,6 +131,24 @@ def _per_image(data: ReportData, table) -> None:
     data.cooccurrence = cooccurrence(present, data.order[:COOCCURRENCE_CLASSES])
     if table.objects is not None:
         data.objects_per_image = _quantiles(table.objects, table.objects > 0)
+        data.objects_per_image_bins = object_bins(table.objects)
+
+
+#: bins of "objects of a class in one image": (label, low, high) inclusive
+OBJECT_BINS = (("1", 1, 1), ("2", 2, 2), ("3-5", 3, 5), ("6-20", 6, 20),
+               (">20", 21, np.inf))
+
+
+def object_bins(objects: np.ndarray) -> np.ndarray:
+    """Per class, the share of the images holding it that hold 1, 2, 3-5, 6-20, >20 of its
+    objects (rows of classes no image holds are NaN)."""
+    holding = (objects > 0).sum(axis=0).astype(np.float64)
+    out = np.full((objects.shape[1], len(OBJECT_BINS)), np.nan)
+    ok = holding > 0
+    for j, (_label, lo, hi) in enumerate(OBJECT_BINS):
+        n = ((objects >= lo) & (objects <= hi)).sum(axis=0)
+        out[ok, j] = n[ok] / holding[ok]
+    return out
 
 
 def cooccurrence(present: np.ndarray, classes: Sequence[int]) -> np.ndarray:

@@ -6,7 +6,8 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats.report.plots import COLORS, add_label, new_figure, text_inches
+from maskstats.report.figures import add_label, new_figure, text_inches
+from maskstats.report.plots import COLORS
 
 def histogram(counts: np.ndarray, xlabel: str, ylabel: str):
     """Bars of ``counts[k]`` at k = 0, 1, ...: e.g. images holding k classes."""

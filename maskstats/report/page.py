@@ -8,7 +8,6 @@ tests (and readers' scripts) can find them.
 
 from __future__ import annotations
 
-import html
 from typing import Sequence
 
 import numpy as np
@@ -17,62 +16,40 @@ from maskstats.version import __version__
 import maskstats.report.matrix as matrix
 import maskstats.report.plots as plots
 from maskstats.report.data import ReportData, fmt_share
+from maskstats.report.figures import render
+from maskstats.report.html import CSS, esc, figure, table_html
 from maskstats.core.stats import id_ranges
 from maskstats.core.extras import OBJECTS
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
-margin:0 auto;max-width:1100px;padding:1rem 1.5rem 3rem;color:#222;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;
-margin-top:2.2rem} h3{font-size:1.05rem;margin-top:1.6rem}
-nav a{margin-right:1rem} .muted{color:#777} .note{color:#555;font-size:.92rem}
-table{border-collapse:collapse;font-size:.88rem} td,th{padding:.15rem .6rem;text-align:right;
-border-bottom:1px solid #eee} th{background:#fafafa;position:sticky;top:0}
-td.l,th.l{text-align:left} tr.dim td{color:#999}
-.scroll{max-height:75vh;overflow:auto;border:1px solid #eee;margin:.4rem 0}
-figure{margin:.6rem 0 1.2rem} figure svg{max-width:100%;height:auto;display:block}
-figure.wide svg{max-width:none}
-figcaption{font-size:.9rem;color:#444;margin-top:.3rem}
-dl.summary{display:grid;grid-template-columns:max-content auto;gap:.15rem 1.2rem}
-dl.summary dt{color:#555} dl.summary dd{margin:0;font-variant-numeric:tabular-nums}
-"""
 
 TITLES = {"summary": "Summary", "classes": "Classes", "weights": "Class weights",
           "per-image": "Per image", "objects": "Objects", "compare": "Comparison"}
 
 
-def esc(x: object) -> str:
-    return html.escape(str(x), quote=True)
+def _plotted(d: ReportData, full: bool = False) -> list[int]:
+    """The classes drawn in per-class plots: absent ones are folded into one line
+    (:func:`absent_note`) unless ``full`` or nothing would be left."""
+    shown = [c for c in d.order if d.status[c] != "absent"]
+    return list(d.order) if full or not shown else shown
 
 
-def figure(name: str, svg: str, caption: str, scroll: bool = False, wide: bool = False) -> str:
-    """A plot with its caption; tall ones scroll, wide ones keep their size (no shrinking)."""
-    body = f'<div class="scroll">{svg}</div>' if scroll else svg
-    cls = ' class="wide"' if wide else ""
-    return (f'<figure id="plot-{esc(name)}" data-plot="{esc(name)}"{cls}>{body}'
-            f"<figcaption>{caption}</figcaption></figure>")
+def _sorted(d: ReportData, values, full: bool = False) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)[_plotted(d, full)]
 
 
-def table_html(header: Sequence[str], rows: Sequence[Sequence[object]], dim=(),
-               left=(0, 1)) -> str:
-    def cell(tag: str, j: int, v: object) -> str:
-        return f'<{tag}{" class=l" if j in left else ""}>{esc(v)}</{tag}>'
-
-    head = "".join(cell("th", j, h) for j, h in enumerate(header))
-    body = "".join(
-        f'<tr{" class=dim" if i in dim else ""}>' + "".join(cell("td", j, v)
-                                                             for j, v in enumerate(r)) + "</tr>"
-        for i, r in enumerate(rows))
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>' \
-           "</table></div>"
+def _labels(d: ReportData, full: bool = False):
+    rows = _plotted(d, full)
+    return [d.names[c] for c in rows], [d.status[c] for c in rows]
 
 
-def _sorted(d: ReportData, values) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64)[d.order]
-
-
-def _labels(d: ReportData):
-    return [d.names[c] for c in d.order], [d.status[c] for c in d.order]
+def absent_note(d: ReportData, limit: int = 40) -> str:
+    """One line naming the absent classes the plots leave out (empty when there are none)."""
+    absent = [c for c in d.order if d.status[c] == "absent"]
+    if not absent or len(absent) == len(d.order):
+        return ""
+    names = ", ".join(d.names[c] for c in absent[:limit])
+    more = f", ... ({len(absent) - limit} more)" if len(absent) > limit else ""
+    return (f"<p class=note>{len(absent)} absent class{'es' if len(absent) > 1 else ''} "
+            f"(0 {esc(d.stats.unit)}), not drawn: {esc(names)}{more}</p>")
 
 
 def summary_section(d: ReportData) -> str:
@@ -110,10 +87,10 @@ def classes_section(d: ReportData) -> str:
     panels = [(f"share of {s.unit} (log)", _sorted(d, d.pixel_share))]
     if s.unit != "samples":
         panels.append((f"share of {d.noun}s holding the class (log)", _sorted(d, d.image_share)))
-    svg = plots.render(plots.bars, labels, status, panels, prefix="shares")
+    svg = render(plots.bars, labels, status, panels, prefix="shares")
     k = s.num_classes
-    cap = (f"All {k} classes, largest share on top; absent (0 {s.unit}) and ignored classes "
-           "at the bottom in grey.")
+    cap = (f"Classes by share, largest on top; ignored classes at the bottom in grey; absent "
+           f"classes (0 {s.unit}) are listed below the plot.")
     header = ["class", "name", s.unit, "share"]
     if s.unit != "samples":
         header += [f"{d.noun}s", f"{d.noun} share"]
@@ -132,7 +109,7 @@ def classes_section(d: ReportData) -> str:
         rows.append(row)
         if d.status[c]:
             dim.append(i)
-    return (figure("shares", svg, cap, scroll=k > 40)
+    return (figure("shares", svg, cap, scroll=k > 40) + absent_note(d)
             + f"<h3>Every class</h3><p class=note>Weights normalised to mean 1 over the "
               f"present classes ({esc(', '.join(d.weights) or 'none')}).</p>"
             + table_html(header, rows, dim))
@@ -144,15 +121,15 @@ def weights_section(d: ReportData) -> str:
     labels, status = _labels(d)
     k = len(labels)
     w = {name: _sorted(d, v) for name, v in d.weights.items()}
-    out = figure("weights", plots.render(plots.dots, labels, status, w,
-                                         "weight, normalised to mean 1 (log)", prefix="weights"),
+    out = figure("weights", render(plots.dots, labels, status, w,
+                                   "weight, normalised to mean 1 (log)", prefix="weights"),
                  "Weights of the main schemes, each normalised so the present classes average "
                  "1 (maskstats weights --scheme NAME --normalize mean).", scroll=k > 40)
     loss = {"unweighted": _sorted(d, d.loss_before)}
     loss.update({name: _sorted(d, v) for name, v in d.loss_after.items()})
-    out += figure("loss-share", plots.render(plots.dots, labels, status, loss,
-                                             "loss share w_c n_c / sum_j w_j n_j (log)",
-                                             percent=True, prefix="loss-share"),
+    out += figure("loss-share", render(plots.dots, labels, status, loss,
+                                       "loss share w_c n_c / sum_j w_j n_j (log)",
+                                       percent=True, prefix="loss-share"),
                   "Share of the loss each class carries (what a constant predictor would "
                   "cost, as in maskstats weights --explain), before weighting and under each "
                   f"scheme; 1/C = {fmt_share(1 / max(1, len(d.present)))} is perfect balance.",
@@ -160,33 +137,36 @@ def weights_section(d: ReportData) -> str:
     if d.weight_notes:
         out += "<ul class=note>" + "".join(f"<li>{esc(n)}</li>" for n in d.weight_notes) + \
             "</ul>"
-    return out
+    return out + absent_note(d)
 
 
 def per_image_section(d: ReportData) -> str:
     labels, status = _labels(d)
     noun, unit, k = d.noun, d.stats.unit, len(labels)
     out = figure("classes-per-image",
-                 plots.render(matrix.histogram, d.classes_per_image,
-                              f"classes in the {noun}", f"{noun}s", prefix="classes-per-image"),
+                 render(matrix.histogram, d.classes_per_image,
+                        f"classes in the {noun}", f"{noun}s", prefix="classes-per-image"),
                  f"How many classes each {noun} holds (of {d.table.num_images:,} {noun}s).")
-    counts = np.asarray(d.stats.image_counts)[d.order] if len(d.stats.image_counts) else None
+    counts = np.asarray(d.stats.image_counts)[_plotted(d)] if len(d.stats.image_counts) else None
     out += figure("pixels-per-image",
-                  plots.render(plots.boxes, labels, status, d.pixels_quantiles[d.order],
-                               f"{unit} of the class per {noun} holding it (log)", counts,
-                               prefix="pixels-per-image"),
+                  render(plots.boxes, labels, status, d.pixels_quantiles[_plotted(d)],
+                         f"{unit} of the class per {noun} holding it (log)", counts,
+                         prefix="pixels-per-image"),
                   f"Per class, over the {noun}s that hold it: box p25-p75, red median, ticks "
                   f"at p10 and p90, whiskers min and max; the number of {noun}s at the right.",
                   scroll=k > 40)
-    n = len(d.cooccurrence)  # the first n classes of the order above
+    shown = dict(zip(_plotted(d), labels))  # the map: the first classes of the order above
+    rows = [i for i, c in enumerate(d.order[:len(d.cooccurrence)]) if c in shown]
+    n = len(rows)
     out += figure("cooccurrence",
-                  plots.render(matrix.heatmap, d.cooccurrence, labels[:n],
-                               f"{noun}s holding both", prefix="cooccurrence"),
+                  render(matrix.heatmap, d.cooccurrence[np.ix_(rows, rows)],
+                         [shown[d.order[i]] for i in rows],
+                         f"{noun}s holding both", prefix="cooccurrence"),
                   f"{noun.capitalize()}s holding both classes (the diagonal: {noun}s holding "
                   "the class); grey: never together. Classes in the order above"
                   + (f", the {n} largest of {k:,}." if n < k else "."),
                   scroll=n > 40, wide=n > 40)
-    return out
+    return out + absent_note(d)
 
 
 def objects_section(d: ReportData) -> str:
@@ -199,33 +179,40 @@ def objects_section(d: ReportData) -> str:
            f"{esc(info['connectivity'])}).</p>" if info.get("connectivity") else "")
     if d.object_counts is not None:
         out += figure("object-counts",
-                      plots.render(plots.bars, labels, status,
-                                   [("objects (connected components, log)",
-                                     _sorted(d, d.object_counts))], percent=False,
-                                   prefix="object-counts"),
+                      render(plots.bars, labels, status,
+                             [("objects (connected components, log)",
+                               _sorted(d, d.object_counts))], percent=False,
+                             prefix="object-counts"),
                       "Objects per class over the dataset.", scroll=k > 40)
     if d.object_quantiles is not None:
         out += figure("object-sizes",
-                      plots.render(plots.boxes, labels, status, d.object_quantiles[d.order],
-                                   f"object size in {d.stats.unit} (log)",
-                                   prefix="object-sizes"),
+                      render(plots.boxes, labels, status, d.object_quantiles[_plotted(d)],
+                             f"object size in {d.stats.unit} (log)",
+                             prefix="object-sizes"),
                       "Object sizes per class: box p10-p90, red median, whiskers min and max"
                       + (f" ({esc(how)})." if how else ".")
                       + (f" {esc(info['quantiles_note'])}." if info.get("quantiles_note")
                          else ""),
                       scroll=k > 40)
-    if d.objects_per_image is not None:
+    if d.objects_per_image_bins is not None:
+        from maskstats.report.data import OBJECT_BINS
+
+        rows = _plotted(d)
+        holding = np.asarray(d.stats.image_counts)[rows]
         out += figure("objects-per-image",
-                      plots.render(plots.boxes, labels, status, d.objects_per_image[d.order],
-                                   f"objects of the class per {noun} holding it (log)",
-                                   prefix="objects-per-image"),
-                      f"Objects per {noun}, over the {noun}s holding the class (as above).",
-                      scroll=k > 40)
-    return out
+                      render(plots.stacked, labels, status,
+                             d.objects_per_image_bins[rows],
+                             [b[0] for b in OBJECT_BINS],
+                             f"share of the {noun}s holding the class, by its objects "
+                             f"per {noun}", counts=holding, prefix="objects-per-image"),
+                      f"Objects per {noun}: for each class, how many of the {noun}s holding "
+                      f"it hold 1, 2, 3-5, 6-20 or more than 20 of its objects; {noun}s "
+                      "holding it at the right.", scroll=k > 40)
+    return out + absent_note(d)
 
 
 def compare_section(d: ReportData, main_label: str) -> str:
-    labels, status = _labels(d)
+    labels, status = _labels(d, full=True)
     k = len(labels)
     rows = []
     for o in d.compared:
@@ -238,20 +225,20 @@ def compare_section(d: ReportData, main_label: str) -> str:
                      left=(0,))
     out += ("<p class=note>Jensen-Shannon divergence (base 2; 0: the same shares, 1: no class "
             f"in common) of the shares of {d.stats.unit}, against {esc(main_label)}.</p>")
-    series = {main_label: _sorted(d, d.pixel_share)}
+    series = {main_label: _sorted(d, d.pixel_share, full=True)}
     series.update({o.label: o.pixel_share[d.order] for o in d.compared})
     out += figure("compare-pixel-share",
-                  plots.render(plots.dots, labels, status, series,
-                               f"share of {d.stats.unit} (log)", percent=True,
-                               prefix="compare-pixel-share"),
+                  render(plots.dots, labels, status, series,
+                         f"share of {d.stats.unit} (log)", percent=True,
+                         prefix="compare-pixel-share"),
                   f"Per-class share of {d.stats.unit} in each file.", scroll=k > 40)
     if d.stats.unit != "samples":
-        series = {main_label: _sorted(d, d.image_share)}
+        series = {main_label: _sorted(d, d.image_share, full=True)}
         series.update({o.label: o.image_share[d.order] for o in d.compared})
         out += figure("compare-image-share",
-                      plots.render(plots.dots, labels, status, series,
-                                   f"share of {d.noun}s holding the class (log)",
-                                   percent=True, prefix="compare-image-share"),
+                      render(plots.dots, labels, status, series,
+                             f"share of {d.noun}s holding the class (log)",
+                             percent=True, prefix="compare-image-share"),
                       f"Per-class share of {d.noun}s holding the class in each file.",
                       scroll=k > 40)
     return out

@@ -26,6 +26,13 @@ def repeat_factor(x: Inputs, *, t: float = 0.001) -> np.ndarray:
     """
     check(t > 0, f"repeat-factor: t must be greater than 0, not {t:g}")
     r_c = np.maximum(1.0, np.sqrt(t / x.f))
+    if x.C and (r_c == 1.0).all():  # LVIS's t = 0.001 was set for 1,203 categories
+        rarest = float(x.f.min())
+        hint = min(1.0, 4 * rarest)
+        x.warn(f"repeat-factor: every factor is 1 with t={t:g}: the rarest class is in "
+               f"{100 * rarest:.3g}% of the images, above t; only t above {rarest:.3g} "
+               f"repeats anything, e.g. --param t={hint:.3g} repeats the images of the "
+               f"rarest class {np.sqrt(hint / rarest):.3g}x")
     return x.row_max(r_c[x.cols], 1.0)
 
 
@@ -42,14 +49,17 @@ def inverse_presence(x: Inputs) -> np.ndarray:
 @register("balanced",
           formula="n p_i, p = argmax sum_c log s_c(p) subject to sum p = 1, "
                   "min_ratio / n <= p_i <= max_ratio / n")
-def balanced(x: Inputs, *, max_ratio: float = 10.0, min_ratio: float = 0.0,
+def balanced(x: Inputs, *, max_ratio: float = 10.0, min_ratio: float = 0.2,
              tol: float = 1e-4, max_iter: float = 2000) -> np.ndarray:
     """Optimised probabilities that make the expected class pixel shares as equal as they can be.
 
     Maximises sum_c log s_c, s_c = sum_i p_i x_ic / sum_i p_i X_i the expected share of
     class c in the sampled pixels (the same as minimising KL(uniform || s)), with no image
-    drawn more than max_ratio times (nor, with min_ratio > 0, less than min_ratio times) as
-    often as under uniform sampling. A concave problem
+    drawn more than max_ratio times nor less than min_ratio times as often as under uniform
+    sampling. The default floor min_ratio = 0.2 keeps every image in the epoch (an optimum
+    without it gives most images probability 0 on some datasets: an epoch then draws a
+    handful of images over and over) at a small cost in balance (docs/sample-weights.md
+    gives the measurement). A concave problem
     (see maskstats/sampling/balanced.py), solved to a certified gap: the geometric mean of
     the shares is within a factor e^tol of the best reachable. Weights are n p_i: 1 is
     uniform sampling's probability, max_ratio the largest allowed.

@@ -21,6 +21,7 @@ import numpy as np
 from maskstats.errors import MaskstatsWarning, UsageProblem
 from maskstats.core.jsonio import dumps_json
 from maskstats.sampling.registry import Inputs, get_method
+from maskstats.table.core import WINDOW_COLUMNS
 from maskstats.table.load import Table, load_table
 from maskstats.table.check import ClassInfo, class_info
 
@@ -65,6 +66,7 @@ class SampleWeights:
             "weights": self.weights.tolist(),
             "paths": list(t.paths),
             "frames": t.frames.tolist(),
+            **({"windows": t.windows.tolist()} if t.windows is not None else {}),
             "source": {"table": t.source, "sha256": t.sha256,
                        "stats": self.info.stats_path, "stats_sha256": self.info.stats_sha256},
         }
@@ -75,7 +77,8 @@ class SampleWeights:
         return doc
 
     def to_bytes(self, fmt: str = "json") -> bytes:
-        """The file content for ``fmt``: json, csv (path,frame,weight), npy, txt, list."""
+        """The file content for ``fmt``: json, csv (path,frame[,y,x,height,width],weight), npy, txt,
+        list."""
         if fmt == "json":
             return dumps_json(self.to_dict()).encode("utf-8")
         if fmt in ("list", "txt", "npy"):  # the encoding of class-weight vectors, in float64
@@ -85,9 +88,14 @@ class SampleWeights:
         if fmt == "csv":
             buf = io.StringIO()
             out = csv.writer(buf, lineterminator="\n")
-            out.writerow(["path", "frame", "weight"])
-            out.writerows(zip(self.table.paths, self.table.frames.tolist(),
-                              map(repr, self.weights.tolist())))
+            t = self.table
+            if t.windows is None:
+                out.writerow(["path", "frame", "weight"])
+                out.writerows(zip(t.paths, t.frames.tolist(), map(repr, self.weights.tolist())))
+            else:  # a window table: the window's place after frame, as in the table
+                out.writerow(["path", "frame", *WINDOW_COLUMNS, "weight"])
+                out.writerows([p, f, *where, repr(w)] for p, f, where, w in zip(
+                    t.paths, t.frames.tolist(), t.windows.tolist(), self.weights.tolist()))
             return buf.getvalue().encode("utf-8")
         raise UsageProblem(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
@@ -97,6 +105,24 @@ class SampleWeights:
         from maskstats.core.files import atomic_write_bytes, format_for
 
         atomic_write_bytes(path, self.to_bytes(format_for(path, fmt, EXTENSIONS, "json")))
+
+    def epoch(self, draws: int | None = None) -> dict[str, float]:
+        """What one epoch of ``draws`` (default n) draws with replacement, with probabilities
+        proportional to the weights (``WeightedRandomSampler``), really uses.
+
+        ``effective_images``: Kish's effective sample size (sum w)^2 / sum w^2 (n for equal
+        weights); ``distinct_images``: the expected number of different images drawn,
+        sum_i 1 - (1 - p_i)^draws; ``images``: n.
+        """
+        n = int(self.weights.size)
+        draws = n if draws is None else int(draws)
+        w = self.weights.astype(np.float64)
+        total, squares = float(w.sum()), float((w * w).sum())
+        p = self.probabilities
+        distinct = float(np.sum(-np.expm1(draws * np.log1p(-np.minimum(p, 1.0 - 1e-16)))))
+        return {"images": n, "draws": draws,
+                "effective_images": total * total / squares if squares > 0 else float(n),
+                "distinct_images": distinct}
 
     def explain(self) -> list[dict[str, Any]]:
         """Per class that plays a part: its expected share of the sampled pixels and of the

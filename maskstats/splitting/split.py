@@ -72,6 +72,21 @@ class SplitResult:
             seen.setdefault(self.table.paths[i], None)
         return list(seen)
 
+    def windows_csv(self, j: int) -> bytes:
+        """The windows of split ``j`` of a window table: CSV ``path, frame, y, x, height,
+        width``, one row per window in table order."""
+        import csv
+        import io
+
+        t = self.table
+        buf = io.StringIO()
+        out = csv.writer(buf, lineterminator="\n")
+        out.writerow(["path", "frame", "y", "x", "height", "width"])
+        rows = self.rows(j)
+        out.writerows([t.paths[i], f, *where] for i, f, where in zip(
+            rows.tolist(), t.frames[rows].tolist(), t.windows[rows].tolist()))
+        return buf.getvalue().encode("utf-8")
+
     @property
     def sizes(self) -> list[int]:
         """Images (table rows) per split."""
@@ -164,13 +179,30 @@ def build_groups(table: Table, keys: Sequence[str]) -> tuple[Groups, list[str], 
     return groups, [str(n) for n in names], row_group
 
 
+def block_keys(table: Table, keys: list[str], block: int | None) -> list[str]:
+    """``keys`` refined by the spatial block of each window (``block`` pixels a side)."""
+    if block is None:
+        return keys
+    if table.windows is None:
+        raise UsageProblem(f"--block groups the windows of a window table ('scan --window'); "
+                           f"{table.source or 'the table'} has one row per image")
+    if block < 1:
+        raise UsageProblem(f"--block must be at least 1 pixel, not {block}")
+    cells = (table.windows[:, :2] // block).tolist()
+    return [f"{k}#block{y},{x}" for k, (y, x) in zip(keys, cells)]
+
+
 def split(table: Table | str | os.PathLike, ratios: Sequence[float], group: str | None = None,
-          seed: int = 0, names: Sequence[str] | None = None) -> SplitResult:
+          seed: int = 0, names: Sequence[str] | None = None,
+          block: int | None = None) -> SplitResult:
     """Split the images of a per-image table, stratified on class presence and pixel shares.
 
     ``table`` is a :class:`Table` or the path of one. ``ratios`` (positive, summing to 1) are
     the split sizes in images. Every class present in at least ``len(ratios)`` groups lands
-    in every split; :attr:`SplitResult.missing` names the classes that could not.
+    in every split; :attr:`SplitResult.missing` names the classes that could not. The rows
+    of a window table (``scan --window``) are windows: by default all windows of one file
+    stay in one split; ``block`` groups them by spatial blocks of ``block`` x ``block``
+    pixels instead (a window belongs to the block holding its top-left pixel).
     """
     if not isinstance(table, Table):
         table = load_table(table)
@@ -178,7 +210,7 @@ def split(table: Table | str | os.PathLike, ratios: Sequence[float], group: str 
     ratios = [float(r) for r in ratios]
     if table.num_images == 0:
         raise UsageProblem(f"{table.source or 'table'}: the table has no rows; nothing to split")
-    keys = group_keys(table.paths, group)
+    keys = block_keys(table, group_keys(table.paths, group), block)
     groups, group_names, row_group = build_groups(table, keys)
     if groups.num_groups < len(ratios):
         what = "group" if group is not None else "file"

@@ -13,6 +13,10 @@ the split stats are refused rather than guessed, so a merge can never come out d
 A table with ``o<k>`` columns (``scan --objects``) gives the split its ``object_counts``
 (their sums), so the splits' object counts merge back too; the table has no component sizes,
 so split stats have no ``object_pixels_quantiles``.
+
+The rows of a window table (``scan --window``) are windows: the split stats then count the
+pixels of the split's windows (a pixel in two overlapping windows counts in both), the class
+balance the split trains on; the base stats (whole images) give names and ignore values only.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ def check_base(table: Table, base: Stats, base_name: str = "stats") -> None:
         if record.get("sha256") and table.sha256 and record["sha256"] != table.sha256:
             raise UsageProblem(f"{base_name} records another per-image table (sha256 "
                                f"{record['sha256'][:12]}..., {src} is {table.sha256[:12]}...)")
+    if table.windows is not None:  # window rows overlap: the base counts whole images
+        return
     sums = table.counts.sum(axis=0).tolist()
     if sums != list(base.pixel_counts):
         diff = next(c for c, (a, b) in enumerate(zip(sums, base.pixel_counts)) if a != b)

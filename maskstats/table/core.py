@@ -13,6 +13,8 @@ import numpy as np
 from maskstats.errors import MaskstatsError, UsageProblem
 
 FIXED_COLUMNS = ("path", "frame", "pixels", "ignored", "unexpected")
+#: the columns of a window table (``scan --window``), after ``frame``
+WINDOW_COLUMNS = ("y", "x", "height", "width")
 
 
 class BadTable(MaskstatsError):
@@ -35,7 +37,7 @@ class Table:
     def __init__(self, paths, frames, pixels, ignored, unexpected, counts=None, objects=None,
                  source: str | None = None, sha256: str | None = None, *,
                  nonzero: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                 num_classes: int | None = None):
+                 num_classes: int | None = None, windows: np.ndarray | None = None):
         if counts is None and (nonzero is None or num_classes is None):
             raise ValueError("Table needs counts, or nonzero and num_classes")
         self.paths = list(paths)
@@ -45,6 +47,8 @@ class Table:
         self._nonzero = nonzero
         self._k = self._counts.shape[1] if self._counts is not None else int(num_classes)
         self.objects, self.source, self.sha256 = objects, source, sha256
+        #: a window table's (n, 4) int64 ``y, x, height, width`` per row, else None
+        self.windows = None if windows is None else np.asarray(windows)
 
     @property
     def counts(self) -> np.ndarray:
@@ -100,35 +104,46 @@ class Table:
 
     def columns(self) -> list[str]:
         """The column names of this table, in file order."""
-        return table_columns(self.num_classes, self.objects is not None)
+        return table_columns(self.num_classes, self.objects is not None,
+                             self.windows is not None)
 
     def __repr__(self) -> str:
         return f"Table({self.source!r}, {self.num_images} rows, {self.num_classes} classes)"
 
 
-def table_columns(num_classes: int, objects: bool = False) -> list[str]:
-    """The header of a table with ``num_classes`` class columns."""
-    names = list(FIXED_COLUMNS) + [f"c{i}" for i in range(num_classes)]
+def table_columns(num_classes: int, objects: bool = False, windows: bool = False) -> list[str]:
+    """The header of a table with ``num_classes`` class columns (of windows: + y, x, ...)."""
+    fixed = FIXED_COLUMNS[:2] + (WINDOW_COLUMNS if windows else ()) + FIXED_COLUMNS[2:]
+    names = list(fixed) + [f"c{i}" for i in range(num_classes)]
     return names + ([f"o{i}" for i in range(num_classes)] if objects else [])
 
 
 def check_header(header: Sequence[str], source: str) -> tuple[int, bool]:
     """Validate the column names; return (number of classes, has object columns)."""
+    k, has_objects, _ = check_layout(header, source)
+    return k, has_objects
+
+
+def check_layout(header: Sequence[str], source: str) -> tuple[int, bool, bool]:
+    """Validate the column names; return (number of classes, has object columns, is a
+    window table: ``y, x, height, width`` after ``frame``)."""
     header = [h.strip() for h in header]
+    windows = tuple(header[2:6]) == WINDOW_COLUMNS
+    fixed = table_columns(0, windows=windows)
     missing = [c for c in FIXED_COLUMNS if c not in header]
-    if missing or tuple(header[:5]) != FIXED_COLUMNS:
+    if missing or header[:len(fixed)] != fixed:
         what = f"missing the column(s) {', '.join(missing)}" if missing else \
             f"its columns start {', '.join(header[:5])}"
         raise BadTable(f"{source}: not a maskstats per-image table ({what}; expected "
                        f"{', '.join(FIXED_COLUMNS)}, c0, c1, ...)")
-    rest = header[5:]
+    rest = header[len(fixed):]
     k = sum(1 for h in rest if h.startswith("c"))
     has_objects = len(rest) == 2 * k and k > 0
     if k == 0 or rest != table_columns(k, has_objects)[5:]:
         found = ", ".join(rest[:8]) + (" ..." if len(rest) > 8 else "") if rest else "none"
         raise BadTable(f"{source}: not a maskstats per-image table (class columns must be "
                        f"c0..c<K-1>, then optionally o0..o<K-1>; found {found})")
-    return k, has_objects
+    return k, has_objects, windows
 
 
 def check_rows(table: Table) -> None:

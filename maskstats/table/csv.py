@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from maskstats.table.core import BadTable, EmptyTable, Table, check_header
+from maskstats.table.core import BadTable, EmptyTable, Table, check_layout
 
 _BLOCK = 1 << 22  # bytes of lines parsed at once: bounds the parser's temporary memory
 
@@ -52,24 +52,27 @@ def _checked_row(fields: list[str], width: int, names: Sequence[str], source: st
 class _Columns:
     """Output columns, collected block by block; class counts kept sparse."""
 
-    def __init__(self, k: int, objects: bool):
-        self.k, self.has_objects = k, objects
+    def __init__(self, k: int, objects: bool, windows: bool = False):
+        self.k, self.has_objects, self.windows = k, objects, windows
+        self.nfixed = 8 if windows else 4
         self.paths: list[str] = []
-        self.fixed: list[np.ndarray] = []  # (rows, 4): frame, pixels, ignored, unexpected
+        #: (rows, nfixed): frame, [y, x, height, width,] pixels, ignored, unexpected
+        self.fixed: list[np.ndarray] = []
         self.nz: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.objects: list[np.ndarray] = []
 
     def add(self, paths: list[str], numbers) -> None:
         """``numbers``: a (rows, width - 1) int64 block in column order after ``path``, or
-        (first four columns, sparse (row, col, value) of the rest) from the fast parser."""
+        (first ``nfixed`` columns, sparse (row, col, value) of the rest) from the fast
+        parser."""
         offset = len(self.paths)
         self.paths.extend(paths)
         if isinstance(numbers, tuple):
             fixed, (rows, cols, vals) = numbers
         else:
-            fixed = numbers[:, :4]
-            rows, cols = np.nonzero(numbers[:, 4:])
-            vals = numbers[:, 4:][rows, cols]
+            fixed = numbers[:, :self.nfixed]
+            rows, cols = np.nonzero(numbers[:, self.nfixed:])
+            vals = numbers[:, self.nfixed:][rows, cols]
         self.fixed.append(np.ascontiguousarray(fixed))
         is_class = cols < self.k
         index = np.int32 if offset + len(paths) < 2**31 else np.int64
@@ -82,15 +85,17 @@ class _Columns:
             self.objects.append(block)
 
     def table(self, source: str, sha: str) -> Table:
-        fixed = np.concatenate(self.fixed) if self.fixed else np.zeros((0, 4), np.int64)
+        fixed = (np.concatenate(self.fixed) if self.fixed else
+                 np.zeros((0, self.nfixed), np.int64))
         nz = tuple(np.concatenate([part[j] for part in self.nz]) for j in range(3))
-        return Table(self.paths, fixed[:, 0], fixed[:, 1], fixed[:, 2], fixed[:, 3],
+        return Table(self.paths, fixed[:, 0], fixed[:, -3], fixed[:, -2], fixed[:, -1],
                      objects=np.concatenate(self.objects) if self.has_objects else None,
-                     source=source, sha256=sha, nonzero=nz, num_classes=self.k)
+                     source=source, sha256=sha, nonzero=nz, num_classes=self.k,
+                     windows=fixed[:, 1:5] if self.windows else None)
 
 
 def _parse_block(lines: list[bytes], width: int, source: str, names: Sequence[str],
-                 first_line: int) -> tuple[list[str], np.ndarray | tuple]:
+                 first_line: int, nfixed: int = 4) -> tuple[list[str], np.ndarray | tuple]:
     """Paths and the numbers of complete, unquoted lines: a (rows, width - 1) int64 block,
     or, on the fast path, the same as (dense first columns, sparse (row, col, value))."""
     heads, _, rests = zip(*map(bytes.partition, lines, repeat(b",")))
@@ -104,7 +109,7 @@ def _parse_block(lines: list[bytes], width: int, source: str, names: Sequence[st
              and (np.fromiter(map(bytes.count, rests, repeat(b",")), np.int64, len(rests))
                   == width - 2).all())
     if plain:  # digits and commas only, every row complete: NumPy parses the block
-        parsed = _sparse_fields(text, len(lines), width - 1)
+        parsed = _sparse_fields(text, len(lines), width - 1, nfixed)
         if parsed is not None:
             return paths, parsed
     # the slow path: Python ints, naming the first bad cell
@@ -114,11 +119,11 @@ def _parse_block(lines: list[bytes], width: int, source: str, names: Sequence[st
     return paths, numbers.reshape(len(lines), width - 1)
 
 
-def _sparse_fields(text: bytes, rows: int, fields: int):
+def _sparse_fields(text: bytes, rows: int, fields: int, nfixed: int = 4):
     """Parse ``rows`` x ``fields`` comma-separated whole numbers (validated: digits and
     commas only, no empty field) without touching the many "0" cells one by one: returns
-    (first four columns dense, (row, col, value) of the other non-zero cells), or None when
-    a cell has more than 18 digits (the caller's slow path checks int64 range)."""
+    (first ``nfixed`` columns dense, (row, col, value) of the other non-zero cells), or None
+    when a cell has more than 18 digits (the caller's slow path checks int64 range)."""
     b = np.frombuffer(text + b",", dtype=np.uint8)  # every cell ends at a comma
     comma = b == 44
     ends = np.flatnonzero(comma)
@@ -140,11 +145,11 @@ def _sparse_fields(text: bytes, rows: int, fields: int):
         value[live] = value[live] * 10 + (b[pos[live] + d] - 48)
     row = field // fields
     col = field - row * fields
-    fixed = np.zeros((rows, 4), dtype=np.int64)
-    head = col < 4
+    fixed = np.zeros((rows, nfixed), dtype=np.int64)
+    head = col < nfixed
     fixed[row[head], col[head]] = value[head]
     keep = ~head & (value != 0)
-    return fixed, (row[keep], col[keep] - 4, value[keep])
+    return fixed, (row[keep], col[keep] - nfixed, value[keep])
 
 
 def read_csv(path: str) -> Table:
@@ -181,9 +186,9 @@ def _parse_csv(data, path: str) -> Table:
         header = first.decode("utf-8").split(",")
     except UnicodeDecodeError:
         raise BadTable(f"{path}: not a text file (not UTF-8)") from None
-    k, has_objects = check_header(header, path)
+    k, has_objects, windows = check_layout(header, path)
     width = len(header)
-    columns = _Columns(k, has_objects)
+    columns = _Columns(k, has_objects, windows)
     pos, line_no = end + 1, 2
     while pos < len(data):
         stop = data.find(b"\n", pos + _BLOCK)
@@ -194,7 +199,7 @@ def _parse_csv(data, path: str) -> Table:
             while lines and not lines[-1].strip():
                 lines.pop()
         if lines:
-            columns.add(*_parse_block(lines, width, path, header, line_no))
+            columns.add(*_parse_block(lines, width, path, header, line_no, columns.nfixed))
         line_no += block.count(b"\n") + 1
         pos = stop + 1
     if not columns.paths:
@@ -213,10 +218,10 @@ def _read_quoted(data: bytes, source: str, sha: str) -> Table:
     if not rows:
         raise BadTable(f"{source}: empty file (not a per-image table)")
     header = rows.pop(0)
-    k, has_objects = check_header(header, source)
+    k, has_objects, windows = check_layout(header, source)
     if not rows:
         raise EmptyTable(f"{source}: the table has a header but no rows")
-    columns = _Columns(k, has_objects)
+    columns = _Columns(k, has_objects, windows)
     out = np.empty((len(rows), len(header) - 1), dtype=np.int64)
     for i, row in enumerate(rows):
         out[i] = _checked_row(row, len(header), header, source, i + 2)

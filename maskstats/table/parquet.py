@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from maskstats.table.core import BadTable, EmptyTable, Table, check_header
+from maskstats.table.core import BadTable, EmptyTable, Table, check_layout
 
 
 def read_parquet(path: str) -> Table:
@@ -24,14 +24,15 @@ def read_parquet(path: str) -> Table:
     except Exception as exc:  # pyarrow raises many kinds on a bad file
         raise BadTable(f"{path}: cannot read the Parquet table ({exc})") from None
     header = t.column_names
-    k, has_objects = check_header(header, path)
+    k, has_objects, windows = check_layout(header, path)
     if t.num_rows == 0:
         raise EmptyTable(f"{path}: the table has no rows")
     n = t.num_rows
-    fixed = np.empty((4, n), dtype=np.int64)
+    nfixed = 8 if windows else 4
+    fixed = np.empty((nfixed, n), dtype=np.int64)
     counts = np.empty((n, k), dtype=np.int64)
     objects = np.empty((n, k), dtype=np.int64) if has_objects else None
-    targets = [fixed[j] for j in range(4)] + [counts[:, j] for j in range(k)]
+    targets = [fixed[j] for j in range(nfixed)] + [counts[:, j] for j in range(k)]
     if objects is not None:
         targets += [objects[:, j] for j in range(k)]
     for name, target in zip(header[1:], targets):
@@ -58,5 +59,6 @@ def read_parquet(path: str) -> Table:
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return Table(paths.to_pylist(), fixed[0], fixed[1], fixed[2], fixed[3], counts, objects,
-                 source=path, sha256=digest.hexdigest())
+    return Table(paths.to_pylist(), fixed[0], fixed[-3], fixed[-2], fixed[-1], counts, objects,
+                 source=path, sha256=digest.hexdigest(),
+                 windows=fixed[1:5].T.copy() if windows else None)

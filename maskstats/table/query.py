@@ -22,6 +22,7 @@ import numpy as np
 from maskstats.errors import UsageProblem
 from maskstats.core.files import path_lines
 from maskstats.core.jsonio import dumps_json
+from maskstats.table.core import WINDOW_COLUMNS
 from maskstats.table.load import Table
 from maskstats.table.check import ClassInfo
 
@@ -64,15 +65,20 @@ class Selection:
         if fmt == "csv":
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["path", "frame", "pixels", "share"] + [f"c{c}" for c in self.classes])
+            place = list(WINDOW_COLUMNS) if t.windows is not None else []
+            w.writerow(["path", "frame", *place, "pixels", "share"]
+                       + [f"c{c}" for c in self.classes])
             for j, i in enumerate(self.rows.tolist()):
                 extra = per_class[j].tolist() if per_class is not None else []
-                w.writerow([t.paths[i], int(t.frames[i]), int(self.pixels[j]),
+                where = t.windows[i].tolist() if t.windows is not None else []
+                w.writerow([t.paths[i], int(t.frames[i]), *where, int(self.pixels[j]),
                             repr(float(self.shares[j]))] + extra)
             return buf.getvalue().encode("utf-8")
         if fmt == "json":
             shares = self.shares.tolist()
             images = [{"path": t.paths[i], "frame": int(t.frames[i]),
+                       **(dict(zip(WINDOW_COLUMNS, t.windows[i].tolist()))
+                          if t.windows is not None else {}),
                        "pixels": int(self.pixels[j]), "share": shares[j],
                        "counts": ({str(c): int(v) for c, v in zip(self.classes, per_class[j])}
                                   if per_class is not None else {})}

@@ -30,6 +30,9 @@ GOOD = {
                   "crowd_annotations": 1, "crowd_without_pixels": 0,
                   "neg_category_ids": [0, 2]},
     extras.YOLO: {"data": "data.yaml", "root": "/data", "split": None, "label_files": 3},
+    extras.NODATA: {"pixels": 6},
+    extras.WINDOWS: {"size": [2, 2], "stride": [1, 2], "rows": 2},
+    extras.CROP: {"size": [2, 2], "counts": [1.5, 0.5], "presence": [1.0, 0.25]},
 }
 
 

@@ -61,9 +61,10 @@ def test_pixel_stats_report_has_the_class_and_weight_sections(scanned, tmp_path,
     assert sections(html) == ["summary", "classes", "weights"]
     assert plots(html) == ["shares", "weights", "loss-share"]
     labels = svg_texts(html, "shares")
-    for c in range(6):
+    for c in (0, 1, 2, 3, 5):
         assert str(c) in labels
-    assert "absent" in labels  # class 4 has no bar; the plot says so
+    assert "4" not in labels  # class 4 is absent: folded into one line under the plot
+    assert "1 absent class (0 pixels), not drawn: 4</p>" in html
     total = sum(a.size for a in arrays)
     ignored = sum(int((a == 255).sum()) for a in arrays)
     assert f"<dd>{total:,}</dd>" in html
@@ -203,7 +204,8 @@ def test_compare_section_and_divergence(tmp_path, rng, run):
 
 
 def test_150_classes_every_class_in_every_per_class_plot(tmp_path, rng):
-    """With 150 classes no class is cut from any per-class plot; the plots scroll."""
+    """With 150 classes no present class is cut from any per-class plot (the absent one is
+    folded into a line, except in the comparison); the plots scroll."""
     counts, ignored, objs = table_counts(rng, 60, 150, 1 << 16, absent=(149,), objects=True)
     sha = write_table(tmp_path / "images.csv", counts, ignored, 1 << 16, objs)
     names = [f"name{c}" for c in range(150)]
@@ -213,11 +215,14 @@ def test_150_classes_every_class_in_every_per_class_plot(tmp_path, rng):
     for plot in ("shares", "weights", "loss-share", "pixels-per-image", "cooccurrence",
                  "object-counts", "objects-per-image", "compare-pixel-share"):
         texts = set(svg_texts(html, plot))
-        missing = [c for c in range(150) if f"{c} name{c}" not in texts]
+        drawn = range(150) if plot.startswith("compare") else range(149)
+        missing = [c for c in drawn if f"{c} name{c}" not in texts]
         assert missing == [], (plot, missing[:5])
+        assert plot.startswith("compare") or "149 name149" not in texts
         fig = re.search(rf'<figure id="plot-{plot}".*?</figure>', html, re.S).group(0)
         assert '<div class="scroll">' in fig
     assert html.count("<tr") - html.count("<thead><tr") >= 150  # the full table, every row
+    assert "1 absent class (0 pixels), not drawn: 149 name149</p>" in html
 
 
 def test_stats_from_stdin(tmp_path, run, scanned):
@@ -269,3 +274,37 @@ def test_report_of_a_real_objects_scan(tmp_path, run):
     np.testing.assert_array_equal(data.object_counts, expected)
     sizes = sorted([9, 20])  # class 1: a 3x3 and a 2x10 block
     np.testing.assert_array_equal(data.object_quantiles[1, [0, 4]], sizes)
+
+
+def test_objects_per_image_bins_when_most_counts_are_1(tmp_path, rng):
+    """Objects per image are shown as shares of the images holding the class with 1, 2,
+    3-5, 6-20, >20 objects: readable when nearly every image holds one object."""
+    from maskstats.report.data import OBJECT_BINS, object_bins
+
+    counts, ignored, objs = table_counts(rng, 80, 4, 1 << 12, objects=True)
+    objs = np.where(counts > 0, 1, 0)
+    objs[:3, 1] = [2, 4, 30]  # three images of class 1 hold more
+    bins = object_bins(objs)
+    holding = (objs > 0).sum(axis=0)
+    assert bins[1].tolist() == pytest.approx([(holding[1] - 3) / holding[1], 1 / holding[1],
+                                              1 / holding[1], 0.0, 1 / holding[1]])
+    assert bins[0].tolist() == pytest.approx([1.0, 0, 0, 0, 0])
+    assert len(OBJECT_BINS) == bins.shape[1]
+    sha = write_table(tmp_path / "images.csv", counts, ignored, 1 << 12, objs)
+    doc = stats_dict(counts, ignored, 1 << 12, table_sha=sha,
+                     object_counts=objs.sum(axis=0).tolist())
+    html = build_report(doc, tmp_path / "images.csv")
+    texts = svg_texts(html, "objects-per-image")
+    assert {"1", "2", "3-5", "6-20", "&gt;20"} <= set(texts)  # escaped in the SVG
+
+
+def test_many_absent_classes_fold_into_one_line(tmp_path, rng):
+    """150 classes of which 134 are absent: the plots draw 16 rows and one line names the
+    134 absent classes (by ranges of names, the first 40)."""
+    counts, ignored, _ = table_counts(rng, 30, 150, 1 << 16, absent=range(16, 150))
+    doc = stats_dict(counts, ignored, 1 << 16)
+    html = build_report(doc)
+    texts = svg_texts(html, "shares")
+    assert "15" in texts and "16" not in texts and "149" not in texts
+    assert "134 absent classes (0 pixels), not drawn: " in html
+    assert "(94 more)</p>" in html

@@ -52,7 +52,7 @@ def test_repeat_factor_equals_the_lvis_rule(skewed, t):
     """repeat-factor gives exactly max_c max(1, sqrt(t / f_c)) per image."""
     path, counts = skewed
     counts = counts.copy()
-    w = sample_weights(path, "repeat-factor", t=t).weights
+    w = sample_weights(path, "repeat-factor", t=t, on_warning=lambda _m: None).weights
     assert w.tolist() == pytest.approx(lvis_repeat_factors(counts, t), rel=1e-12)
 
 
@@ -97,7 +97,7 @@ def test_balanced_respects_min_ratio(skewed, min_ratio):
     better than without the floor (a smaller feasible set)."""
     path, counts = skewed
     n = len(counts)
-    free = sample_weights(path, "balanced", tol=1e-7)
+    free = sample_weights(path, "balanced", min_ratio=0, tol=1e-7)
     r = sample_weights(path, "balanced", min_ratio=min_ratio, tol=1e-7)
     p = r.probabilities
     assert p.min() >= min_ratio / n * (1 - 1e-9) and p.max() <= 10 / n * (1 + 1e-9)
@@ -135,7 +135,7 @@ def test_balanced_is_no_worse_than_a_generic_solver(tmp_path):
     counts[:, 0] += 5000
     path = write_table(tmp_path / "small.csv", counts)
     cap = 3.0 / 25
-    ours = sample_weights(path, "balanced", max_ratio=3, tol=1e-9).probabilities
+    ours = sample_weights(path, "balanced", max_ratio=3, min_ratio=0, tol=1e-9).probabilities
     res = optimize.minimize(lambda p: -objective(np.maximum(p, 1e-300), counts),
                             np.full(25, 1 / 25), method="SLSQP", bounds=[(0, cap)] * 25,
                             constraints=[{"type": "eq", "fun": lambda p: p.sum() - 1}],

@@ -189,8 +189,9 @@ def test_importing_from_the_package_init_counts_as_an_edge_to_it(tmp_path):
 
 #: what each part of the package may import (besides itself): the layers, lowest first.
 #: ``errors``, ``version`` and ``registry`` sit below everything; ``core`` holds the counts
-#: and the stats file; ``readers`` decode masks into counts; ``pipeline`` drives the readers
-#: over files; the consumers of stats and tables (weights, sampling, splitting, comparison,
+#: and the stats file (``windows`` the window geometry beside it); ``readers`` decode masks
+#: into counts; ``pipeline`` drives the readers over files (``checking`` inspects datasets
+#: with both); the consumers of stats and tables (weights, sampling, splitting, comparison,
 #: report) never reach back into the pipeline; only ``cli`` (and the package's lazy API and
 #: ``__main__``) sits on top.
 BASE = {"errors", "version"}
@@ -199,17 +200,19 @@ MAY_IMPORT: dict[str, set[str]] = {
     "version": set(),
     "registry": {"errors"},
     "core": BASE,
-    "readers": BASE | {"core", "registry"},
+    "windows": BASE | {"core"},  # window and crop geometry
+    "readers": BASE | {"core", "registry", "windows"},
     "table": BASE | {"core"},
     "presets": BASE | {"core", "readers"},
-    "pipeline": BASE | {"core", "readers", "presets", "table"},
+    "pipeline": BASE | {"core", "readers", "presets", "table", "windows"},
+    "checking": BASE | {"core", "readers", "presets", "pipeline"},  # maskstats check
     "weights": BASE | {"core", "registry"},
     "comparison": BASE | {"core"},
     "splitting": BASE | {"core", "readers", "table"},  # readers: a split's COCO file
     "sampling": BASE | {"core", "registry", "table", "weights"},
     "report": BASE | {"core", "table", "weights", "comparison"},
-    "cli": BASE | {"registry", "core", "readers", "table", "presets", "pipeline", "weights",
-                   "comparison", "splitting", "sampling", "report"},
+    "cli": BASE | {"registry", "core", "windows", "readers", "table", "presets", "pipeline",
+                   "checking", "weights", "comparison", "splitting", "sampling", "report"},
 }
 #: the package itself (its lazy public API) and ``python -m maskstats`` may import anything
 TOP = {"maskstats", "__main__"}
