@@ -164,7 +164,7 @@ def per_image_section(d: ReportData) -> str:
                          f"{noun}s holding both", prefix="cooccurrence"),
                   f"{noun.capitalize()}s holding both classes (the diagonal: {noun}s holding "
                   "the class); grey: never together. Classes in the order above"
-                  + (f", the {n} largest of {k:,}." if n < k else "."),
+                  + (f", the {n} largest of {len(d.order):,}." if n < k else "."),
                   scroll=n > 40, wide=n > 40)
     return out + absent_note(d)
 
