@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
+from maskstats.errors import one_line
+
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
 margin:0 auto;max-width:1100px;padding:1rem 1.5rem 3rem;color:#222;line-height:1.45}
@@ -25,7 +27,9 @@ dl.summary dt{color:#555} dl.summary dd{margin:0;font-variant-numeric:tabular-nu
 
 
 def esc(x: object) -> str:
-    return html.escape(str(x), quote=True)
+    """A value from the data (a name, a path) as HTML text: control characters shown as
+    ``\\x1b``-style escapes, as on the terminal, and markup characters escaped."""
+    return html.escape(one_line(str(x)), quote=True)
 
 
 def figure(name: str, svg: str, caption: str, scroll: bool = False, wide: bool = False) -> str:

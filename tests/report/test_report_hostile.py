@@ -109,3 +109,19 @@ def test_malformed_entries_of_stats_in_memory(named, entry, value, where):
     with pytest.raises(BadStats, match=re.escape(f"the stats: {where}: ")) as info:
         build_report(stats)
     assert isinstance(info.value, ReportMismatch)
+
+
+def test_control_characters_in_names_are_shown_escaped(run, tmp_path):
+    """A terminal escape sequence in a class name reaches neither the page nor its plots raw:
+    both show it as the terminal does (``\\x1b]0;t\\x07``)."""
+    names = ["road\x1b]0;t\x07", "sky"]
+    rng = np.random.default_rng(12)
+    counts, ignored, _ = table_counts(rng, 10, len(names))
+    path = save(tmp_path / "s.json", stats_dict(counts, ignored, 4096, names=names))
+    out = tmp_path / "r.html"
+    result = run("report", path, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text()
+    assert "\x1b" not in page and "\x07" not in page
+    assert "road\\x1b]0;t\\x07" in page  # the table
+    assert any(t.endswith("road\\x1b]0;t\\x07") for t in svg_texts(page))  # the plots
