@@ -71,14 +71,22 @@ class PoolExecutor:
         window = WINDOW_PER_JOB * self.jobs
         with worker_pool(self.jobs) as pool:
             pending: deque[tuple[list[T], Any]] = deque()
-            for batch in todo:
-                pending.append((batch, pool.apply_async(fn, (batch,))))
-                if len(pending) >= window:
-                    break
-            while pending:
-                batch, result = pending.popleft()
-                value = result.get()  # a worker's exception is raised here
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append((nxt, pool.apply_async(fn, (nxt,))))
-                yield batch, value
+            try:
+                for batch in todo:
+                    pending.append((batch, pool.apply_async(fn, (batch,))))
+                    if len(pending) >= window:
+                        break
+                while pending:
+                    batch, result = pending.popleft()
+                    value = result.get()  # a worker's exception is raised here
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending.append((nxt, pool.apply_async(fn, (nxt,))))
+                    yield batch, value
+            except (Exception, GeneratorExit):
+                # let the few batches in flight finish before the pool is torn down: a worker
+                # killed while it writes its result leaves the result queue locked, and
+                # Pool.terminate() then waits forever for its task thread
+                pool.close()
+                pool.join()
+                raise
